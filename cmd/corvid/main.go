@@ -1,0 +1,82 @@
+// Command corvid runs a Corvid server. It is invoked like redis-server:
+//
+//	corvid [/path/to/corvid.conf] [--directive value ...]
+//
+// With no arguments it listens on 127.0.0.1:6379 (and ::1), keeps its data
+// in memory and its persistence files in ./data.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/corvid-db/corvid/internal/config"
+	"github.com/corvid-db/corvid/internal/server"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	if len(args) == 1 {
+		switch args[0] {
+		case "-v", "--version":
+			fmt.Printf("Corvid server v=%s (Redis-compatible) go\n", server.Version)
+			return 0
+		case "-h", "--help":
+			fmt.Println("Usage: corvid [/path/to/corvid.conf] [options] [-]\n       corvid -v or --version\n       corvid -h or --help\n\nExamples:\n       corvid (run the server with default config)\n       corvid /etc/corvid/6379.conf\n       corvid --port 7777\n       corvid /etc/mycorvid.conf --loglevel verbose -")
+			return 0
+		}
+	}
+	cfg := config.New()
+	defaultDir := cfg.Dir()
+	if err := cfg.LoadArgs(args); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	// Corvid's embedded default keeps persistence files in ./data rather
+	// than the working directory itself.
+	if cfg.Dir() == defaultDir {
+		if err := os.MkdirAll(filepath.Join(defaultDir, "data"), 0o755); err == nil {
+			_ = cfg.LoadString("dir data")
+		}
+	}
+	if cfg.Bool("daemonize") {
+		fmt.Fprintln(os.Stderr, "corvid: daemonize yes is not supported; run it under a supervisor")
+		return 1
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	srv.Log.Noticef("oO0OoO0OoO0Oo Corvid is starting oO0OoO0OoO0Oo")
+	srv.Log.Noticef("Corvid version=%s, pid=%d, just started", server.Version, os.Getpid())
+	if cfg.ConfigFile() == "" {
+		srv.Log.Warningf("Warning: no config file specified, using the default config. In order to specify a config file use corvid /path/to/corvid.conf")
+	}
+	if err := srv.Start(); err != nil {
+		srv.Log.Warningf("%v", err)
+		return 1
+	}
+	if pidfile := cfg.String("pidfile"); pidfile != "" {
+		_ = os.WriteFile(pidfile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
+		defer os.Remove(pidfile)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case s := <-sig:
+		if s == syscall.SIGINT {
+			srv.Log.Warningf("Received SIGINT scheduling shutdown...")
+		} else {
+			srv.Log.Warningf("Received SIGTERM scheduling shutdown...")
+		}
+	case <-srv.ShutdownRequested:
+	}
+	_ = srv.Shutdown(context.Background())
+	return 0
+}

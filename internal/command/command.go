@@ -1,0 +1,362 @@
+// Package command is Corvid's command table: every command is declared once,
+// with its name, arity, flags, key positions, ACL categories, documentation
+// and handler, the way Redis's command specs are. The dispatcher reads it for
+// admission checks and to know which keyspace shards to lock; COMMAND,
+// COMMAND DOCS/GETKEYS, and later ACL, cluster routing and scripting read it
+// too, so they can never disagree with what the server actually does.
+package command
+
+import (
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/corvid-db/corvid/internal/keyspace"
+	"github.com/corvid-db/corvid/internal/resp"
+)
+
+// Flags are command properties, named as Redis's COMMAND reports them.
+type Flags uint64
+
+// Command flags. The first block mirrors Redis's flags (reported by COMMAND);
+// the second block is Corvid's own dispatcher hints.
+const (
+	Write Flags = 1 << iota
+	ReadOnly
+	DenyOOM
+	Admin
+	PubSub
+	NoScript
+	Blocking
+	Loading
+	Stale
+	SkipMonitor
+	SkipSlowlog
+	Fast
+	NoAuth
+	MayReplicate
+	NoMandatoryKeys
+	NoAsyncLoading
+	NoMulti
+	MovableKeys
+	AllowBusy
+
+	// AllShards: the command sees the whole keyspace (KEYS, SCAN, FLUSHALL,
+	// DBSIZE…), so the dispatcher locks every shard.
+	AllShards
+	// NoKeyspace: the command never touches the keyspace; no lock is taken.
+	NoKeyspace
+)
+
+var flagNames = []struct {
+	f    Flags
+	name string
+}{
+	{Write, "write"}, {ReadOnly, "readonly"}, {DenyOOM, "denyoom"}, {Admin, "admin"},
+	{PubSub, "pubsub"}, {NoScript, "noscript"}, {Blocking, "blocking"}, {Loading, "loading"},
+	{Stale, "stale"}, {SkipMonitor, "skip_monitor"}, {SkipSlowlog, "skip_slowlog"},
+	{Fast, "fast"}, {NoAuth, "no_auth"}, {MayReplicate, "may_replicate"},
+	{NoMandatoryKeys, "no_mandatory_keys"}, {NoAsyncLoading, "no_async_loading"},
+	{NoMulti, "no_multi"}, {MovableKeys, "movablekeys"}, {AllowBusy, "allow_busy"},
+}
+
+// Names returns the Redis names of the flags that are set.
+func (f Flags) Names() []string {
+	var out []string
+	for _, n := range flagNames {
+		if f&n.f != 0 {
+			out = append(out, n.name)
+		}
+	}
+	return out
+}
+
+// ACL categories, as Redis names them (without the '@').
+const (
+	CatKeyspace uint64 = 1 << iota
+	CatRead
+	CatWrite
+	CatSet
+	CatSortedSet
+	CatList
+	CatHash
+	CatString
+	CatBitmap
+	CatHyperLogLog
+	CatGeo
+	CatStream
+	CatPubSub
+	CatAdmin
+	CatFast
+	CatSlow
+	CatBlocking
+	CatDangerous
+	CatConnection
+	CatTransaction
+	CatScripting
+)
+
+// CategoryNames lists the ACL category names in bit order.
+var CategoryNames = []string{"keyspace", "read", "write", "set", "sortedset", "list", "hash",
+	"string", "bitmap", "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow",
+	"blocking", "dangerous", "connection", "transaction", "scripting"}
+
+// CategoryList returns the names of the categories in mask.
+func CategoryList(mask uint64) []string {
+	var out []string
+	for i, n := range CategoryNames {
+		if mask&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// KeySpec describes where a command's keys are, as Redis 7's key specs do:
+// a begin search (an argument index, or the argument after a keyword) and
+// then either a range (last key relative to the first, step) or a count
+// taken from an argument (numkeys).
+type KeySpec struct {
+	Flags []string // RO, RW, OW, RM, access, update, insert, delete, …
+
+	BeginIndex   int    // when Keyword == "": keys start at this argument
+	Keyword      string // otherwise: keys start after this keyword…
+	KeywordStart int    // …searched from this index (negative: from the end, backwards)
+
+	// Range form (used when KeyNumIdx == 0).
+	LastKey int // relative to the first key; -1 = last argument
+	Step    int
+	Limit   int
+
+	// KeyNum form: the number of keys is at begin+KeyNumIdx, keys start at
+	// begin+FirstKey.
+	KeyNumIdx int
+	FirstKey  int
+}
+
+// Command is one entry of the command table.
+type Command struct {
+	Name  string // lower case; "config|get" style for subcommands
+	Arity int    // as Redis: >0 exact, <0 at least -Arity
+	Flags Flags
+	ACL   uint64
+
+	// Legacy key positions (COMMAND's first/last/step); 0 = no keys.
+	FirstKey, LastKey, Step int
+	// KeySpecs, when set, replace the single spec derived from FirstKey..LastKey.
+	KeySpecs []KeySpec
+	// Keys, when set, extracts key positions from the arguments (commands
+	// with movable keys). It returns argument indexes.
+	Keys func(args [][]byte) []int
+
+	Group   string // generic, string, server, connection…
+	Since   string
+	Summary string
+	Tips    []string
+
+	Handler     func(c *Ctx)
+	Subcommands []*Command
+	Parent      *Command
+
+	// Stats are INFO commandstats counters, kept here so the hot path
+	// updates them without a map lookup.
+	Stats Stats
+
+	subs map[string]*Command
+}
+
+// Stats are one command's counters.
+type Stats struct {
+	Calls, Usec, Rejected, Failed atomic.Int64
+}
+
+// FullName returns "parent|sub" for subcommands, the name otherwise.
+func (c *Command) FullName() string { return c.Name }
+
+// Sub finds a subcommand by name, case-insensitively.
+func (c *Command) Sub(name []byte) *Command {
+	if c.subs == nil {
+		return nil
+	}
+	var buf [64]byte
+	if len(name) > len(buf) {
+		return nil
+	}
+	return c.subs[string(lower(buf[:0], name))]
+}
+
+// HasSubcommands reports whether the command is a container (CONFIG, CLIENT…).
+func (c *Command) HasSubcommands() bool { return len(c.Subcommands) > 0 }
+
+// CheckArity reports whether n arguments (including the name) are acceptable.
+func (c *Command) CheckArity(n int) bool {
+	if c.Arity > 0 {
+		return n == c.Arity
+	}
+	return n >= -c.Arity
+}
+
+// KeyIndexes appends the argument indexes of args's keys to dst.
+func (c *Command) KeyIndexes(dst []int, args [][]byte) []int {
+	if c.Keys != nil {
+		return append(dst, c.Keys(args)...)
+	}
+	if len(c.KeySpecs) > 0 {
+		for i := range c.KeySpecs {
+			dst = c.KeySpecs[i].appendKeys(dst, args)
+		}
+		return dst
+	}
+	if c.FirstKey <= 0 {
+		return dst
+	}
+	last := c.LastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	step := max(c.Step, 1)
+	for i := c.FirstKey; i <= last && i < len(args); i += step {
+		dst = append(dst, i)
+	}
+	return dst
+}
+
+func (ks *KeySpec) appendKeys(dst []int, args [][]byte) []int {
+	begin := ks.BeginIndex
+	if ks.Keyword != "" {
+		begin = -1
+		if ks.KeywordStart >= 0 {
+			for i := ks.KeywordStart; i < len(args); i++ {
+				if strings.EqualFold(string(args[i]), ks.Keyword) {
+					begin = i + 1
+					break
+				}
+			}
+		} else {
+			for i := len(args) + ks.KeywordStart; i > 0; i-- {
+				if strings.EqualFold(string(args[i]), ks.Keyword) {
+					begin = i + 1
+					break
+				}
+			}
+		}
+		if begin < 0 {
+			return dst
+		}
+	}
+	if begin >= len(args) {
+		return dst
+	}
+	if ks.KeyNumIdx > 0 {
+		ni := begin + ks.KeyNumIdx - 1
+		if ni >= len(args) {
+			return dst
+		}
+		n, ok := resp.ParseInt(args[ni])
+		if !ok || n < 0 {
+			return dst
+		}
+		step := max(ks.Step, 1)
+		first := begin + ks.FirstKey - 1
+		for i := 0; i < int(n) && first+i*step < len(args); i++ {
+			dst = append(dst, first+i*step)
+		}
+		return dst
+	}
+	last := ks.LastKey
+	var end int
+	if last < 0 {
+		end = len(args) + last
+	} else {
+		end = begin + last
+	}
+	step := max(ks.Step, 1)
+	for i := begin; i <= end && i < len(args); i += step {
+		dst = append(dst, i)
+	}
+	return dst
+}
+
+// Table is the set of commands the server knows.
+type Table struct {
+	byName map[string]*Command
+}
+
+// NewTable returns an empty table.
+func NewTable() *Table { return &Table{byName: map[string]*Command{}} }
+
+// Register adds commands; a duplicate name is a programming error.
+func (t *Table) Register(cmds ...*Command) {
+	for _, c := range cmds {
+		if _, dup := t.byName[c.Name]; dup {
+			panic("command registered twice: " + c.Name)
+		}
+		if len(c.Subcommands) > 0 {
+			c.subs = map[string]*Command{}
+			for _, s := range c.Subcommands {
+				s.Parent = c
+				short := s.Name[strings.IndexByte(s.Name, '|')+1:]
+				c.subs[short] = s
+			}
+		}
+		t.byName[c.Name] = c
+	}
+}
+
+// Lookup finds a command by name, case-insensitively, without allocating.
+func (t *Table) Lookup(name []byte) *Command {
+	var buf [32]byte
+	if len(name) > len(buf) {
+		return t.byName[strings.ToLower(string(name))]
+	}
+	return t.byName[string(lower(buf[:0], name))]
+}
+
+// All returns every top-level command, sorted by name.
+func (t *Table) All() []*Command {
+	out := make([]*Command, 0, len(t.byName))
+	for _, c := range t.byName {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Len returns the number of top-level commands.
+func (t *Table) Len() int { return len(t.byName) }
+
+func lower(dst, s []byte) []byte {
+	for _, b := range s {
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}
+
+// Ctx is what a handler gets: its arguments, the reply writer, the selected
+// database (with the shard locks of the command's keys already held) and the
+// connection. Handlers never lock and never write to the socket.
+type Ctx struct {
+	Args [][]byte
+	W    *resp.Writer
+	DB   keyspace.DB
+	Cmd  *Command
+
+	// Conn is the calling connection (a *server.Client); server-level
+	// handlers type-assert it, data handlers do not need it.
+	Conn any
+
+	// Dirty counts keyspace changes the command made (INFO, persistence).
+	Dirty int64
+
+	// Scratch is a reusable buffer for formatting values without allocating.
+	Scratch []byte
+}
+
+// Error replies with an error message (which carries its own prefix).
+func (c *Ctx) Error(msg string) { c.W.Error(msg) }
+
+// OK replies +OK.
+func (c *Ctx) OK() { c.W.SimpleString("OK") }

@@ -1,0 +1,19 @@
+package config
+
+// implemented lists, by canonical name, the directives Corvid actually acts
+// on. Every other directive is accepted, validated, stored, reported by
+// CONFIG GET and rewritten by CONFIG REWRITE, but has no effect yet.
+//
+// This is the single place to flip when a feature lands: add the directive's
+// canonical name here and Directive.Implemented (hence docs generated from
+// Directives) follows. TestImplementedNamesAreKnown checks every entry.
+var implemented = []string{}
+
+// implementedSet is implemented as a set.
+var implementedSet = func() map[string]bool {
+	m := make(map[string]bool, len(implemented))
+	for _, n := range implemented {
+		m[n] = true
+	}
+	return m
+}()

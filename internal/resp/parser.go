@@ -1,0 +1,423 @@
+package resp
+
+import (
+	"errors"
+	"io"
+	"math"
+)
+
+// Limits and defaults of the Parser.
+const (
+	// DefaultMaxBulkLen is Redis's default proto-max-bulk-len (512 MB).
+	DefaultMaxBulkLen = 512 << 20
+	// DefaultMaxQueryBuf is Redis's default client-query-buffer-limit (1 GB).
+	DefaultMaxQueryBuf = 1 << 30
+	// DefaultMaxMultibulkLen is the largest argument count Redis 7.2 accepts
+	// after '*' (INT_MAX).
+	DefaultMaxMultibulkLen = math.MaxInt32
+	// MaxInlineSize is Redis's PROTO_INLINE_MAX_SIZE: the most bytes that may
+	// be buffered while looking for the end of an inline command or of a
+	// '*' or '$' header line.
+	MaxInlineSize = 64 << 10
+	// UnauthMaxMultibulkLen and UnauthMaxBulkLen are the stricter limits
+	// Redis applies to clients that still have to authenticate.
+	UnauthMaxMultibulkLen = 10
+	UnauthMaxBulkLen      = 16384
+)
+
+// Buffer management.
+const (
+	// initialBufSize is the first buffer's size (Redis's PROTO_IOBUF_LEN).
+	initialBufSize = 16 << 10
+	// minRead is the free space Fill wants before reading; with less it
+	// compacts or grows the buffer.
+	minRead = 4 << 10
+	// maxPrealloc caps the room made in advance for a declared bulk length
+	// beyond what has arrived: a client cannot make us allocate more than
+	// this by announcing a big argument and sending nothing.
+	maxPrealloc = 1 << 20
+	// maxRetain is the largest buffer kept once it is empty (or mostly
+	// empty): after a big command the memory goes back to the runtime.
+	maxRetain = 64 << 10
+	// maxRetainArgs is the largest argument table Reset keeps.
+	maxRetainArgs = 1024
+)
+
+// errBadRead is returned by Fill for a Reader that reports an impossible
+// count.
+var errBadRead = errors.New("resp: reader returned invalid count")
+
+// span is an argument of the command being parsed: offset from the start of
+// the command in the buffer, and length. Offsets relative to the command
+// survive the buffer being compacted or grown.
+type span struct{ off, n int }
+
+// Parser splits the byte stream of one client connection into commands. It
+// owns the connection's read buffer: Fill reads into it and Next returns
+// the next complete command as sub-slices of it. See the package
+// documentation for the design. A Parser is not safe for concurrent use.
+//
+// The zero value is ready to use, with the default limits. The exported
+// fields may be changed between calls; a zero or negative limit means the
+// default.
+type Parser struct {
+	// MaxBulkLen is the longest argument accepted (proto-max-bulk-len);
+	// longer ones are ErrProtoInvalidBulkLen. Default DefaultMaxBulkLen.
+	MaxBulkLen int64
+	// MaxQueryBuf is the client-query-buffer-limit: when, after a read, the
+	// bytes held for the command in progress plus those not yet parsed
+	// exceed it, Fill returns ErrQueryBufferLimit. Default
+	// DefaultMaxQueryBuf.
+	MaxQueryBuf int64
+	// MaxMultibulkLen is the largest argument count accepted after '*';
+	// larger ones are ErrProtoInvalidMultibulkLen. Default
+	// DefaultMaxMultibulkLen (Redis 7.2's INT_MAX).
+	MaxMultibulkLen int64
+	// Unauthenticated applies Redis's limits for clients that have not yet
+	// authenticated: more than UnauthMaxMultibulkLen arguments is
+	// ErrProtoUnauthMultibulkLen, an argument longer than UnauthMaxBulkLen
+	// is ErrProtoUnauthBulkLen. (Inline commands are not limited, as in
+	// Redis.)
+	Unauthenticated bool
+
+	buf   []byte // len(buf) == cap(buf); data is buf[start:end]
+	start int    // first byte of the command in progress
+	pos   int    // parse cursor, start <= pos <= end
+	end   int    // end of the data read
+	scan  int    // the search for the current line's terminator resumes here
+	nul   bool   // the current line has a NUL before its terminator
+	multi int    // arguments still to parse in the current multibulk; 0 if none
+	bulk  int    // length of the argument being read; -1 while its header is due
+	spans []span // arguments of the current multibulk parsed so far
+	args  [][]byte
+	err   error // sticky: a protocol error or ErrQueryBufferLimit
+}
+
+// NewParser returns a Parser with the default limits.
+func NewParser() *Parser { return &Parser{} }
+
+func (p *Parser) maxBulk() int {
+	n := p.MaxBulkLen
+	if n <= 0 {
+		n = DefaultMaxBulkLen
+	}
+	if n > math.MaxInt-2 {
+		n = math.MaxInt - 2
+	}
+	return int(n)
+}
+
+func (p *Parser) maxMultibulk() int64 {
+	if p.MaxMultibulkLen <= 0 {
+		return DefaultMaxMultibulkLen
+	}
+	return p.MaxMultibulkLen
+}
+
+func (p *Parser) maxQueryBuf() int64 {
+	if p.MaxQueryBuf <= 0 {
+		return DefaultMaxQueryBuf
+	}
+	return p.MaxQueryBuf
+}
+
+// Buffered returns the number of bytes read but not yet returned by Next:
+// those of a partly received command and of any commands after it.
+func (p *Parser) Buffered() int { return p.end - p.start }
+
+// Reset discards everything buffered, the command in progress and any
+// sticky error, and releases buffers that grew big, so that the Parser can
+// serve a new connection. Arguments returned by Next become invalid.
+func (p *Parser) Reset() {
+	if len(p.buf) > maxRetain {
+		p.buf = nil
+	}
+	if cap(p.spans) > maxRetainArgs {
+		p.spans = nil
+	}
+	if cap(p.args) > maxRetainArgs {
+		p.args = nil
+	}
+	p.start, p.pos, p.end, p.scan = 0, 0, 0, 0
+	p.nul = false
+	p.multi, p.bulk = 0, 0
+	p.spans = p.spans[:0]
+	p.err = nil
+}
+
+// Fill reads once from r into the buffer's free space and returns what the
+// Read call returned. Before reading it makes room: it drops the commands
+// already returned by Next, moving a partial command to the front of the
+// buffer, and grows the buffer when that command fills it. Growth is
+// geometric and follows the bytes that actually arrive; a declared
+// argument length only lets it reserve up to 1 MiB ahead.
+//
+// Fill invalidates the arguments returned by Next. If, after the read, the
+// bytes held for the command in progress plus those not yet parsed exceed
+// MaxQueryBuf, Fill returns ErrQueryBufferLimit (the connection must be
+// closed without a reply). After a protocol error Fill reads nothing and
+// returns that error.
+func (p *Parser) Fill(r io.Reader) (int, error) {
+	if p.err != nil {
+		return 0, p.err
+	}
+	p.makeRoom()
+	n, err := r.Read(p.buf[p.end:])
+	if n < 0 || n > len(p.buf)-p.end {
+		return 0, errBadRead
+	}
+	p.end += n
+	if int64(p.end-p.start) > p.maxQueryBuf() {
+		p.err = ErrQueryBufferLimit
+		return n, p.err
+	}
+	return n, err
+}
+
+// makeRoom ensures the buffer has at least minRead bytes of free space.
+// When it must compact or grow, it makes room for the rest of the argument
+// being read, up to maxPrealloc.
+func (p *Parser) makeRoom() {
+	if p.start == p.end {
+		// Nothing pending: start over at the front, and let a big buffer go.
+		p.shift(p.start)
+		if len(p.buf) > maxRetain {
+			p.buf = nil
+		}
+	}
+	if len(p.buf)-p.end >= minRead {
+		return
+	}
+	target := minRead // free space wanted after making room
+	lastBulk := false
+	remaining := 0 // bytes still missing from the argument being read
+	if p.multi > 0 && p.bulk >= 0 {
+		remaining = p.bulk + 2 - (p.end - p.pos)
+		target = max(minRead, min(remaining, maxPrealloc))
+		lastBulk = p.multi == 1
+	}
+	used := p.end - p.start
+	if used+target <= len(p.buf) && (len(p.buf) <= maxRetain || 4*(used+target) > len(p.buf)) {
+		// Compacting frees enough space.
+		copy(p.buf, p.buf[p.start:p.end])
+		p.shift(p.start)
+		return
+	}
+	var size int
+	if used+target <= len(p.buf) {
+		// A big buffer mostly unused: shrink it.
+		size = max(initialBufSize, 2*(used+target))
+	} else {
+		size = max(initialBufSize, 2*len(p.buf), used+target)
+		if lastBulk {
+			// The command ends with this argument: do not grow past it.
+			size = min(size, used+max(remaining, target))
+		}
+	}
+	nb := make([]byte, size)
+	copy(nb, p.buf[p.start:p.end])
+	p.buf = nb
+	p.shift(p.start)
+}
+
+// shift moves all positions d bytes back, after the data moved by as much.
+func (p *Parser) shift(d int) {
+	p.start -= d
+	p.pos -= d
+	p.end -= d
+	p.scan -= d
+}
+
+// advance moves the parse cursor to pos, starting a new line.
+func (p *Parser) advance(pos int) {
+	p.pos = pos
+	p.scan = pos
+	p.nul = false
+}
+
+// find returns the index of the first c at or after pos, or -1. Like
+// Redis's strchr over the query buffer, the search stops at a NUL byte, so
+// a line containing NUL never ends. The search resumes where it stopped.
+func (p *Parser) find(c byte) int {
+	if p.nul {
+		return -1
+	}
+	if p.scan < p.pos {
+		p.scan = p.pos
+	}
+	for i, x := range p.buf[p.scan:p.end] {
+		if x == c {
+			p.scan += i
+			return p.scan
+		}
+		if x == 0 {
+			p.nul = true
+			return -1
+		}
+	}
+	p.scan = p.end
+	return -1
+}
+
+func (p *Parser) fail(err error) ([][]byte, error) {
+	p.err = err
+	return nil, err
+}
+
+// Next returns the next complete command. It returns nil, nil when more
+// data is needed (call Fill), and a *ProtocolError for a malformed request.
+// Empty commands (an empty inline line, "*0" or "*-1") are skipped.
+//
+// The arguments are sub-slices of the buffer, with their capacity clipped
+// so that appending to one copies it. The bytes stay valid until the next
+// Fill or Reset; the [][]byte itself is reused by the next call to Next.
+// A command cut short is resumed where it stopped after more data is read.
+func (p *Parser) Next() ([][]byte, error) {
+	if p.err != nil {
+		return nil, p.err
+	}
+	for {
+		if p.multi == 0 {
+			p.start = p.pos
+			if p.pos == p.end {
+				return nil, nil
+			}
+			if p.buf[p.pos] != '*' {
+				args, ok, err := p.inline()
+				if err != nil {
+					return p.fail(err)
+				}
+				if !ok {
+					return nil, nil
+				}
+				if len(args) == 0 {
+					continue
+				}
+				return args, nil
+			}
+			ok, err := p.multibulkHeader()
+			if err != nil {
+				return p.fail(err)
+			}
+			if !ok {
+				return nil, nil
+			}
+			if p.multi == 0 {
+				continue
+			}
+		}
+		ok, err := p.bulks()
+		if err != nil {
+			return p.fail(err)
+		}
+		if !ok {
+			return nil, nil
+		}
+		args := p.args[:0]
+		base := p.buf[p.start:p.pos]
+		for _, s := range p.spans {
+			args = append(args, base[s.off:s.off+s.n:s.off+s.n])
+		}
+		p.args = args
+		p.spans = p.spans[:0]
+		p.start = p.pos
+		return args, nil
+	}
+}
+
+// inline parses an inline command at pos. ok is false when its line is not
+// complete yet.
+func (p *Parser) inline() (args [][]byte, ok bool, err error) {
+	nl := p.find('\n')
+	if nl < 0 {
+		if p.end-p.pos > MaxInlineSize {
+			return nil, false, ErrProtoTooBigInline
+		}
+		return nil, false, nil
+	}
+	line := p.buf[p.pos:nl]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	args, err = splitInPlace(line, p.args)
+	p.args = args
+	if err != nil {
+		return nil, false, ErrProtoUnbalancedQuotes
+	}
+	p.advance(nl + 1)
+	p.start = p.pos
+	return args, true, nil
+}
+
+// multibulkHeader parses the "*<count>\r\n" line at pos. ok is false when
+// the line is not complete yet. On success p.multi is the count, or 0 for an
+// empty command.
+func (p *Parser) multibulkHeader() (ok bool, err error) {
+	cr := p.find('\r')
+	if cr < 0 {
+		if p.end-p.pos > MaxInlineSize {
+			return false, ErrProtoTooBigMultibulkCount
+		}
+		return false, nil
+	}
+	if cr+2 > p.end { // Redis wants one more byte and does not check it is LF
+		return false, nil
+	}
+	n, valid := ParseInt(p.buf[p.pos+1 : cr])
+	if !valid || n > p.maxMultibulk() {
+		return false, ErrProtoInvalidMultibulkLen
+	}
+	if n > UnauthMaxMultibulkLen && p.Unauthenticated {
+		return false, ErrProtoUnauthMultibulkLen
+	}
+	p.advance(cr + 2)
+	if n > 0 {
+		if n > math.MaxInt {
+			return false, ErrProtoInvalidMultibulkLen
+		}
+		p.multi = int(n)
+		p.bulk = -1
+		p.spans = p.spans[:0]
+	}
+	return true, nil
+}
+
+// bulks parses the arguments of the current multibulk, resuming after those
+// already parsed. ok is true once all of them are in.
+func (p *Parser) bulks() (ok bool, err error) {
+	for p.multi > 0 {
+		if p.bulk < 0 {
+			cr := p.find('\r')
+			if cr < 0 {
+				if p.end-p.pos > MaxInlineSize {
+					return false, ErrProtoTooBigBulkCount
+				}
+				return false, nil
+			}
+			if cr+2 > p.end {
+				return false, nil
+			}
+			if c := p.buf[p.pos]; c != '$' {
+				return false, expectedDollar(c)
+			}
+			n, valid := ParseInt(p.buf[p.pos+1 : cr])
+			if !valid || n < 0 || n > int64(p.maxBulk()) {
+				return false, ErrProtoInvalidBulkLen
+			}
+			if n > UnauthMaxBulkLen && p.Unauthenticated {
+				return false, ErrProtoUnauthBulkLen
+			}
+			p.advance(cr + 2)
+			p.bulk = int(n)
+		}
+		// The data and the two bytes after it, which Redis skips unchecked.
+		if p.end-p.pos-2 < p.bulk {
+			return false, nil
+		}
+		p.spans = append(p.spans, span{p.pos - p.start, p.bulk})
+		p.advance(p.pos + p.bulk + 2)
+		p.bulk = -1
+		p.multi--
+	}
+	return true, nil
+}

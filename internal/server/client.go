@@ -1,0 +1,253 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/keyspace"
+	"github.com/corvid-db/corvid/internal/resp"
+)
+
+// Reply modes set by CLIENT REPLY.
+const (
+	replyOn = iota
+	replyOff
+	replySkip
+	replySkipNext // SKIP was just issued; the next command is skipped
+)
+
+// flushThreshold is how much reply data a batch may accumulate before it is
+// written out mid-batch, so a huge pipeline of big replies streams instead of
+// growing the buffer without bound.
+const flushThreshold = 64 << 10
+
+// Client is one connection. Its fields are owned by its goroutine except
+// where a comment says otherwise; CLIENT LIST and KILL from other
+// connections read the atomics and the fields under mu.
+type Client struct {
+	srv  *Server
+	ID   int64
+	conn net.Conn
+
+	parser resp.Parser
+	w      resp.Writer
+	ctx    command.Ctx
+	keyIdx []int
+	shards keyspace.ShardSet
+
+	db            int
+	authenticated bool
+	replyMode     int
+	closeAfter    bool // QUIT: close once the reply is written
+	noTouch       bool
+	noEvict       bool
+	lastCmdPtr    *command.Command
+
+	mu      sync.Mutex // guards the fields below
+	name    string
+	libName string
+	libVer  string
+	lastCmd string
+	addr    string
+	laddr   string
+
+	proto           atomic.Int32
+	dbAtomic        atomic.Int32
+	created         time.Time
+	lastInteraction atomic.Int64 // Unix seconds
+	killed          atomic.Bool
+	isMonitor       atomic.Bool
+	blocked         atomic.Bool
+	isLocal         bool
+	argvMem         atomic.Int64
+	qbufLen         atomic.Int64
+	outLen          atomic.Int64
+
+	// asyncMu guards asyncOut, replies other goroutines queue for this
+	// client (MONITOR feed); the owner goroutine or a flusher writes them.
+	asyncMu  sync.Mutex
+	asyncOut []byte
+	asyncSig chan struct{}
+}
+
+func (s *Server) newClient(conn net.Conn) *Client {
+	c := &Client{
+		srv:     s,
+		ID:      s.nextID.Add(1),
+		conn:    conn,
+		created: time.Now(),
+		addr:    conn.RemoteAddr().String(),
+		laddr:   conn.LocalAddr().String(),
+	}
+	if _, ok := conn.(*net.UnixConn); ok {
+		c.isLocal = true
+		c.addr = "/unixsocket:0"
+	} else if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		c.isLocal = ta.IP.IsLoopback()
+	}
+	c.w.Proto = 2
+	c.proto.Store(2)
+	c.authenticated = !s.requiresAuth()
+	c.lastInteraction.Store(time.Now().Unix())
+	c.parser.MaxBulkLen = s.Config.Int("proto-max-bulk-len")
+	c.parser.MaxQueryBuf = s.Config.Int("client-query-buffer-limit")
+	c.parser.Unauthenticated = !c.authenticated
+	c.ctx.W = &c.w
+	c.ctx.Conn = c
+	s.clientsMu.Lock()
+	s.clients[c.ID] = c
+	s.clientsMu.Unlock()
+	s.nclients.Add(1)
+	return c
+}
+
+// Kill closes the connection; its goroutine notices and cleans up.
+func (c *Client) Kill() {
+	if c.killed.CompareAndSwap(false, true) {
+		_ = c.conn.Close()
+		if c.asyncSig != nil {
+			select {
+			case c.asyncSig <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func (c *Client) unregister() {
+	s := c.srv
+	s.clientsMu.Lock()
+	delete(s.clients, c.ID)
+	if c.isMonitor.Load() {
+		for i, m := range s.monitors {
+			if m == c {
+				s.monitors = append(s.monitors[:i], s.monitors[i+1:]...)
+				break
+			}
+		}
+	}
+	s.clientsMu.Unlock()
+	s.nclients.Add(-1)
+}
+
+// serve is the connection's read-execute-write loop.
+func (c *Client) serve() {
+	defer func() {
+		c.Kill()
+		c.unregister()
+	}()
+	s := c.srv
+	for !c.killed.Load() {
+		if to := s.timeout.Load(); to > 0 && !c.isMonitor.Load() {
+			_ = c.conn.SetReadDeadline(time.Now().Add(time.Duration(to)*time.Second + time.Second))
+		}
+		n, err := c.parser.Fill(c.conn)
+		if n > 0 {
+			s.Stats.NetInput.Add(int64(n))
+			s.Stats.IOReads.Add(1)
+			c.lastInteraction.Store(time.Now().Unix())
+		}
+		if err != nil {
+			if errors.Is(err, resp.ErrQueryBufferLimit) {
+				s.Log.Warningf("Closing client that reached max query buffer length: id=%d addr=%s", c.ID, c.addr)
+			} else if err != io.EOF && !c.killed.Load() {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() && s.timeout.Load() > 0 {
+					s.Log.Verbosef("Closing idle client")
+				}
+			}
+			return
+		}
+		now := time.Now().UnixMilli()
+		for !c.closeAfter && !c.killed.Load() {
+			args, perr := c.parser.Next()
+			if perr != nil {
+				var pe *resp.ProtocolError
+				if errors.As(perr, &pe) {
+					c.w.Error(pe.Error())
+					s.countError([]byte(pe.Error()))
+					s.Log.Verbosef("Protocol error (%s) from client: id=%d addr=%s", pe.Error(), c.ID, c.addr)
+				}
+				c.flush()
+				return
+			}
+			if args == nil {
+				break
+			}
+			c.dispatch(args, now)
+			if c.w.Len() >= flushThreshold {
+				if !c.flush() {
+					return
+				}
+			}
+		}
+		if !c.flush() || c.closeAfter {
+			return
+		}
+		c.qbufLen.Store(int64(c.parser.Buffered()))
+	}
+}
+
+// flush writes the pending replies with one write.
+func (c *Client) flush() bool {
+	if c.w.Len() == 0 {
+		return true
+	}
+	n, err := c.conn.Write(c.w.Buf)
+	c.srv.Stats.NetOutput.Add(int64(n))
+	c.srv.Stats.IOWrites.Add(1)
+	if cap(c.w.Buf) > 1<<20 {
+		c.w.Buf = nil
+	}
+	c.w.Reset()
+	return err == nil
+}
+
+// enqueueAsync queues bytes written on behalf of another goroutine (MONITOR).
+func (c *Client) enqueueAsync(b []byte) {
+	c.asyncMu.Lock()
+	if len(c.asyncOut) > 32<<20 {
+		c.asyncMu.Unlock()
+		c.Kill() // a monitor that cannot keep up is dropped, as an output-buffer limit would
+		return
+	}
+	c.asyncOut = append(c.asyncOut, b...)
+	c.asyncMu.Unlock()
+	select {
+	case c.asyncSig <- struct{}{}:
+	default:
+	}
+}
+
+// asyncWriter drains asyncOut for clients that receive unsolicited data.
+func (c *Client) asyncWriter() {
+	var out []byte
+	for range c.asyncSig {
+		if c.killed.Load() {
+			return
+		}
+		c.asyncMu.Lock()
+		out, c.asyncOut = c.asyncOut, out[:0]
+		c.asyncMu.Unlock()
+		if len(out) > 0 {
+			if _, err := c.conn.Write(out); err != nil {
+				c.Kill()
+				return
+			}
+		}
+	}
+}
+
+// Name returns the client name.
+func (c *Client) Name() string { c.mu.Lock(); defer c.mu.Unlock(); return c.name }
+
+// DB returns the selected database index.
+func (c *Client) DB() int { return c.db }
+
+// Proto returns the RESP version the client speaks.
+func (c *Client) Proto() int { return int(c.proto.Load()) }

@@ -1,0 +1,138 @@
+package server
+
+import (
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/corvid-db/corvid/internal/command"
+)
+
+// dispatch admits and runs one command. Admission checks live here and only
+// here, in Redis's order (processCommand): unknown command, arity, auth,
+// pause; later ACL, cluster, OOM, replica, loading and MULTI join them.
+func (c *Client) dispatch(args [][]byte, now int64) {
+	s := c.srv
+	cmd := s.Table.Lookup(args[0])
+	if cmd == nil {
+		c.rejectf(nil, command.ErrUnknownCommand(args[0], args[1:]))
+		return
+	}
+	if cmd.HasSubcommands() && len(args) >= 2 {
+		sub := cmd.Sub(args[1])
+		if sub == nil {
+			if !c.authenticated && cmd.Flags&command.NoAuth == 0 {
+				c.rejectf(nil, command.ErrNoAuth)
+				return
+			}
+			c.rejectf(cmd, command.ErrUnknownSubcommand(args[1], cmd.Name))
+			return
+		}
+		cmd = sub
+	}
+	if !cmd.CheckArity(len(args)) {
+		c.rejectf(cmd, command.ErrWrongArgs(cmd.Name))
+		return
+	}
+	if !c.authenticated && cmd.Flags&command.NoAuth == 0 {
+		c.rejectf(cmd, command.ErrNoAuth)
+		return
+	}
+	if s.pause.active() {
+		now = s.pause.wait(c, cmd, now)
+	}
+	c.call(cmd, args, now)
+}
+
+// rejectf replies with an admission error and counts it as Redis does
+// (rejected_calls for a known command, errorstats always).
+func (c *Client) rejectf(cmd *command.Command, msg string) {
+	if cmd != nil {
+		cmd.Stats.Rejected.Add(1)
+	}
+	c.w.Error(msg)
+	c.srv.countError([]byte(msg))
+}
+
+// call runs an admitted command: lock its shards, run the handler, unlock,
+// account. A panicking handler is a bug: it is reported to the client and the
+// log, never allowed to take the server down.
+func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
+	s := c.srv
+	s.feedMonitors(c, cmd, args)
+	ss := &c.shards
+	ss.Reset()
+	if cmd.Flags&command.AllShards != 0 {
+		ss.SetAll()
+	} else if cmd.Flags&command.NoKeyspace == 0 {
+		c.keyIdx = cmd.KeyIndexes(c.keyIdx[:0], args)
+		for _, i := range c.keyIdx {
+			ss.Add(args[i])
+		}
+	}
+	ctx := &c.ctx
+	ctx.Args = args
+	ctx.Cmd = cmd
+	ctx.Dirty = 0
+	ctx.DB = s.Store.DB(c.db).At(now)
+	ctx.DB.NoTouch = c.noTouch
+	mark := c.w.Len()
+	skip := c.replyMode != replyOn
+	start := time.Now()
+	if !ss.Empty() {
+		s.Store.Lock(ss)
+	}
+	c.run(ctx)
+	if !ss.Empty() {
+		s.Store.Unlock(ss)
+	}
+	dur := time.Since(start)
+	us := dur.Microseconds()
+	cmd.Stats.Calls.Add(1)
+	cmd.Stats.Usec.Add(us)
+	s.Stats.Commands.Add(1)
+	if c.w.Len() > mark && c.w.Buf[mark] == '-' {
+		cmd.Stats.Failed.Add(1)
+		end := mark + 1
+		for end < c.w.Len() && c.w.Buf[end] != '\r' {
+			end++
+		}
+		s.countError(c.w.Buf[mark+1 : end])
+	}
+	if skip {
+		if c.replyMode == replySkipNext {
+			c.replyMode = replySkip
+		} else {
+			if c.replyMode == replySkip {
+				c.replyMode = replyOn
+			}
+			c.w.Buf = c.w.Buf[:mark]
+		}
+	}
+	if cmd.Flags&command.SkipSlowlog == 0 {
+		s.slowlog.maybeAdd(c, args, us)
+	}
+	s.latency.addCommand(cmd, dur)
+	c.setLastCmd(cmd)
+}
+
+func (c *Client) run(ctx *command.Ctx) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.srv.Stats.UnexpectedErrors.Add(1)
+			c.srv.Log.Warningf("panic in command '%s': %v\n%s", ctx.Cmd.Name, r, debug.Stack())
+			ctx.W.Error(fmt.Sprintf("ERR internal error in '%s': %v", ctx.Cmd.Name, r))
+		}
+	}()
+	ctx.Cmd.Handler(ctx)
+}
+
+func (c *Client) setLastCmd(cmd *command.Command) {
+	if c.lastCmdPtr == cmd {
+		return
+	}
+	c.lastCmdPtr = cmd
+	c.mu.Lock()
+	c.lastCmd = cmd.Name
+	c.mu.Unlock()
+}
