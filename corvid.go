@@ -80,6 +80,7 @@ func Start(opts Options) (*Server, error) {
 		opts.Log = io.Discard
 	}
 	srv.Log.SetOutput(opts.Log)
+	srv.EphemeralPort = true
 	if err := srv.Start(); err != nil {
 		return nil, err
 	}

@@ -144,8 +144,9 @@ func configOf(c *command.Ctx) *config.Config {
 	return nil
 }
 
-// readDB is the handle read-only introspection uses: Redis looks keys up
-// with LOOKUP_NOTOUCH there, so asking about a key does not make it "used".
+// readDB is the handle read-only introspection (EXISTS, TYPE, TTL, OBJECT)
+// uses: Redis looks keys up with LOOKUP_NOTOUCH there, so asking about a
+// key does not make it "used".
 func readDB(c *command.Ctx) keyspace.DB {
 	db := c.DB
 	db.NoTouch = true
@@ -200,8 +201,9 @@ func delCommand(c *command.Ctx) {
 
 func existsCommand(c *command.Ctx) {
 	n := int64(0)
+	db := readDB(c)
 	for _, key := range c.Args[1:] {
-		if c.DB.Exists(key) {
+		if _, ok := db.LookupRead(key); ok {
 			n++
 		}
 	}
@@ -209,7 +211,7 @@ func existsCommand(c *command.Ctx) {
 }
 
 func typeCommand(c *command.Ctx) {
-	e, ok := readDB(c).Lookup(c.Args[1])
+	e, ok := readDB(c).LookupRead(c.Args[1])
 	if !ok {
 		c.W.SimpleString("none")
 		return
@@ -220,7 +222,7 @@ func typeCommand(c *command.Ctx) {
 func touchCommand(c *command.Ctx) {
 	n := int64(0)
 	for _, key := range c.Args[1:] {
-		if _, ok := c.DB.Lookup(key); ok {
+		if _, ok := c.DB.LookupRead(key); ok {
 			n++
 		}
 	}
@@ -316,7 +318,7 @@ func copyCommand(c *command.Ctx) {
 		c.Error(command.ErrSameObject)
 		return
 	}
-	if !c.DB.Exists(src) {
+	if _, ok := c.DB.LookupRead(src); !ok {
 		c.W.Int(0)
 		return
 	}

@@ -111,7 +111,7 @@ func pexpiretimeCommand(c *command.Ctx) { ttlGeneric(c, true, true) }
 // ttlGeneric replies -2 for a missing key, -1 for one without TTL, else the
 // remaining time (or the absolute expiry), rounded to seconds unless ms.
 func ttlGeneric(c *command.Ctx, ms, abs bool) {
-	e, ok := readDB(c).Lookup(c.Args[1])
+	e, ok := readDB(c).LookupRead(c.Args[1])
 	if !ok {
 		c.W.Int(-2)
 		return

@@ -45,7 +45,7 @@ func objectHelpCommand(c *command.Ctx) {
 // objectLookup finds OBJECT's key without stamping its access time (asking
 // about a key must not change its idle time), replying null if it is missing.
 func objectLookup(c *command.Ctx) (keyspace.Entry, bool) {
-	e, ok := readDB(c).Lookup(c.Args[2])
+	e, ok := readDB(c).LookupRead(c.Args[2])
 	if !ok {
 		c.W.Null()
 	}

@@ -135,7 +135,7 @@ func scanCommand(c *command.Ctx) {
 		k := buf[start:end]
 		start = end
 		if typeName != nil {
-			e, ok := rdb.Lookup(k)
+			e, ok := rdb.LookupRead(k)
 			if !ok || !known || e.Type() != want {
 				continue
 			}

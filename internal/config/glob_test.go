@@ -52,12 +52,12 @@ func TestGlobMatch(t *testing.T) {
 		{"h\\*llo", "hello", false, false},
 		{"\\", "\\", false, true}, // trailing backslash is literal
 		{"a\\", "a\\", false, true},
-		{"[abc", "a", false, true},     // unterminated class runs to the end
-		{"[abc", "d", false, false},    // ...
-		{"[^", "x", false, true},       // "[^" matches any single byte
-		{"[", "x", false, false},       // "[" matches nothing
-		{"x[", "x", false, false},      // ... and needs a byte
-		{"[a-", "-", false, true},      // not a range (pattern too short)
+		{"[abc", "a", false, true},  // unterminated class runs to the end
+		{"[abc", "d", false, false}, // ...
+		{"[^", "x", false, true},    // "[^" matches any single byte
+		{"[", "x", false, false},    // "[" matches nothing
+		{"x[", "x", false, false},   // ... and needs a byte
+		{"[a-", "-", false, true},   // not a range (pattern too short)
 		{"HELLO", "hello", false, false},
 		{"HELLO", "hello", true, true},
 		{"H*O", "hello", true, true},

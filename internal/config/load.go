@@ -11,8 +11,9 @@ import (
 	"github.com/corvid-db/corvid/internal/resp"
 )
 
-// ReportedVersion is the Redis version named in fatal configuration errors.
-var ReportedVersion = "7.2.4"
+// RedisVersion is the Redis version whose configuration semantics this
+// package follows; it is named in fatal configuration errors.
+const RedisVersion = "7.2.4"
 
 // LoadError is a fatal configuration error. Its Error text is the message
 // redis-server prints before exiting, without the leading blank line and
@@ -34,7 +35,7 @@ type LoadError struct {
 // Error returns the full redis-server style message.
 func (e *LoadError) Error() string {
 	var b strings.Builder
-	b.WriteString("*** FATAL CONFIG FILE ERROR (Redis " + ReportedVersion + ") ***\n")
+	b.WriteString("*** FATAL CONFIG FILE ERROR (Redis " + RedisVersion + ") ***\n")
 	if e.Line > 0 {
 		b.WriteString("Reading the configuration file, at line " + strconv.Itoa(e.Line) + "\n")
 		b.WriteString(">>> '" + e.Text + "'\n")

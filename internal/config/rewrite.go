@@ -140,6 +140,11 @@ func (st *rewriteState) content() string {
 //   - lines of unknown directives are commented out as "# ??? <line>";
 //   - runs of blank lines are collapsed.
 //
+// As in Redis, a directive written on several lines reuses its old lines in
+// order, so client-output-buffer-limit (one line per client class, default
+// classes included when a line is available) may take a few rewrites to
+// settle; the configuration the file describes is always the current one.
+//
 // The new content is written to a temporary file in the same directory,
 // fsynced, renamed over the old file, and the directory is fsynced. Errors
 // are Redis's replies: "ERR The server is running without a config file" or

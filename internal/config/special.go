@@ -417,9 +417,9 @@ var notifyKeyspaceEventsSpec = &spec{
 // ----------------------------------------------------------------------------
 // bind
 
-// DefaultBind is Corvid's default listening addresses: loopback only, the
+// defaultBind is Corvid's default listening addresses: loopback only, the
 // IPv6 one optional (the "-" prefix), as in Redis's stock redis.conf.
-var DefaultBind = []string{"127.0.0.1", "-::1"}
+var defaultBind = []string{"127.0.0.1", "-::1"}
 
 // maxBindAddrs is Redis's CONFIG_BINDADDR_MAX.
 const maxBindAddrs = 16
@@ -427,7 +427,7 @@ const maxBindAddrs = 16
 var bindSpec = &spec{
 	name: "bind", kind: KindSpecial, flags: MultiArg,
 	ops: &specialOps{
-		def: func() any { return append([]string(nil), DefaultBind...) },
+		def: func() any { return append([]string(nil), defaultBind...) },
 		parseFn: func(_ *Config, _ *entry, args []string, _ bool) (any, string) {
 			if len(args) > maxBindAddrs {
 				return nil, "Too many bind addresses specified."
@@ -440,7 +440,7 @@ var bindSpec = &spec{
 		formatFn: func(v any) string { return strings.Join(v.([]string), " ") },
 		rewriteFn: func(_ *Config, e *entry, name string, st *rewriteState) {
 			addrs := e.v.Load().([]string)
-			if reflect.DeepEqual(addrs, DefaultBind) {
+			if reflect.DeepEqual(addrs, defaultBind) {
 				st.markProcessed(name)
 				return
 			}

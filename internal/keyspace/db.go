@@ -191,6 +191,32 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 	return Entry{t, r}, true
 }
 
+// LookupRead is Lookup for read commands: it also counts a keyspace hit or
+// miss for INFO, as Redis's lookupKeyRead does.
+func (db DB) LookupRead(key []byte) (Entry, bool) {
+	h := hashKey(key)
+	sh := &db.s.shards[h>>shardShift]
+	e, ok := db.Lookup(key)
+	if ok {
+		sh.hits++
+	} else {
+		sh.misses++
+	}
+	return e, ok
+}
+
+// LookupReadType is LookupRead with LookupType's type check.
+func (db DB) LookupReadType(key []byte, typ Type) (Entry, bool, error) {
+	e, ok := db.LookupRead(key)
+	if !ok {
+		return e, false, nil
+	}
+	if e.Type() != typ {
+		return Entry{}, false, ErrWrongType
+	}
+	return e, true, nil
+}
+
 // LookupType is Lookup that fails with ErrWrongType if the value is not of type typ.
 func (db DB) LookupType(key []byte, typ Type) (Entry, bool, error) {
 	e, ok := db.Lookup(key)

@@ -83,6 +83,9 @@ type Encoder interface{ Encoding() string }
 type shard struct {
 	mu  sync.Mutex
 	dbs []*table
+	// hits and misses of read lookups, guarded by mu; summed by INFO.
+	hits, misses int64
+	_            [32]byte // keep hot mutexes of neighbouring shards on separate cache lines
 }
 
 // Store is the whole keyspace: every database, in every shard.
@@ -227,6 +230,23 @@ func (s *Store) SwapDB(a, b int) {
 func (s *Store) FlushAll() {
 	for d := 0; d < s.ndb; d++ {
 		s.DB(d).Flush()
+	}
+}
+
+// HitsMisses returns the keyspace_hits and keyspace_misses counters.
+// Caller holds every shard.
+func (s *Store) HitsMisses() (hits, misses int64) {
+	for i := range s.shards {
+		hits += s.shards[i].hits
+		misses += s.shards[i].misses
+	}
+	return
+}
+
+// ResetHitsMisses zeroes the counters (CONFIG RESETSTAT). Caller holds every shard.
+func (s *Store) ResetHitsMisses() {
+	for i := range s.shards {
+		s.shards[i].hits, s.shards[i].misses = 0, 0
 	}
 }
 

@@ -235,6 +235,39 @@ func (p *Parser) advance(pos int) {
 	p.nul = false
 }
 
+// fastHeader is the common case of a header line: the prefix byte at pos,
+// then 1 to 18 digits without a leading zero (or a lone "0"), then CR and
+// one more byte. It returns the number and the index of the CR, or cr = -1
+// when the line is anything else, which the general path then handles.
+func (p *Parser) fastHeader() (n int64, cr int) {
+	b := p.buf[p.pos:p.end]
+	if len(b) < 4 {
+		return 0, -1
+	}
+	c := b[1]
+	if c == '0' {
+		if b[2] == '\r' {
+			return 0, p.pos + 2
+		}
+		return 0, -1
+	}
+	if c < '1' || c > '9' {
+		return 0, -1
+	}
+	n = int64(c - '0')
+	for i := 2; i < len(b)-1 && i <= 19; i++ {
+		c := b[i]
+		if c == '\r' {
+			return n, p.pos + i
+		}
+		if c < '0' || c > '9' {
+			return 0, -1
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return 0, -1
+}
+
 // find returns the index of the first c at or after pos, or -1. Like
 // Redis's strchr over the query buffer, the search stops at a NUL byte, so
 // a line containing NUL never ends. The search resumes where it stopped.
@@ -353,18 +386,25 @@ func (p *Parser) inline() (args [][]byte, ok bool, err error) {
 // the line is not complete yet. On success p.multi is the count, or 0 for an
 // empty command.
 func (p *Parser) multibulkHeader() (ok bool, err error) {
-	cr := p.find('\r')
+	n, cr := p.fastHeader()
 	if cr < 0 {
-		if p.end-p.pos > MaxInlineSize {
-			return false, ErrProtoTooBigMultibulkCount
+		cr = p.find('\r')
+		if cr < 0 {
+			if p.end-p.pos > MaxInlineSize {
+				return false, ErrProtoTooBigMultibulkCount
+			}
+			return false, nil
 		}
-		return false, nil
+		if cr+2 > p.end { // Redis wants one more byte and does not check it is LF
+			return false, nil
+		}
+		var valid bool
+		n, valid = ParseInt(p.buf[p.pos+1 : cr])
+		if !valid {
+			return false, ErrProtoInvalidMultibulkLen
+		}
 	}
-	if cr+2 > p.end { // Redis wants one more byte and does not check it is LF
-		return false, nil
-	}
-	n, valid := ParseInt(p.buf[p.pos+1 : cr])
-	if !valid || n > p.maxMultibulk() {
+	if n > p.maxMultibulk() {
 		return false, ErrProtoInvalidMultibulkLen
 	}
 	if n > UnauthMaxMultibulkLen && p.Unauthenticated {
@@ -387,21 +427,31 @@ func (p *Parser) multibulkHeader() (ok bool, err error) {
 func (p *Parser) bulks() (ok bool, err error) {
 	for p.multi > 0 {
 		if p.bulk < 0 {
-			cr := p.find('\r')
+			n, cr := int64(0), -1
+			if p.buf[p.pos] == '$' {
+				n, cr = p.fastHeader()
+			}
 			if cr < 0 {
-				if p.end-p.pos > MaxInlineSize {
-					return false, ErrProtoTooBigBulkCount
+				cr = p.find('\r')
+				if cr < 0 {
+					if p.end-p.pos > MaxInlineSize {
+						return false, ErrProtoTooBigBulkCount
+					}
+					return false, nil
 				}
-				return false, nil
+				if cr+2 > p.end {
+					return false, nil
+				}
+				if c := p.buf[p.pos]; c != '$' {
+					return false, expectedDollar(c)
+				}
+				var valid bool
+				n, valid = ParseInt(p.buf[p.pos+1 : cr])
+				if !valid || n < 0 {
+					return false, ErrProtoInvalidBulkLen
+				}
 			}
-			if cr+2 > p.end {
-				return false, nil
-			}
-			if c := p.buf[p.pos]; c != '$' {
-				return false, expectedDollar(c)
-			}
-			n, valid := ParseInt(p.buf[p.pos+1 : cr])
-			if !valid || n < 0 || n > int64(p.maxBulk()) {
+			if n > int64(p.maxBulk()) {
 				return false, ErrProtoInvalidBulkLen
 			}
 			if n > UnauthMaxBulkLen && p.Unauthenticated {

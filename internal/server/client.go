@@ -73,6 +73,21 @@ type Client struct {
 	asyncMu  sync.Mutex
 	asyncOut []byte
 	asyncSig chan struct{}
+	// async (owner goroutine only) is set once the client has become a
+	// monitor: from then on all its output, replies included, goes through
+	// asyncOut and one writer goroutine, so they never interleave with the
+	// feed. See monitor.go.
+	async          bool
+	monitorPending bool          // MONITOR ran; it is registered once its +OK is queued
+	asyncStop      chan struct{} // closed by the owner: the writer drains and exits
+	asyncDone      chan struct{} // closed by the writer when it exits
+
+	// done is closed by Kill, so that a goroutine waiting on the client's
+	// behalf (a command postponed by CLIENT PAUSE) gives up at once.
+	done chan struct{}
+	// listFlags mirrors, for CLIENT LIST and KILL in other goroutines, the
+	// owner's plain fields (noEvict, noTouch…); see client_list.go.
+	listFlags atomic.Uint32
 }
 
 func (s *Server) newClient(conn net.Conn) *Client {
@@ -80,6 +95,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 		srv:     s,
 		ID:      s.nextID.Add(1),
 		conn:    conn,
+		done:    make(chan struct{}),
 		created: time.Now(),
 		addr:    conn.RemoteAddr().String(),
 		laddr:   conn.LocalAddr().String(),
@@ -110,12 +126,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 func (c *Client) Kill() {
 	if c.killed.CompareAndSwap(false, true) {
 		_ = c.conn.Close()
-		if c.asyncSig != nil {
-			select {
-			case c.asyncSig <- struct{}{}:
-			default:
-			}
-		}
+		close(c.done)
 	}
 }
 
@@ -138,14 +149,14 @@ func (c *Client) unregister() {
 // serve is the connection's read-execute-write loop.
 func (c *Client) serve() {
 	defer func() {
+		if c.async {
+			c.drainAsync()
+		}
 		c.Kill()
 		c.unregister()
 	}()
 	s := c.srv
 	for !c.killed.Load() {
-		if to := s.timeout.Load(); to > 0 && !c.isMonitor.Load() {
-			_ = c.conn.SetReadDeadline(time.Now().Add(time.Duration(to)*time.Second + time.Second))
-		}
 		n, err := c.parser.Fill(c.conn)
 		if n > 0 {
 			s.Stats.NetInput.Add(int64(n))
@@ -198,7 +209,14 @@ func (c *Client) flush() bool {
 	if c.w.Len() == 0 {
 		return true
 	}
+	if c.async {
+		c.handOff()
+		return !c.killed.Load()
+	}
 	n, err := c.conn.Write(c.w.Buf)
+	if n > 0 {
+		c.lastInteraction.Store(time.Now().Unix()) // as Redis: writing is interaction too
+	}
 	c.srv.Stats.NetOutput.Add(int64(n))
 	c.srv.Stats.IOWrites.Add(1)
 	if cap(c.w.Buf) > 1<<20 {
@@ -206,41 +224,6 @@ func (c *Client) flush() bool {
 	}
 	c.w.Reset()
 	return err == nil
-}
-
-// enqueueAsync queues bytes written on behalf of another goroutine (MONITOR).
-func (c *Client) enqueueAsync(b []byte) {
-	c.asyncMu.Lock()
-	if len(c.asyncOut) > 32<<20 {
-		c.asyncMu.Unlock()
-		c.Kill() // a monitor that cannot keep up is dropped, as an output-buffer limit would
-		return
-	}
-	c.asyncOut = append(c.asyncOut, b...)
-	c.asyncMu.Unlock()
-	select {
-	case c.asyncSig <- struct{}{}:
-	default:
-	}
-}
-
-// asyncWriter drains asyncOut for clients that receive unsolicited data.
-func (c *Client) asyncWriter() {
-	var out []byte
-	for range c.asyncSig {
-		if c.killed.Load() {
-			return
-		}
-		c.asyncMu.Lock()
-		out, c.asyncOut = c.asyncOut, out[:0]
-		c.asyncMu.Unlock()
-		if len(out) > 0 {
-			if _, err := c.conn.Write(out); err != nil {
-				c.Kill()
-				return
-			}
-		}
-	}
 }
 
 // Name returns the client name.

@@ -38,10 +38,41 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, command.ErrNoAuth)
 		return
 	}
-	if s.pause.active() {
-		now = s.pause.wait(c, cmd, now)
+	if c.isMonitor.Load() && cmd.Flags&(command.Write|command.ReadOnly|command.MayReplicate) != 0 {
+		// A monitor is a replica in Redis's eyes; replicas are not paused
+		// and may not touch the keyspace.
+		c.rejectf(cmd, errReplicaKeyspace)
+		return
+	}
+	if s.pause.active() && !c.isMonitor.Load() {
+		turn, ok := s.pause.wait(c, cmd, args)
+		if !ok {
+			return
+		}
+		c.call(cmd, args, time.Now().UnixMilli())
+		s.pause.finish(turn)
+		return
 	}
 	c.call(cmd, args, now)
+}
+
+// errReplicaKeyspace is Redis's refusal of keyspace commands from replicas
+// and monitors.
+const errReplicaKeyspace = "ERR Replica can't interact with the keyspace"
+
+// applyReplyMode drops the reply just written from mark on, as CLIENT REPLY
+// OFF|SKIP ask, and moves SKIP along: the command after CLIENT REPLY SKIP
+// is silenced, then replies resume.
+func (c *Client) applyReplyMode(mark int) {
+	switch c.replyMode {
+	case replyOff:
+		c.w.Buf = c.w.Buf[:mark]
+	case replySkip:
+		c.w.Buf = c.w.Buf[:mark]
+		c.replyMode = replyOn
+	case replySkipNext:
+		c.replyMode = replySkip
+	}
 }
 
 // rejectf replies with an admission error and counts it as Redis does
@@ -50,8 +81,10 @@ func (c *Client) rejectf(cmd *command.Command, msg string) {
 	if cmd != nil {
 		cmd.Stats.Rejected.Add(1)
 	}
+	mark := c.w.Len()
 	c.w.Error(msg)
 	c.srv.countError([]byte(msg))
+	c.applyReplyMode(mark)
 }
 
 // call runs an admitted command: lock its shards, run the handler, unlock,
@@ -59,7 +92,6 @@ func (c *Client) rejectf(cmd *command.Command, msg string) {
 // log, never allowed to take the server down.
 func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	s := c.srv
-	s.feedMonitors(c, cmd, args)
 	ss := &c.shards
 	ss.Reset()
 	if cmd.Flags&command.AllShards != 0 {
@@ -77,20 +109,12 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	ctx.DB = s.Store.DB(c.db).At(now)
 	ctx.DB.NoTouch = c.noTouch
 	mark := c.w.Len()
-	skip := c.replyMode != replyOn
 	start := time.Now()
 	if !ss.Empty() {
 		s.Store.Lock(ss)
 	}
 	c.run(ctx)
-	if !ss.Empty() {
-		s.Store.Unlock(ss)
-	}
 	dur := time.Since(start)
-	us := dur.Microseconds()
-	cmd.Stats.Calls.Add(1)
-	cmd.Stats.Usec.Add(us)
-	s.Stats.Commands.Add(1)
 	if c.w.Len() > mark && c.w.Buf[mark] == '-' {
 		cmd.Stats.Failed.Add(1)
 		end := mark + 1
@@ -99,16 +123,20 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 		}
 		s.countError(c.w.Buf[mark+1 : end])
 	}
-	if skip {
-		if c.replyMode == replySkipNext {
-			c.replyMode = replySkip
-		} else {
-			if c.replyMode == replySkip {
-				c.replyMode = replyOn
-			}
-			c.w.Buf = c.w.Buf[:mark]
-		}
+	c.applyReplyMode(mark)
+	if c.async {
+		c.handOff() // a monitor's own reply goes out before its feed line
 	}
+	// Fed after execution, as Redis does, and before the shard locks are
+	// released, so commands on the same keys reach monitors in execution order.
+	s.feedMonitors(c, cmd, args)
+	if !ss.Empty() {
+		s.Store.Unlock(ss)
+	}
+	us := dur.Microseconds()
+	cmd.Stats.Calls.Add(1)
+	cmd.Stats.Usec.Add(us)
+	s.Stats.Commands.Add(1)
 	if cmd.Flags&command.SkipSlowlog == 0 {
 		s.slowlog.maybeAdd(c, args, us)
 	}

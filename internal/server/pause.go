@@ -2,101 +2,223 @@ package server
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
 )
 
-// pauseState implements CLIENT PAUSE: while a pause is in force, commands it
-// covers (all, or only writes) wait in the dispatcher until it ends. Expiry
-// and eviction stop too, so the dataset stays still, as in Redis.
+// pauseState implements CLIENT PAUSE as Redis 7.2 does. While a pause is in
+// force, the commands it covers (all of them, or only those that write or
+// may replicate) are postponed in the dispatcher; expiry stops too, so the
+// dataset holds still, which is what a failover needs.
+//
+// Postponed commands wait in a queue in the order they arrived. When the
+// pause ends (or becomes less strict) they are released one at a time, in
+// that order, each only after the previous one has finished, and commands
+// arriving meanwhile line up behind them: that is the order a single-threaded
+// Redis gives, where unblocked clients run before new input is read. Without
+// the queue, every waiting goroutine would race for the shard locks at once.
 type pauseState struct {
+	// on is set while a pause is in force or postponed commands remain: the
+	// dispatcher's lock-free check on every command.
+	on atomic.Bool
+
 	mu      sync.Mutex
-	writes  bool      // pause covers only write commands
-	until   time.Time // zero when no pause
-	release chan struct{}
+	all     bool      // ALL mode; otherwise WRITE
+	until   time.Time // end of the pause; zero when none
+	timer   *time.Timer
+	queue   []*pauseWaiter // postponed commands, oldest first
+	running *pauseWaiter   // the released command executing now
 }
 
-func (p *pauseState) active() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return !p.until.IsZero()
+// pauseWaiter is one postponed command.
+type pauseWaiter struct {
+	write bool          // writes or may replicate: covered by a WRITE pause
+	ready chan struct{} // closed when the command may run
 }
 
-// Pause starts (or extends) a pause. A pause in force can only be changed to
-// a stricter mode or a later end, as Redis does.
+// active reports whether the dispatcher must consult the pause.
+func (p *pauseState) active() bool { return p.on.Load() }
+
+// Pause starts a pause of d, or merges it with the one in force as Redis
+// does: the stricter mode and the later end win.
 func (p *pauseState) Pause(d time.Duration, writesOnly bool) {
+	p.pauseUntil(time.Now().Add(d), !writesOnly)
+}
+
+func (p *pauseState) pauseUntil(end time.Time, all bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	end := time.Now().Add(d)
-	if p.until.IsZero() {
-		p.release = make(chan struct{})
-		p.writes = writesOnly
-		p.until = end
-		return
+	now := time.Now()
+	if !p.until.IsZero() && !now.Before(p.until) {
+		p.until = time.Time{} // an expired pause the timer has not cleared yet
 	}
-	if !writesOnly {
-		p.writes = false
+	if p.until.IsZero() {
+		p.all = all
+	} else {
+		p.all = p.all || all
 	}
 	if end.After(p.until) {
 		p.until = end
 	}
+	if !p.until.After(now) {
+		p.until = time.Time{} // CLIENT PAUSE 0: nothing to do
+	} else {
+		if p.timer != nil {
+			p.timer.Stop()
+		}
+		p.timer = time.AfterFunc(time.Until(p.until), p.expire)
+	}
+	p.kickLocked()
 }
 
+// unpauseAll ends the pause (CLIENT UNPAUSE, shutdown) and releases the
+// postponed commands.
 func (p *pauseState) unpauseAll() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.until.IsZero() {
-		p.until = time.Time{}
-		close(p.release)
+	p.until = time.Time{}
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
 	}
+	p.kickLocked()
 }
 
-// expire ends a pause whose time is up (called from cron).
+// expire ends a pause whose time is up (its timer, and the cron as a backstop).
 func (p *pauseState) expire() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.until.IsZero() && !time.Now().Before(p.until) {
 		p.until = time.Time{}
-		close(p.release)
+		p.kickLocked()
 	}
 }
 
-func (p *pauseState) blocksExpiry() bool { return p.active() }
-
-// covers reports whether cmd must wait under the current pause.
-func (p *pauseState) covers(cmd *command.Command) (bool, chan struct{}, time.Time) {
+// blocksExpiry reports whether active expiry (and eviction) must stand still.
+func (p *pauseState) blocksExpiry() bool {
+	if !p.on.Load() {
+		return false
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.until.IsZero() {
-		return false, nil, time.Time{}
-	}
-	if p.writes && cmd.Flags&(command.Write|command.MayReplicate) == 0 {
-		return false, nil, time.Time{}
-	}
-	return true, p.release, p.until
+	return !p.until.IsZero() && time.Now().Before(p.until)
 }
 
-// wait blocks the client until the pause ends or its time runs out, and
-// returns the fresh command time.
-func (p *pauseState) wait(c *Client, cmd *command.Command, now int64) int64 {
-	for {
-		ok, ch, until := p.covers(cmd)
-		if !ok {
-			return time.Now().UnixMilli()
-		}
-		c.flush() // replies to earlier pipelined commands go out first
-		c.blocked.Store(true)
-		t := time.NewTimer(time.Until(until))
-		select {
-		case <-ch:
-		case <-t.C:
-			p.expire()
-		}
-		t.Stop()
-		c.blocked.Store(false)
-		if c.killed.Load() {
-			return now
+// coveredLocked reports whether a command (write says whether it writes or
+// may replicate) must wait under the pause in force.
+func (p *pauseState) coveredLocked(write bool) bool {
+	return !p.until.IsZero() && (p.all || write)
+}
+
+// kickLocked releases the oldest postponed command the pause no longer
+// covers, if none is running; commands still covered keep their place.
+func (p *pauseState) kickLocked() {
+	if p.running == nil {
+		for i, w := range p.queue {
+			if !p.coveredLocked(w.write) {
+				copy(p.queue[i:], p.queue[i+1:])
+				p.queue[len(p.queue)-1] = nil
+				p.queue = p.queue[:len(p.queue)-1]
+				p.running = w
+				close(w.ready)
+				break
+			}
 		}
 	}
+	p.on.Store(!p.until.IsZero() || len(p.queue) > 0 || p.running != nil)
+}
+
+// hasRunnableLocked reports whether some postponed command is free to run.
+func (p *pauseState) hasRunnableLocked() bool {
+	for _, w := range p.queue {
+		if !p.coveredLocked(w.write) {
+			return true
+		}
+	}
+	return false
+}
+
+// wait postpones the client's command while the pause covers it, or while
+// earlier postponed commands still have to run. It returns the command's
+// turn, to be passed to finish once the command has run (nil when it did not
+// have to wait), and false if the client was killed while waiting: then the
+// command must not run.
+func (p *pauseState) wait(c *Client, cmd *command.Command, args [][]byte) (*pauseWaiter, bool) {
+	write := cmd.Flags&(command.Write|command.MayReplicate) != 0
+	p.mu.Lock()
+	if !p.coveredLocked(write) && p.running == nil && !p.hasRunnableLocked() {
+		p.mu.Unlock()
+		return nil, true
+	}
+	w := &pauseWaiter{write: write, ready: make(chan struct{})}
+	p.queue = append(p.queue, w)
+	p.kickLocked()
+	p.mu.Unlock()
+
+	select {
+	case <-w.ready:
+		return w, true
+	default:
+	}
+	c.flush() // replies to earlier pipelined commands go out first
+	// While postponed the client shows as blocked on its command (flag b,
+	// cmd=, argv-mem=), and the idle timeout leaves it alone.
+	c.setLastCmd(cmd)
+	var mem int64
+	for _, a := range args {
+		mem += int64(len(a))
+	}
+	c.argvMem.Store(mem)
+	c.blocked.Store(true)
+	defer func() {
+		c.argvMem.Store(0)
+		c.lastInteraction.Store(time.Now().Unix())
+		c.blocked.Store(false)
+	}()
+	select {
+	case <-w.ready:
+		return w, true
+	case <-c.done:
+		p.abandon(w)
+		return nil, false
+	}
+}
+
+// abandon gives up the turn of a client killed while waiting.
+func (p *pauseState) abandon(w *pauseWaiter) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.running == w {
+		p.running = nil
+	} else {
+		for i, q := range p.queue {
+			if q == w {
+				p.queue = append(p.queue[:i], p.queue[i+1:]...)
+				break
+			}
+		}
+	}
+	p.kickLocked()
+}
+
+// finish ends a released command's turn and releases the next one.
+func (p *pauseState) finish(w *pauseWaiter) {
+	if w == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.running == w {
+		p.running = nil
+	}
+	p.kickLocked()
+}
+
+// waiting returns the number of postponed commands (tests, INFO).
+func (p *pauseState) waiting() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.queue)
 }

@@ -72,6 +72,10 @@ type Server struct {
 	startTime time.Time
 	lastSave  atomic.Int64
 
+	// EphemeralPort makes "port 0" mean "any free port" (embedding and
+	// tests) instead of redis-server's "no TCP listener".
+	EphemeralPort bool
+
 	// activeExpire can be switched off by DEBUG SET-ACTIVE-EXPIRE.
 	activeExpire atomic.Bool
 
@@ -171,7 +175,7 @@ func (s *Server) Start() error {
 	if len(binds) == 0 {
 		binds = []string{"*"}
 	}
-	if port != 0 {
+	if port != 0 || s.EphemeralPort {
 		for _, b := range binds {
 			optional := strings.HasPrefix(b, "-")
 			b = strings.TrimPrefix(b, "-")
@@ -190,6 +194,11 @@ func (s *Server) Start() error {
 				return fmt.Errorf("Could not create server TCP listening socket %s:%d: %w", b, port, err)
 			}
 			s.listeners = append(s.listeners, l)
+			if port == 0 {
+				// The first listener picked a free port; the others share it.
+				port = int64(l.Addr().(*net.TCPAddr).Port)
+				_ = s.Config.LoadString(fmt.Sprintf("port %d", port))
+			}
 		}
 	}
 	if path := s.Config.String("unixsocket"); path != "" {
@@ -266,6 +275,11 @@ func (s *Server) acceptLoop(l net.Listener) {
 			_ = conn.Close()
 			continue
 		}
+		if s.deniedByProtectedMode(conn) {
+			_, _ = conn.Write([]byte(protectedModeDenied))
+			_ = conn.Close()
+			continue
+		}
 		c := s.newClient(conn)
 		s.wg.Add(1)
 		go func() {
@@ -273,6 +287,19 @@ func (s *Server) acceptLoop(l net.Listener) {
 			c.serve()
 		}()
 	}
+}
+
+// protectedModeDenied is Redis's reply to a remote client in protected mode.
+const protectedModeDenied = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n"
+
+// deniedByProtectedMode applies Redis 7's protected mode: with no password
+// for the default user, only loopback and unix-socket clients are accepted.
+func (s *Server) deniedByProtectedMode(conn net.Conn) bool {
+	if !s.Config.Bool("protected-mode") || s.requiresAuth() {
+		return false
+	}
+	ta, ok := conn.RemoteAddr().(*net.TCPAddr)
+	return ok && !ta.IP.IsLoopback()
 }
 
 // cron is Redis's serverCron: clocks, active expiry, idle timeouts.

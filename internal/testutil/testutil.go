@@ -60,6 +60,7 @@ func StartWithFile(t testing.TB, file string, directives ...string) *Instance {
 	if os.Getenv("CORVID_TEST_LOG") == "" {
 		srv.Log.SetOutput(io.Discard)
 	}
+	srv.EphemeralPort = true
 	if err := srv.Start(); err != nil {
 		t.Fatalf("server.Start: %v", err)
 	}

@@ -1,0 +1,450 @@
+package server
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/resp"
+)
+
+// Bits of Client.listFlags: state the owner goroutine keeps in plain fields,
+// mirrored for CLIENT LIST and KILL running in other goroutines.
+const (
+	listNoEvict uint32 = 1 << iota
+	listNoTouch
+)
+
+// Client types, as CLIENT LIST TYPE and CLIENT KILL TYPE name them.
+const (
+	typeNormal = "normal"
+	typeSlave  = "slave"
+	typePubSub = "pubsub"
+	typeMaster = "master"
+)
+
+// clientTypeByName maps a TYPE argument to a client type ("" if unknown);
+// "replica" is the modern name of "slave".
+func clientTypeByName(name []byte) string {
+	switch strings.ToLower(string(name)) {
+	case "normal":
+		return typeNormal
+	case "slave", "replica":
+		return typeSlave
+	case "pubsub":
+		return typePubSub
+	case "master":
+		return typeMaster
+	}
+	return ""
+}
+
+// clientType is the client's class. Monitors count as normal clients, as
+// in Redis (which marks them as replicas internally but exposes them so).
+// Replication and Pub/Sub will add the other classes.
+func (c *Client) clientType() string { return typeNormal }
+
+// setNoEvict and setNoTouch change the owner's flag and its mirror.
+func (c *Client) setNoEvict(on bool) {
+	c.noEvict = on
+	c.setListFlag(listNoEvict, on)
+}
+
+func (c *Client) setNoTouch(on bool) {
+	c.noTouch = on
+	c.setListFlag(listNoTouch, on)
+}
+
+func (c *Client) setListFlag(bit uint32, on bool) {
+	if on {
+		c.listFlags.Or(bit)
+	} else {
+		c.listFlags.And(^bit)
+	}
+}
+
+// peerID is the client's address as CLIENT LIST shows it and CLIENT KILL
+// ADDR matches it.
+func (c *Client) peerID() string { return c.addr }
+
+// sockName is the local address the client connected to (laddr).
+func (c *Client) sockName() string {
+	if c.isUnix() {
+		return unixPeerID
+	}
+	return c.laddr
+}
+
+// fd returns the socket's file descriptor, or -1 once it is closed.
+func (c *Client) fd() int {
+	sc, ok := c.conn.(syscall.Conn)
+	if !ok {
+		return -1
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return -1
+	}
+	fd := -1
+	if raw.Control(func(f uintptr) { fd = int(f) }) != nil {
+		return -1
+	}
+	return fd
+}
+
+// clientInfo is what a CLIENT LIST line needs from a client. The owner
+// fills it from its own fields; other goroutines only from the fields that
+// are safe to read concurrently.
+type clientInfo struct {
+	db       int
+	cmd      string
+	qbuf     int64
+	argvMem  int64
+	rbs      int64
+	noEvict  bool
+	noTouch  bool
+	closeASA bool // closing: flag A
+	closeAR  bool // close after reply: flag c
+}
+
+// selfInfo describes the calling client while it runs cmd with args: the
+// command counts as received and not yet consumed, as in Redis, whose
+// query buffer still holds it.
+func (c *Client) selfInfo(cmd *command.Command, args [][]byte) clientInfo {
+	inf := clientInfo{
+		db:      c.db,
+		cmd:     cmd.Name,
+		qbuf:    int64(c.parser.Buffered() + multibulkLen(args)),
+		rbs:     int64(cap(c.w.Buf)),
+		noEvict: c.noEvict,
+		noTouch: c.noTouch,
+		closeAR: c.closeAfter,
+	}
+	for _, a := range args {
+		inf.argvMem += int64(len(a))
+	}
+	return inf
+}
+
+// otherInfo describes a client from another goroutine.
+func (c *Client) otherInfo() clientInfo {
+	f := c.listFlags.Load()
+	c.mu.Lock()
+	cmd := c.lastCmd
+	c.mu.Unlock()
+	return clientInfo{
+		db:       int(c.dbAtomic.Load()),
+		cmd:      cmd,
+		qbuf:     c.qbufLen.Load(),
+		argvMem:  c.argvMem.Load(),
+		noEvict:  f&listNoEvict != 0,
+		noTouch:  f&listNoTouch != 0,
+		closeASA: c.killed.Load(),
+	}
+}
+
+// multibulkLen is the size of args encoded as a RESP request.
+func multibulkLen(args [][]byte) int {
+	n := 1 + len(strconv.Itoa(len(args))) + 2
+	for _, a := range args {
+		n += 1 + len(strconv.Itoa(len(a))) + 2 + len(a) + 2
+	}
+	return n
+}
+
+// appendInfo appends the client's CLIENT LIST line (without the newline),
+// with Redis 7.2's fields in Redis 7.2's order.
+func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
+	c.mu.Lock()
+	name, libName, libVer := c.name, c.libName, c.libVer
+	c.mu.Unlock()
+	omem := int64(c.asyncPending())
+	field := func(k string) { b = append(b, ' '); b = append(b, k...); b = append(b, '=') }
+	num := func(k string, v int64) { field(k); b = strconv.AppendInt(b, v, 10) }
+	str := func(k, v string) { field(k); b = append(b, v...) }
+
+	b = append(b, "id="...)
+	b = strconv.AppendInt(b, c.ID, 10)
+	str("addr", c.peerID())
+	str("laddr", c.sockName())
+	num("fd", int64(c.fd()))
+	str("name", name)
+	num("age", now.Unix()-c.created.Unix())
+	num("idle", now.Unix()-c.lastInteraction.Load())
+	field("flags")
+	n := len(b)
+	if c.isMonitor.Load() {
+		b = append(b, 'O')
+	}
+	if c.blocked.Load() {
+		b = append(b, 'b')
+	}
+	if inf.closeAR {
+		b = append(b, 'c')
+	}
+	if inf.closeASA {
+		b = append(b, 'A')
+	}
+	if c.isUnix() {
+		b = append(b, 'U')
+	}
+	if inf.noEvict {
+		b = append(b, 'e')
+	}
+	if inf.noTouch {
+		b = append(b, 'T')
+	}
+	if len(b) == n {
+		b = append(b, 'N')
+	}
+	num("db", int64(inf.db))
+	num("sub", 0)
+	num("psub", 0)
+	num("ssub", 0)
+	num("multi", -1)
+	num("qbuf", inf.qbuf)
+	num("qbuf-free", 0)
+	num("argv-mem", inf.argvMem)
+	num("multi-mem", 0)
+	num("rbs", inf.rbs)
+	num("rbp", inf.rbs)
+	num("obl", 0)
+	num("oll", 0)
+	num("omem", omem)
+	num("tot-mem", int64(unsafe.Sizeof(Client{}))+inf.qbuf+inf.argvMem+inf.rbs+omem)
+	if omem > 0 {
+		str("events", "rw")
+	} else {
+		str("events", "r")
+	}
+	if inf.cmd == "" {
+		inf.cmd = "NULL"
+	}
+	str("cmd", inf.cmd)
+	str("user", "default")
+	num("redir", -1)
+	num("resp", int64(c.Proto()))
+	str("lib-name", libName)
+	str("lib-ver", libVer)
+	return b
+}
+
+// sortedClients returns the connected clients, oldest first (the order of
+// Redis's client list), leaving out those already being closed.
+func (s *Server) sortedClients() []*Client {
+	s.clientsMu.Lock()
+	out := make([]*Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		if !c.killed.Load() {
+			out = append(out, c)
+		}
+	}
+	s.clientsMu.Unlock()
+	slices.SortFunc(out, func(a, b *Client) int { return int(a.ID - b.ID) })
+	return out
+}
+
+// clientByID finds a connected client.
+func (s *Server) clientByID(id int64) *Client {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	if c := s.clients[id]; c != nil && !c.killed.Load() {
+		return c
+	}
+	return nil
+}
+
+// appendLine appends cl's line as seen by the client self, which is running
+// cmd with args.
+func appendLine(b []byte, self, cl *Client, cmd *command.Command, args [][]byte, now time.Time) []byte {
+	var inf clientInfo
+	if cl == self {
+		inf = self.selfInfo(cmd, args)
+	} else {
+		inf = cl.otherInfo()
+	}
+	b = cl.appendInfo(b, inf, now)
+	return append(b, '\n')
+}
+
+// clientListCommand is CLIENT LIST [TYPE type | ID id [id …]].
+func clientListCommand(c *command.Ctx) {
+	self := client(c)
+	s := self.srv
+	args := c.Args
+	now := time.Now()
+	var out []byte
+	switch {
+	case len(args) == 4 && strings.EqualFold(string(args[2]), "type"):
+		typ := clientTypeByName(args[3])
+		if typ == "" {
+			c.Error("ERR Unknown client type '" + string(args[3]) + "'")
+			return
+		}
+		for _, cl := range s.sortedClients() {
+			if cl.clientType() == typ {
+				out = appendLine(out, self, cl, c.Cmd, args, now)
+			}
+		}
+	case len(args) > 3 && strings.EqualFold(string(args[2]), "id"):
+		ids := make([]int64, 0, len(args)-3)
+		for _, a := range args[3:] {
+			id, ok := resp.ParseInt(a)
+			if !ok {
+				c.Error("ERR Invalid client ID")
+				return
+			}
+			ids = append(ids, id)
+		}
+		for _, id := range ids {
+			if cl := s.clientByID(id); cl != nil {
+				out = appendLine(out, self, cl, c.Cmd, args, now)
+			}
+		}
+	case len(args) != 2:
+		c.Error(command.ErrSyntax)
+		return
+	default:
+		for _, cl := range s.sortedClients() {
+			out = appendLine(out, self, cl, c.Cmd, args, now)
+		}
+	}
+	c.W.Verbatim("txt", out)
+}
+
+// clientInfoCommand is CLIENT INFO: the caller's own line.
+func clientInfoCommand(c *command.Ctx) {
+	self := client(c)
+	out := appendLine(nil, self, self, c.Cmd, c.Args, time.Now())
+	c.W.Verbatim("txt", out)
+}
+
+// clientKillCommand is CLIENT KILL addr (old form: reply OK or an error,
+// and the caller may kill itself) and CLIENT KILL <filter> <value> … (new
+// form: reply the number killed, the caller spared unless SKIPME no).
+func clientKillCommand(c *command.Ctx) {
+	self := client(c)
+	s := self.srv
+	args := c.Args
+	var (
+		addr, laddr  string
+		haveAddr     bool
+		haveLaddr    bool
+		typ          string
+		id           int64
+		maxAge       int64
+		haveUser     bool
+		skipMe       = true
+		oldForm      = len(args) == 3
+		closeThisOne bool
+	)
+	if oldForm {
+		addr, haveAddr = string(args[2]), true
+		skipMe = false
+	} else {
+		for i := 2; i < len(args); i += 2 {
+			more := i+1 < len(args)
+			opt := strings.ToLower(string(args[i]))
+			if !more {
+				c.Error(command.ErrSyntax)
+				return
+			}
+			val := args[i+1]
+			switch opt {
+			case "id":
+				n, ok := resp.ParseInt(val)
+				if !ok || n < 1 {
+					c.Error("ERR client-id should be greater than 0")
+					return
+				}
+				id = n
+			case "maxage":
+				n, ok := resp.ParseInt(val)
+				if !ok {
+					c.Error("ERR maxage is not an integer or out of range")
+					return
+				}
+				if n <= 0 {
+					c.Error("ERR maxage should be greater than 0")
+					return
+				}
+				maxAge = n
+			case "type":
+				typ = clientTypeByName(val)
+				if typ == "" {
+					c.Error("ERR Unknown client type '" + string(val) + "'")
+					return
+				}
+			case "addr":
+				addr, haveAddr = string(val), true
+			case "laddr":
+				laddr, haveLaddr = string(val), true
+			case "user":
+				// Only the default user exists until ACLs arrive.
+				if string(val) != "default" {
+					c.Error("ERR No such user '" + string(val) + "'")
+					return
+				}
+				haveUser = true
+			case "skipme":
+				switch strings.ToLower(string(val)) {
+				case "yes":
+					skipMe = true
+				case "no":
+					skipMe = false
+				default:
+					c.Error(command.ErrSyntax)
+					return
+				}
+			default:
+				c.Error(command.ErrSyntax)
+				return
+			}
+		}
+	}
+	_ = haveUser // every client is the default user's
+	nowSec := time.Now().Unix()
+	killed := 0
+	for _, cl := range s.sortedClients() {
+		if haveAddr && cl.peerID() != addr {
+			continue
+		}
+		if haveLaddr && cl.sockName() != laddr {
+			continue
+		}
+		if typ != "" && cl.clientType() != typ {
+			continue
+		}
+		if id != 0 && cl.ID != id {
+			continue
+		}
+		if cl == self && skipMe {
+			continue
+		}
+		if maxAge != 0 && nowSec-cl.created.Unix() < maxAge {
+			continue
+		}
+		if cl == self {
+			closeThisOne = true
+		} else {
+			cl.Kill()
+		}
+		killed++
+	}
+	if oldForm {
+		if killed == 0 {
+			c.Error("ERR No such client")
+		} else {
+			c.OK()
+		}
+	} else {
+		c.W.Int(int64(killed))
+	}
+	if closeThisOne {
+		self.closeAfter = true // after the reply is written
+	}
+}
