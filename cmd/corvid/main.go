@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"net/http"
+	_ "net/http/pprof" // served only when CORVID_PPROF names an address
+
 	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/server"
 )
@@ -30,6 +33,10 @@ func run(args []string) int {
 			fmt.Println("Usage: corvid [/path/to/corvid.conf] [options] [-]\n       corvid -v or --version\n       corvid -h or --help\n\nExamples:\n       corvid (run the server with default config)\n       corvid /etc/corvid/6379.conf\n       corvid --port 7777\n       corvid /etc/mycorvid.conf --loglevel verbose -")
 			return 0
 		}
+	}
+	if addr := os.Getenv("CORVID_PPROF"); addr != "" {
+		// Profiling endpoint for `go tool pprof`, on demand only.
+		go func() { _ = http.ListenAndServe(addr, nil) }()
 	}
 	cfg := config.New()
 	defaultDir := cfg.Dir()

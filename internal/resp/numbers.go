@@ -67,11 +67,13 @@ const maxExactInt = 1 << 62
 // AppendDouble appends f formatted the way Redis 7.2's d2string does (used by
 // its double replies and for sorted-set scores): "nan", "inf", "-inf", "0",
 // "-0"; integral values within ±2^62 as plain integers ("3", "-12"); any
-// other value in the shortest form that parses back to f, laid out by
-// fpconv_dtoa's rules: plain digits when that needs at most 7 extra zeros
-// ("1.5", "0.001", "123456.789", "12345678901234567000"), otherwise
-// scientific notation with a signed exponent that is not zero-padded
-// ("1e+20", "1.5e-7", "1e-300").
+// other value from its shortest round-tripping digits, laid out by
+// fpconv_dtoa's rules. With n digits and value = digits × 10^k:
+//   - 0 <= k < 8: the digits and k zeros ("12345678901230000000");
+//   - -7 < k < 0, or k <= -7 with a scientific exponent within ±3: plain
+//     decimal ("1.5", "0.000001", "123.4567891");
+//   - otherwise scientific, the exponent signed and not zero-padded
+//     ("1e+20", "1.5e-7", "1.2345678901234567e+4", "1e-300").
 func AppendDouble(dst []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):

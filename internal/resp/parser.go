@@ -39,7 +39,8 @@ const (
 	// maxRetain is the largest buffer kept once it is empty (or mostly
 	// empty): after a big command the memory goes back to the runtime.
 	maxRetain = 64 << 10
-	// maxRetainArgs is the largest argument table Reset keeps.
+	// maxRetainArgs is the largest argument table kept from one command
+	// to the next.
 	maxRetainArgs = 1024
 )
 
@@ -91,10 +92,20 @@ type Parser struct {
 	spans []span // arguments of the current multibulk parsed so far
 	args  [][]byte
 	err   error // sticky: a protocol error or ErrQueryBufferLimit
+
+	// Tests use tiny buffers to exercise the buffer's edges.
+	testSizes             bool
+	testInit, testMinFree int
 }
 
-// NewParser returns a Parser with the default limits.
-func NewParser() *Parser { return &Parser{} }
+// NewParser returns a Parser with the default limits filled in.
+func NewParser() *Parser {
+	return &Parser{
+		MaxBulkLen:      DefaultMaxBulkLen,
+		MaxQueryBuf:     DefaultMaxQueryBuf,
+		MaxMultibulkLen: DefaultMaxMultibulkLen,
+	}
+}
 
 func (p *Parser) maxBulk() int {
 	n := p.MaxBulkLen
@@ -174,9 +185,9 @@ func (p *Parser) Fill(r io.Reader) (int, error) {
 	return n, err
 }
 
-// makeRoom ensures the buffer has at least minRead bytes of free space.
-// When it must compact or grow, it makes room for the rest of the argument
-// being read, up to maxPrealloc.
+// makeRoom ensures the buffer has at least minRead bytes of free space
+// (testMinFree in tests). When it must compact or grow, it makes room for
+// the rest of the argument being read, up to maxPrealloc.
 func (p *Parser) makeRoom() {
 	if p.start == p.end {
 		// Nothing pending: start over at the front, and let a big buffer go.
@@ -185,15 +196,19 @@ func (p *Parser) makeRoom() {
 			p.buf = nil
 		}
 	}
-	if len(p.buf)-p.end >= minRead {
+	initSize, minFree := initialBufSize, minRead
+	if p.testSizes {
+		initSize, minFree = p.testInit, p.testMinFree
+	}
+	if len(p.buf)-p.end >= minFree {
 		return
 	}
-	target := minRead // free space wanted after making room
+	target := minFree // free space wanted after making room
 	lastBulk := false
 	remaining := 0 // bytes still missing from the argument being read
 	if p.multi > 0 && p.bulk >= 0 {
 		remaining = p.bulk + 2 - (p.end - p.pos)
-		target = max(minRead, min(remaining, maxPrealloc))
+		target = max(minFree, min(remaining, maxPrealloc))
 		lastBulk = p.multi == 1
 	}
 	used := p.end - p.start
@@ -206,9 +221,9 @@ func (p *Parser) makeRoom() {
 	var size int
 	if used+target <= len(p.buf) {
 		// A big buffer mostly unused: shrink it.
-		size = max(initialBufSize, 2*(used+target))
+		size = max(initSize, 2*(used+target))
 	} else {
-		size = max(initialBufSize, 2*len(p.buf), used+target)
+		size = max(initSize, 2*len(p.buf), used+target)
 		if lastBulk {
 			// The command ends with this argument: do not grow past it.
 			size = min(size, used+max(remaining, target))
@@ -312,6 +327,10 @@ func (p *Parser) Next() ([][]byte, error) {
 	for {
 		if p.multi == 0 {
 			p.start = p.pos
+			if cap(p.args) > maxRetainArgs || cap(p.spans) > maxRetainArgs {
+				// Let the tables of a command with many arguments go.
+				p.args, p.spans = nil, nil
+			}
 			if p.pos == p.end {
 				return nil, nil
 			}
@@ -428,7 +447,7 @@ func (p *Parser) bulks() (ok bool, err error) {
 	for p.multi > 0 {
 		if p.bulk < 0 {
 			n, cr := int64(0), -1
-			if p.buf[p.pos] == '$' {
+			if p.pos < p.end && p.buf[p.pos] == '$' {
 				n, cr = p.fastHeader()
 			}
 			if cr < 0 {

@@ -164,6 +164,12 @@ func TestParserCommands(t *testing.T) {
 					t.Errorf("split at %d: got %v, want %v", k, got, want)
 				}
 			}
+			for _, sizes := range [][2]int{{1, 1}, {3, 2}, {16, 4}} {
+				p := &Parser{testSizes: true, testInit: sizes[0], testMinFree: sizes[1]}
+				if got := run(p, in); !sameResult(got, want) {
+					t.Errorf("buffer sizes %v: got %v, want %v", sizes, got, want)
+				}
+			}
 		})
 	}
 }
@@ -786,6 +792,12 @@ func FuzzParser(f *testing.F) {
 		if random := run(mk(), chunks...); !sameResult(whole, random) {
 			t.Fatalf("whole: %v\nrandom cuts: %v", whole, random)
 		}
+		// Tiny buffers, to exercise compaction and growth at every step.
+		tiny := mk()
+		tiny.testSizes, tiny.testInit, tiny.testMinFree = true, 1+int(split%17), 1+int(split%5)
+		if small := run(tiny, chunks...); !sameResult(whole, small) {
+			t.Fatalf("whole: %v\ntiny buffer (%d, %d): %v", whole, tiny.testInit, tiny.testMinFree, small)
+		}
 	})
 }
 
@@ -844,6 +856,22 @@ func BenchmarkParserBigValue(b *testing.B) {
 				break
 			}
 			p.Fill(r)
+		}
+	}
+}
+
+// TestParserArgEndsAtBufferEnd covers a multibulk whose argument ends
+// exactly where the first read, filling the buffer, stops.
+func TestParserArgEndsAtBufferEnd(t *testing.T) {
+	for _, size := range []int{initialBufSize - 1, initialBufSize, initialBufSize + 1} {
+		// "*2\r\n" + "$N\r\n" + N bytes + "\r\n" == size
+		n := size - 4 - 2
+		n -= len("$" + strconv.Itoa(n) + "\r\n")
+		v := strings.Repeat("v", n)
+		in := "*2\r\n$" + strconv.Itoa(n) + "\r\n" + v + "\r\n$1\r\nx\r\n"
+		got := run(&Parser{}, []byte(in))
+		if got.err != nil || len(got.cmds) != 1 || got.cmds[0][0] != v || got.cmds[0][1] != "x" {
+			t.Errorf("size %d: got %v", size, got)
 		}
 	}
 }

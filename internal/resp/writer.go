@@ -59,18 +59,25 @@ func (w *Writer) Reset() {
 }
 
 // WriteTo writes Buf to dst with one Write call and, if it was all written,
-// empties Buf as Reset does. It implements io.WriterTo.
+// empties Buf as Reset does. Otherwise the bytes written are dropped from
+// Buf, which keeps the rest, and the error is returned (io.ErrShortWrite if
+// dst reported none). It implements io.WriterTo.
 func (w *Writer) WriteTo(dst io.Writer) (int64, error) {
 	if len(w.Buf) == 0 {
 		return 0, nil
 	}
 	n, err := dst.Write(w.Buf)
-	if err == nil && n < len(w.Buf) {
-		err = io.ErrShortWrite
+	if n < 0 || n > len(w.Buf) {
+		n = 0
+	}
+	if n == len(w.Buf) && err == nil {
+		w.Reset()
+		return int64(n), nil
 	}
 	if err == nil {
-		w.Reset()
+		err = io.ErrShortWrite
 	}
+	w.Buf = w.Buf[:copy(w.Buf, w.Buf[n:])]
 	return int64(n), err
 }
 

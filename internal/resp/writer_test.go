@@ -118,7 +118,7 @@ func TestWriterRoundTrip(t *testing.T) {
 
 type shortWriter struct{ bytes.Buffer }
 
-func (s *shortWriter) Write(b []byte) (int, error) { return s.Buffer.Write(b[:len(b)/2]) }
+func (s *shortWriter) Write(b []byte) (int, error) { return s.Buffer.Write(b[:(len(b)+1)/2]) }
 
 func TestWriterWriteTo(t *testing.T) {
 	var w Writer
@@ -129,10 +129,16 @@ func TestWriterWriteTo(t *testing.T) {
 	if err != nil || n != 9 || dst.String() != "+OK\r\n:1\r\n" || w.Len() != 0 {
 		t.Errorf("WriteTo: %d, %v, %q, Len %d", n, err, dst.String(), w.Len())
 	}
-	w.SimpleString("OK")
+	w.SimpleString("HELLO")
 	var sw shortWriter
-	if _, err := w.WriteTo(&sw); !errors.Is(err, io.ErrShortWrite) || w.Len() == 0 {
-		t.Errorf("short write: %v, Len %d", err, w.Len())
+	if _, err := w.WriteTo(&sw); !errors.Is(err, io.ErrShortWrite) || string(w.Buf) != "LO\r\n" {
+		t.Errorf("short write: %v, left %q", err, w.Buf)
+	}
+	w.WriteTo(&sw)
+	w.WriteTo(&sw)
+	w.WriteTo(&sw)
+	if sw.String() != "+HELLO\r\n" || w.Len() != 0 {
+		t.Errorf("after retries: wrote %q, left %q", sw.String(), w.Buf)
 	}
 	// A big reply buffer is released by Reset.
 	w.Reset()
