@@ -12,4 +12,8 @@ import "github.com/corvid-db/corvid/internal/command"
 func Register(t *command.Table) {
 	t.Register(stringCommands()...)
 	t.Register(keyCommands()...)
+	t.Register(listCommands()...)
+	t.Register(hashCommands()...)
+	t.Register(setCommands()...)
+	t.Register(zsetCommands()...)
 }

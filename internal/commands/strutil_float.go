@@ -237,8 +237,13 @@ func ldCheckParsed(f *big.Float) (ldouble, bool) {
 	if f.Sign() == 0 {
 		return ldouble{f: f}, true
 	}
-	e := f.MantExp(nil)
+	m := new(big.Float)
+	e := f.MantExp(m)
 	if e > ldMaxExp || e <= ldZeroExp {
+		return ldouble{}, false
+	}
+	// Exactly half the smallest subnormal rounds (to even) to zero.
+	if e == ldZeroExp+1 && m.Abs(m).Cmp(big.NewFloat(0.5)) == 0 {
 		return ldouble{}, false
 	}
 	return ldouble{f: f}, true

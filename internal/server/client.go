@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/keyspace"
 	"github.com/corvid-db/corvid/internal/resp"
 )
@@ -234,3 +235,7 @@ func (c *Client) DB() int { return c.db }
 
 // Proto returns the RESP version the client speaks.
 func (c *Client) Proto() int { return int(c.proto.Load()) }
+
+// Config returns the server configuration, for handlers outside this
+// package that need a setting (they see the client only as command.Ctx.Conn).
+func (c *Client) Config() *config.Config { return c.srv.Config }

@@ -107,8 +107,8 @@ type clientInfo struct {
 	rbs      int64
 	noEvict  bool
 	noTouch  bool
-	closeASA bool // closing: flag A
-	closeAR  bool // close after reply: flag c
+	closing  bool // being closed: flag A
+	closeAft bool // to be closed once the reply is written: flag c
 }
 
 // selfInfo describes the calling client while it runs cmd with args: the
@@ -116,13 +116,13 @@ type clientInfo struct {
 // query buffer still holds it.
 func (c *Client) selfInfo(cmd *command.Command, args [][]byte) clientInfo {
 	inf := clientInfo{
-		db:      c.db,
-		cmd:     cmd.Name,
-		qbuf:    int64(c.parser.Buffered() + multibulkLen(args)),
-		rbs:     int64(cap(c.w.Buf)),
-		noEvict: c.noEvict,
-		noTouch: c.noTouch,
-		closeAR: c.closeAfter,
+		db:       c.db,
+		cmd:      cmd.Name,
+		qbuf:     int64(c.parser.Buffered() + multibulkLen(args)),
+		rbs:      int64(cap(c.w.Buf)),
+		noEvict:  c.noEvict,
+		noTouch:  c.noTouch,
+		closeAft: c.closeAfter,
 	}
 	for _, a := range args {
 		inf.argvMem += int64(len(a))
@@ -137,13 +137,13 @@ func (c *Client) otherInfo() clientInfo {
 	cmd := c.lastCmd
 	c.mu.Unlock()
 	return clientInfo{
-		db:       int(c.dbAtomic.Load()),
-		cmd:      cmd,
-		qbuf:     c.qbufLen.Load(),
-		argvMem:  c.argvMem.Load(),
-		noEvict:  f&listNoEvict != 0,
-		noTouch:  f&listNoTouch != 0,
-		closeASA: c.killed.Load(),
+		db:      int(c.dbAtomic.Load()),
+		cmd:     cmd,
+		qbuf:    c.qbufLen.Load(),
+		argvMem: c.argvMem.Load(),
+		noEvict: f&listNoEvict != 0,
+		noTouch: f&listNoTouch != 0,
+		closing: c.killed.Load(),
 	}
 }
 
@@ -183,10 +183,10 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	if c.blocked.Load() {
 		b = append(b, 'b')
 	}
-	if inf.closeAR {
+	if inf.closeAft {
 		b = append(b, 'c')
 	}
-	if inf.closeASA {
+	if inf.closing {
 		b = append(b, 'A')
 	}
 	if c.isUnix() {
@@ -337,7 +337,6 @@ func clientKillCommand(c *command.Ctx) {
 		typ          string
 		id           int64
 		maxAge       int64
-		haveUser     bool
 		skipMe       = true
 		oldForm      = len(args) == 3
 		closeThisOne bool
@@ -384,12 +383,12 @@ func clientKillCommand(c *command.Ctx) {
 			case "laddr":
 				laddr, haveLaddr = string(val), true
 			case "user":
-				// Only the default user exists until ACLs arrive.
+				// Only the default user exists until ACLs arrive, and
+				// every client is authenticated as it.
 				if string(val) != "default" {
 					c.Error("ERR No such user '" + string(val) + "'")
 					return
 				}
-				haveUser = true
 			case "skipme":
 				switch strings.ToLower(string(val)) {
 				case "yes":
@@ -406,7 +405,6 @@ func clientKillCommand(c *command.Ctx) {
 			}
 		}
 	}
-	_ = haveUser // every client is the default user's
 	nowSec := time.Now().Unix()
 	killed := 0
 	for _, cl := range s.sortedClients() {

@@ -107,7 +107,8 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	ctx.Cmd = cmd
 	ctx.Dirty = 0
 	ctx.DB = s.Store.DB(c.db).At(now)
-	ctx.DB.NoTouch = c.noTouch
+	// CLIENT NO-TOUCH spares access times, except for TOUCH, whose purpose that is.
+	ctx.DB.NoTouch = c.noTouch && cmd.Name != "touch"
 	mark := c.w.Len()
 	start := time.Now()
 	if !ss.Empty() {

@@ -142,14 +142,6 @@ func (c *Client) drainAsync() {
 	<-c.asyncDone
 }
 
-// monitorsActive reports whether any client is in MONITOR mode.
-func (s *Server) monitorsActive() bool {
-	s.clientsMu.Lock()
-	n := len(s.monitors)
-	s.clientsMu.Unlock()
-	return n > 0
-}
-
 // feedMonitors sends an executed command to every MONITOR client, formatted
 // as Redis does: +1700000000.123456 [0 127.0.0.1:5555] "set" "k" "v", the
 // arguments quoted as sdscatrepr quotes them and secrets replaced by

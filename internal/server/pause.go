@@ -215,10 +215,3 @@ func (p *pauseState) finish(w *pauseWaiter) {
 	}
 	p.kickLocked()
 }
-
-// waiting returns the number of postponed commands (tests, INFO).
-func (p *pauseState) waiting() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.queue)
-}

@@ -37,11 +37,21 @@ func (l *slowlog) maybeAdd(c *Client, args [][]byte, us int64) {
 		return
 	}
 	e := slowEntry{time: time.Now().Unix(), duration: us, addr: c.addr, name: c.Name()}
+	// Secrets are hidden as in MONITOR (AUTH, HELLO AUTH, MIGRATE AUTH);
+	// CONFIG SET replaces sensitive values in args itself.
+	var redact uint64
+	if c.ctx.Cmd != nil {
+		redact = redactedArgs(c.ctx.Cmd, args)
+	}
 	argc := min(len(args), slowlogMaxArgc)
 	for i := 0; i < argc; i++ {
 		if argc != len(args) && i == argc-1 {
 			e.args = append(e.args, fmt.Sprintf("... (%d more arguments)", len(args)-argc+1))
 			break
+		}
+		if i < 64 && redact&(1<<i) != 0 {
+			e.args = append(e.args, "(redacted)")
+			continue
 		}
 		a := args[i]
 		if len(a) > slowlogMaxArgLen {

@@ -1,0 +1,5 @@
+package commands
+
+import "github.com/corvid-db/corvid/internal/command"
+
+func listCommands() []*command.Command { return nil }

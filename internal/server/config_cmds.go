@@ -1,0 +1,108 @@
+package server
+
+import (
+	"reflect"
+	"sync/atomic"
+
+	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/config"
+)
+
+// configGetCommand is CONFIG GET pattern [pattern ...]: a map of every
+// matching directive to its value (a flat array in RESP2).
+func (s *Server) configGetCommand(c *command.Ctx) {
+	pats := make([]string, len(c.Args)-2)
+	for i, a := range c.Args[2:] {
+		pats[i] = string(a)
+	}
+	res := s.Config.Get(pats)
+	c.W.MapLen(len(res))
+	for _, nv := range res {
+		c.W.BulkString(nv.Name)
+		c.W.BulkString(nv.Value)
+	}
+}
+
+// redacted replaces secret arguments in what the server records.
+var redacted = []byte("(redacted)")
+
+// configSetCommand is CONFIG SET name value [name value ...], applied
+// atomically by the config package (all or nothing, hooks included).
+func (s *Server) configSetCommand(c *command.Ctx) {
+	if len(c.Args)%2 != 0 {
+		c.Error(command.ErrSyntax)
+		return
+	}
+	pairs := make([][2]string, 0, (len(c.Args)-2)/2)
+	for i := 2; i < len(c.Args); i += 2 {
+		pairs = append(pairs, [2]string{string(c.Args[i]), string(c.Args[i+1])})
+		// Secrets never reach the slow log: the logged arguments are
+		// c.Args, so the value is replaced there, as Redis redacts argv.
+		if d, ok := config.Lookup(string(c.Args[i])); ok && d.Flags&config.Sensitive != 0 {
+			c.Args[i+1] = redacted
+		}
+	}
+	if err := s.Config.SetWithOptions(pairs, config.SetOptions{LocalClient: client(c).isLocal}); err != nil {
+		c.Error(err.Error())
+		return
+	}
+	c.OK()
+}
+
+// configResetStatCommand is CONFIG RESETSTAT: INFO's stats counters,
+// commandstats, errorstats and the latency histograms start over. The
+// slow log and latency events are kept, as in Redis.
+func (s *Server) configResetStatCommand(c *command.Ctx) {
+	s.resetStats(c)
+	c.OK()
+}
+
+// resetStats zeroes every counter of Server.Stats (all of them are
+// cumulative counters, so new ones are covered without touching this), the
+// per-command statistics, the error table and the latency histograms.
+func (s *Server) resetStats(c *command.Ctx) {
+	v := reflect.ValueOf(&s.Stats).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		if p, ok := v.Field(i).Addr().Interface().(*atomic.Int64); ok {
+			p.Store(0)
+		}
+	}
+	s.Store.ExpiredKeys.Store(0)
+	unlock := s.lockAllShards(c)
+	s.Store.ResetHitsMisses()
+	unlock()
+	s.eachCommand(func(cmd *command.Command) {
+		cmd.Stats.Calls.Store(0)
+		cmd.Stats.Usec.Store(0)
+		cmd.Stats.Rejected.Store(0)
+		cmd.Stats.Failed.Store(0)
+	})
+	s.errMu.Lock()
+	s.errStats = map[string]int64{}
+	s.errMu.Unlock()
+	a := s.admin()
+	a.histograms.reset()
+	a.metrics.reset()
+}
+
+func (s *Server) configRewriteCommand(c *command.Ctx) {
+	if err := s.Config.Rewrite(); err != nil {
+		c.Error(err.Error())
+		return
+	}
+	s.Log.Noticef("CONFIG REWRITE executed with success.")
+	c.OK()
+}
+
+func configHelpCommand(c *command.Ctx) {
+	replyHelp(c, []string{
+		"GET <pattern>",
+		"    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>",
+		"    Set the configuration <directive> to <value>.",
+		"RESETSTAT",
+		"    Reset statistics reported by the INFO command.",
+		"REWRITE",
+		"    Rewrite the configuration file.",
+	})
+}
