@@ -46,6 +46,9 @@ const (
 	AllShards
 	// NoKeyspace: the command never touches the keyspace; no lock is taken.
 	NoKeyspace
+	// Protected: refused unless enable-debug-command allows it (Redis's
+	// CMD_PROTECTED; DEBUG, and MODULE once it exists).
+	Protected
 )
 
 var flagNames = []struct {

@@ -39,14 +39,14 @@ func lockCommands() []*command.Command {
 }
 
 // lockValueEqual compares a string entry's value with v.
-func lockValueEqual(c *command.Ctx, e keyspace.Entry, v []byte) bool {
+func lockValueEqual(e keyspace.Entry, v []byte) bool {
 	var buf [24]byte
 	return string(strBytes(e, buf[:0])) == string(v)
 }
 
 // lockDigestEqual compares a string entry's digest with a client's digest,
 // case-insensitively as Redis does (strcasecmp).
-func lockDigestEqual(c *command.Ctx, e keyspace.Entry, d []byte) bool {
+func lockDigestEqual(e keyspace.Entry, d []byte) bool {
 	var buf [24]byte
 	var hex [16]byte
 	h := strDigest(hex[:0], strBytes(e, buf[:0]))
@@ -86,7 +86,7 @@ func delifeqCommand(c *command.Ctx) {
 		c.Error(command.ErrWrongType)
 		return
 	}
-	if !lockValueEqual(c, e, c.Args[2]) {
+	if !lockValueEqual(e, c.Args[2]) {
 		c.W.Int(0)
 		return
 	}
@@ -127,19 +127,19 @@ func delexCommand(c *command.Ctx) {
 	var del bool
 	switch {
 	case strKW(cond, "IFEQ"):
-		del = lockValueEqual(c, e, arg)
+		del = lockValueEqual(e, arg)
 	case strKW(cond, "IFNE"):
-		del = !lockValueEqual(c, e, arg)
+		del = !lockValueEqual(e, arg)
 	case strKW(cond, "IFDEQ"):
 		if !lockValidDigest(c, arg) {
 			return
 		}
-		del = lockDigestEqual(c, e, arg)
+		del = lockDigestEqual(e, arg)
 	case strKW(cond, "IFDNE"):
 		if !lockValidDigest(c, arg) {
 			return
 		}
-		del = !lockDigestEqual(c, e, arg)
+		del = !lockDigestEqual(e, arg)
 	default:
 		c.Error(command.ErrSyntax)
 		return

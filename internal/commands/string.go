@@ -305,7 +305,7 @@ func setGeneric(c *command.Ctx, o strOpts, key, val []byte, intReply bool) {
 			c.W.Null()
 		}
 	}
-	if !setConditionHolds(c, o, e, found) {
+	if !setConditionHolds(o, e, found) {
 		if o.flags&soGet == 0 {
 			if intReply {
 				c.W.Int(0)
@@ -331,20 +331,20 @@ func setGeneric(c *command.Ctx, o strOpts, key, val []byte, intReply bool) {
 // setConditionHolds evaluates SET's NX/XX/IF* condition against the
 // current entry (found reports whether it exists; it is a string when an
 // IF* condition is given, checked by the caller).
-func setConditionHolds(c *command.Ctx, o strOpts, e keyspace.Entry, found bool) bool {
+func setConditionHolds(o strOpts, e keyspace.Entry, found bool) bool {
 	switch {
 	case o.flags&soNX != 0:
 		return !found
 	case o.flags&soXX != 0:
 		return found
 	case o.flags&soIfEq != 0:
-		return found && lockValueEqual(c, e, o.match)
+		return found && lockValueEqual(e, o.match)
 	case o.flags&soIfNe != 0:
-		return !found || !lockValueEqual(c, e, o.match)
+		return !found || !lockValueEqual(e, o.match)
 	case o.flags&soIfDEq != 0:
-		return found && lockDigestEqual(c, e, o.match)
+		return found && lockDigestEqual(e, o.match)
 	case o.flags&soIfDNe != 0:
-		return !found || !lockDigestEqual(c, e, o.match)
+		return !found || !lockDigestEqual(e, o.match)
 	}
 	return true
 }

@@ -78,19 +78,20 @@ func (e Entry) StringEncoding() Encoding { return Encoding(hdr(e.r).meta & 15) }
 
 // Encoding returns the name OBJECT ENCODING reports.
 func (e Entry) Encoding() string {
-	if e.Type() == TypeString {
-		switch e.StringEncoding() {
-		case EncInt:
-			return "int"
-		case EncEmbstr:
-			return "embstr"
-		}
-		return "raw"
-	}
 	if enc, ok := e.Object().(Encoder); ok {
 		return enc.Encoding()
 	}
-	return "unknown"
+	switch e.StringEncoding() {
+	case EncInt:
+		return "int"
+	case EncEmbstr:
+		return "embstr"
+	case EncListpack:
+		return "listpack"
+	case EncIntset:
+		return "intset"
+	}
+	return "raw"
 }
 
 // Int returns the value of an int-encoded string.
@@ -309,6 +310,14 @@ func (db DB) SetInt(key []byte, n int64, expireAt int64) {
 	var b [8]byte
 	putInt(b[:], n)
 	db.put(key, uint8(TypeString)<<4|uint8(EncInt), b[:], nil, expireAt)
+}
+
+// SetInline stores a collection in its compact encoding (EncListpack,
+// EncIntset): val is copied into the record, off the Go heap. Handlers
+// that change such a value build the new bytes in a scratch buffer (never
+// in place: Bytes aliases the record) and store them again with KeepTTL.
+func (db DB) SetInline(key []byte, typ Type, enc Encoding, val []byte, expireAt int64) {
+	db.put(key, uint8(typ)<<4|uint8(enc), val, nil, expireAt)
 }
 
 // SetObject stores a collection value of type typ.

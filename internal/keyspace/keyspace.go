@@ -70,11 +70,16 @@ func (t Type) String() string {
 // Encoding is the internal representation OBJECT ENCODING reports for strings.
 type Encoding uint8
 
-// String encodings, as Redis names them.
+// Encodings of values stored inline in records, as Redis names them:
+// strings (raw, int, embstr) and small collections kept as one compact
+// byte string (listpack, intset). Collections held as Go objects report
+// their own encoding through Encoder.
 const (
 	EncRaw Encoding = iota
 	EncInt
 	EncEmbstr
+	EncListpack
+	EncIntset
 )
 
 // Encoder is implemented by collection values to report their encoding.

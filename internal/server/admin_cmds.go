@@ -58,7 +58,7 @@ func (s *Server) adminCommands() []*command.Command {
 				sub("command|list", -2, cmdF, conn|command.CatSlow, "7.0.0", "Returns a list of command names.", []string{"nondeterministic_output_order"}, s.commandListCommand),
 				sub("command|help", 2, cmdF, conn|command.CatSlow, "5.0.0", "Returns helpful text about the different subcommands.", nil, commandHelpCommand),
 			}},
-		{Name: "debug", Arity: -2, Flags: command.Admin | command.NoScript | command.Loading | command.Stale,
+		{Name: "debug", Arity: -2, Flags: command.Admin | command.NoScript | command.Loading | command.Stale | command.Protected,
 			ACL: dangerous, Group: "server", Since: "1.0.0", Summary: "A container for debugging commands.",
 			Keys: debugKeys, Handler: s.debugCommand},
 		{Name: "slowlog", Arity: -2, ACL: command.CatSlow, Group: "server", Since: "2.2.12",
@@ -133,7 +133,7 @@ type adminState struct {
 // admin returns the admin state. It lives inside the latency monitor only
 // because that is a struct this file's owner may extend; it belongs in
 // Server (one field) and this accessor is the only thing to change then.
-func (s *Server) admin() *adminState { return &s.latency.admin }
+func (s *Server) admin() *adminState { return &s.adminSt }
 
 // initAdmin fills the admin state; adminCommands calls it once while the
 // server is built, before it serves anything.

@@ -139,6 +139,7 @@ func (c *Client) unregister() {
 		for i, m := range s.monitors {
 			if m == c {
 				s.monitors = append(s.monitors[:i], s.monitors[i+1:]...)
+				s.nmonitors.Store(int32(len(s.monitors)))
 				break
 			}
 		}

@@ -214,8 +214,8 @@ func resetCommand(c *command.Ctx) {
 	cl.proto.Store(2)
 	c.W.Proto = 2
 	cl.replyMode = replyOn
-	cl.noTouch = false
-	cl.noEvict = false
+	cl.setNoTouch(false)
+	cl.setNoEvict(false)
 	cl.mu.Lock()
 	cl.name = ""
 	cl.mu.Unlock()
@@ -235,6 +235,7 @@ func (c *Client) stopMonitor() {
 	for i, m := range s.monitors {
 		if m == c {
 			s.monitors = append(s.monitors[:i], s.monitors[i+1:]...)
+			s.nmonitors.Store(int32(len(s.monitors)))
 			break
 		}
 	}

@@ -54,11 +54,6 @@ type (
 )
 
 func (s *Server) debugCommand(c *command.Ctx) {
-	cl := client(c)
-	if !s.Config.ProtectedActionAllowed("enable-debug-command", cl.isLocal) {
-		c.Error(command.ErrDebugDisabled)
-		return
-	}
 	sub := strings.ToLower(string(c.Args[1]))
 	n := len(c.Args)
 	switch {

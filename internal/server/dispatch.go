@@ -34,6 +34,12 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, command.ErrWrongArgs(cmd.Name))
 		return
 	}
+	if cmd.Flags&command.Protected != 0 || (cmd.Parent != nil && cmd.Parent.Flags&command.Protected != 0) {
+		if !s.Config.ProtectedActionAllowed("enable-debug-command", c.isLocal) {
+			c.rejectf(cmd, command.ErrDebugDisabled)
+			return
+		}
+	}
 	if !c.authenticated && cmd.Flags&command.NoAuth == 0 {
 		c.rejectf(cmd, command.ErrNoAuth)
 		return
@@ -116,6 +122,9 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	}
 	c.run(ctx)
 	dur := time.Since(start)
+	if ctx.Dirty != 0 {
+		s.dirty.Add(ctx.Dirty)
+	}
 	if c.w.Len() > mark && c.w.Buf[mark] == '-' {
 		cmd.Stats.Failed.Add(1)
 		end := mark + 1
@@ -141,7 +150,7 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	if cmd.Flags&command.SkipSlowlog == 0 {
 		s.slowlog.maybeAdd(c, args, us)
 	}
-	s.latency.addCommand(cmd, dur)
+	s.recordLatency(cmd, dur)
 	c.setLastCmd(cmd)
 }
 

@@ -605,7 +605,7 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	ib.str("current_fork_perc", "0.00")
 	ib.int("current_save_keys_processed", 0)
 	ib.int("current_save_keys_total", 0)
-	ib.int("rdb_changes_since_last_save", 0)
+	ib.int("rdb_changes_since_last_save", s.dirty.Load())
 	ib.int("rdb_bgsave_in_progress", 0)
 	ib.int("rdb_last_save_time", s.lastSave.Load())
 	ib.str("rdb_last_bgsave_status", "ok")

@@ -15,9 +15,6 @@ type latencyMonitor struct {
 	threshold atomic.Int64 // ms; 0 disables
 	mu        sync.Mutex
 	events    map[string]*latencyEvent // guarded by mu
-
-	// admin is the admin commands' state (admin_cmds.go); see Server.admin.
-	admin adminState
 }
 
 type latencySample struct {
@@ -67,10 +64,11 @@ func (m *latencyMonitor) add(event string, d time.Duration) {
 // addCommand records a command's duration in its latency histogram (when
 // latency-tracking is on) and files it under the "command" event or, for
 // commands flagged fast, "fast-command".
-func (m *latencyMonitor) addCommand(cmd *command.Command, d time.Duration) {
-	if m.admin.latencyTracking.Load() {
-		m.admin.histograms.record(cmd, d)
+func (s *Server) recordLatency(cmd *command.Command, d time.Duration) {
+	if a := s.admin(); a.latencyTracking.Load() {
+		a.histograms.record(cmd, d)
 	}
+	m := &s.latency
 	if m.threshold.Load() <= 0 {
 		return
 	}

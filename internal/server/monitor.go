@@ -65,6 +65,7 @@ func (c *Client) handOff() {
 		if !c.killed.Load() {
 			c.isMonitor.Store(true)
 			s.monitors = append(s.monitors, c)
+			s.nmonitors.Store(int32(len(s.monitors)))
 		}
 		s.clientsMu.Unlock()
 	}
@@ -147,7 +148,7 @@ func (c *Client) drainAsync() {
 // arguments quoted as sdscatrepr quotes them and secrets replaced by
 // "(redacted)". Admin commands and those flagged skip-monitor are not shown.
 func (s *Server) feedMonitors(c *Client, cmd *command.Command, args [][]byte) {
-	if cmd.Flags&(command.SkipMonitor|command.Admin) != 0 {
+	if s.nmonitors.Load() == 0 || cmd.Flags&(command.SkipMonitor|command.Admin) != 0 {
 		return
 	}
 	s.clientsMu.Lock()

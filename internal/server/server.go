@@ -53,12 +53,15 @@ type Server struct {
 	Table  *command.Table
 	Log    *Logger
 
-	listeners []net.Listener
-	expirer   *keyspace.ActiveExpirer
+	listenMu     sync.Mutex
+	listeners    []net.Listener // guarded by listenMu
+	unixListener net.Listener   // guarded by listenMu
+	expirer      *keyspace.ActiveExpirer
 
 	clientsMu sync.Mutex
 	clients   map[int64]*Client // guarded by clientsMu
 	monitors  []*Client         // guarded by clientsMu
+	nmonitors atomic.Int32      // len(monitors), read without the lock on every command
 	nextID    atomic.Int64
 	nclients  atomic.Int64
 
@@ -68,6 +71,8 @@ type Server struct {
 	errStats  map[string]int64 // guarded by errMu
 	slowlog   slowlog
 	latency   latencyMonitor
+	adminSt   adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
+	dirty     atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
 	pause     pauseState
 	startTime time.Time
 	lastSave  atomic.Int64
@@ -170,6 +175,39 @@ func (s *Server) applyMemoryLimit() {
 // Start opens the listeners named by bind/port (and unixsocket) and serves
 // them in the background.
 func (s *Server) Start() error {
+	ls, err := s.openListeners()
+	if err != nil {
+		return err
+	}
+	if len(ls) == 0 {
+		return errors.New("no listening sockets")
+	}
+	s.listenMu.Lock()
+	s.listeners = ls
+	s.listenMu.Unlock()
+	for _, l := range ls {
+		s.wg.Add(1)
+		go s.acceptLoop(l)
+	}
+	rebind := func(string) error { return s.rebind() }
+	s.Config.OnChange("port", rebind)
+	s.Config.OnChange("bind", rebind)
+	s.wg.Add(1)
+	go s.cron()
+	s.Log.Noticef("Server initialized")
+	s.Log.Noticef("Ready to accept connections tcp")
+	return nil
+}
+
+// openListeners opens the TCP listeners for bind/port and the unix socket.
+func (s *Server) openListeners() ([]net.Listener, error) {
+	var ls []net.Listener
+	fail := func(err error) ([]net.Listener, error) {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+		return nil, err
+	}
 	port := s.Config.Int("port")
 	binds := s.Config.Strings("bind")
 	if len(binds) == 0 {
@@ -190,10 +228,9 @@ func (s *Server) Start() error {
 				if optional {
 					continue
 				}
-				s.closeListeners()
-				return fmt.Errorf("Could not create server TCP listening socket %s:%d: %w", b, port, err)
+				return fail(fmt.Errorf("Could not create server TCP listening socket %s:%d: %w", b, port, err))
 			}
-			s.listeners = append(s.listeners, l)
+			ls = append(ls, l)
 			if port == 0 {
 				// The first listener picked a free port; the others share it.
 				port = int64(l.Addr().(*net.TCPAddr).Port)
@@ -201,34 +238,53 @@ func (s *Server) Start() error {
 			}
 		}
 	}
-	if path := s.Config.String("unixsocket"); path != "" {
+	if path := s.Config.String("unixsocket"); path != "" && s.unixListener == nil {
 		_ = os.Remove(path)
 		l, err := net.Listen("unix", path)
 		if err != nil {
-			s.closeListeners()
-			return fmt.Errorf("Failed opening Unix socket: %w", err)
+			return fail(fmt.Errorf("Failed opening Unix socket: %w", err))
 		}
 		if perm := s.Config.Int("unixsocketperm"); perm != 0 {
 			_ = os.Chmod(path, os.FileMode(perm))
 		}
-		s.listeners = append(s.listeners, l)
+		s.unixListener = l
+		ls = append(ls, l)
 	}
-	if len(s.listeners) == 0 {
-		return errors.New("no listening sockets")
+	return ls, nil
+}
+
+// rebind applies CONFIG SET port/bind as Redis 7 does: open the new
+// listeners first, and only if they all open close the old TCP ones.
+func (s *Server) rebind() error {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	ls, err := s.openListeners()
+	if err != nil {
+		return err
 	}
+	var keep []net.Listener
 	for _, l := range s.listeners {
-		s.wg.Add(1)
-		go s.acceptLoop(l)
+		if l == s.unixListener {
+			keep = append(keep, l)
+			continue
+		}
+		_ = l.Close()
 	}
-	s.wg.Add(1)
-	go s.cron()
-	s.Log.Noticef("Server initialized")
-	s.Log.Noticef("Ready to accept connections tcp")
+	for _, l := range ls {
+		if l != s.unixListener {
+			keep = append(keep, l)
+			s.wg.Add(1)
+			go s.acceptLoop(l)
+		}
+	}
+	s.listeners = keep
 	return nil
 }
 
 // Addr returns the first listener's address.
 func (s *Server) Addr() net.Addr {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
 	if len(s.listeners) == 0 {
 		return nil
 	}
@@ -236,6 +292,8 @@ func (s *Server) Addr() net.Addr {
 }
 
 func (s *Server) closeListeners() {
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
 	for _, l := range s.listeners {
 		_ = l.Close()
 	}
@@ -312,7 +370,11 @@ func (s *Server) cron() {
 			return
 		case <-time.After(time.Second / time.Duration(hz)):
 		}
+		if s.admin().pauseCron.Load() {
+			continue
+		}
 		s.Store.UpdateLRUClock()
+		s.adminCron()
 		if s.activeExpire.Load() && !s.pause.blocksExpiry() {
 			start := time.Now()
 			s.expirer.Cycle(int(hz), int(s.Config.Int("active-expire-effort")))
