@@ -121,6 +121,7 @@ func CategoryList(mask uint64) []string {
 // taken from an argument (numkeys).
 type KeySpec struct {
 	Flags []string // RO, RW, OW, RM, access, update, insert, delete, …
+	Notes string   // Redis's free-text note on the spec, reported by COMMAND INFO
 
 	BeginIndex   int    // when Keyword == "": keys start at this argument
 	Keyword      string // otherwise: keys start after this keyword…
