@@ -132,8 +132,8 @@ if [ -n "${CORVID_BIN:-}" ]; then
 else
     command -v go >/dev/null || { log "go not found on PATH"; exit 3; }
     log "building corvid"
-    (cd "$ROOT" && timeout 600 go build -o "$WORK/corvid" ./cmd/corvid) || { log "go build failed"; exit 3; }
-    CORVID_BIN=$WORK/corvid
+    (cd "$ROOT" && timeout 600 go build -o "$WORK/corvid-server" ./cmd/corvid) || { log "go build failed"; exit 3; }
+    CORVID_BIN=$WORK/corvid-server
 fi
 
 # --- CPU pinning -------------------------------------------------------------

@@ -231,7 +231,7 @@ func strExpireAt(c *command.Ctx, flags uint32, arg []byte) (int64, bool) {
 }
 
 func getCommand(c *command.Ctx) {
-	e, ok := c.DB.Lookup(c.Args[1])
+	e, ok := c.DB.LookupRead(c.Args[1])
 	if !ok {
 		c.W.Null()
 		return
@@ -289,7 +289,7 @@ func setGeneric(c *command.Ctx, o strOpts, key, val []byte, intReply bool) {
 	var e keyspace.Entry
 	found := false
 	if needEntry {
-		e, found = c.DB.Lookup(key)
+		e, found = c.DB.LookupRead(key)
 	}
 	if found && o.flags&(soGet|soIfAny) != 0 && e.Type() != keyspace.TypeString {
 		c.Error(command.ErrWrongType)
@@ -355,7 +355,7 @@ func getexCommand(c *command.Ctx) {
 		return
 	}
 	key := c.Args[1]
-	e, found := c.DB.Lookup(key)
+	e, found := c.DB.LookupRead(key)
 	if !found {
 		c.W.Null()
 		return
@@ -389,7 +389,7 @@ func getexCommand(c *command.Ctx) {
 
 func getdelCommand(c *command.Ctx) {
 	key := c.Args[1]
-	e, ok := c.DB.Lookup(key)
+	e, ok := c.DB.LookupRead(key)
 	if !ok {
 		c.W.Null()
 		return
@@ -405,7 +405,7 @@ func getdelCommand(c *command.Ctx) {
 
 func getsetCommand(c *command.Ctx) {
 	key := c.Args[1]
-	e, ok := c.DB.Lookup(key)
+	e, ok := c.DB.LookupRead(key)
 	if ok {
 		if e.Type() != keyspace.TypeString {
 			c.Error(command.ErrWrongType)
@@ -422,7 +422,7 @@ func getsetCommand(c *command.Ctx) {
 func mgetCommand(c *command.Ctx) {
 	c.W.ArrayLen(len(c.Args) - 1)
 	for _, key := range c.Args[1:] {
-		e, ok := c.DB.Lookup(key)
+		e, ok := c.DB.LookupRead(key)
 		if !ok || e.Type() != keyspace.TypeString {
 			c.W.Null()
 			continue
@@ -484,7 +484,7 @@ func appendCommand(c *command.Ctx) {
 }
 
 func strlenCommand(c *command.Ctx) {
-	e, ok := c.DB.Lookup(c.Args[1])
+	e, ok := c.DB.LookupRead(c.Args[1])
 	if !ok {
 		c.W.Int(0)
 		return
@@ -507,7 +507,7 @@ func getrangeCommand(c *command.Ctx) {
 		c.Error(command.ErrNotInteger)
 		return
 	}
-	e, ok := c.DB.Lookup(c.Args[1])
+	e, ok := c.DB.LookupRead(c.Args[1])
 	if !ok {
 		c.W.Bulk(nil)
 		return
@@ -699,8 +699,8 @@ func incrbyfloatCommand(c *command.Ctx) {
 }
 
 func lcsCommand(c *command.Ctx) {
-	ea, okA := c.DB.Lookup(c.Args[1])
-	eb, okB := c.DB.Lookup(c.Args[2])
+	ea, okA := c.DB.LookupRead(c.Args[1])
+	eb, okB := c.DB.LookupRead(c.Args[2])
 	if (okA && ea.Type() != keyspace.TypeString) || (okB && eb.Type() != keyspace.TypeString) {
 		c.Error(errLCSWrongType)
 		return

@@ -195,15 +195,17 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 // LookupRead is Lookup for read commands: it also counts a keyspace hit or
 // miss for INFO, as Redis's lookupKeyRead does.
 func (db DB) LookupRead(key []byte) (Entry, bool) {
-	h := hashKey(key)
+	t, i, r, h := db.lookupHash(key)
 	sh := &db.s.shards[h>>shardShift]
-	e, ok := db.Lookup(key)
-	if ok {
-		sh.hits++
-	} else {
+	if i < 0 {
 		sh.misses++
+		return Entry{}, false
 	}
-	return e, ok
+	sh.hits++
+	if !db.NoTouch {
+		hdr(r).lru = db.s.lruClock.Load()
+	}
+	return Entry{t, r}, true
 }
 
 // LookupReadType is LookupRead with LookupType's type check.
