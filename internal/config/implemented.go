@@ -7,7 +7,15 @@ package config
 // This is the single place to flip when a feature lands: add the directive's
 // canonical name here and Directive.Implemented (hence docs generated from
 // Directives) follows. TestImplementedNamesAreKnown checks every entry.
-var implemented = []string{}
+var implemented = []string{
+	"port", "bind", "unixsocket", "unixsocketperm", "protected-mode",
+	"requirepass", "maxclients", "timeout", "tcp-keepalive", "databases",
+	"loglevel", "logfile", "pidfile", "daemonize", "hz",
+	"proto-max-bulk-len", "client-query-buffer-limit",
+	"enable-debug-command", "active-expire-effort",
+	"slowlog-log-slower-than", "slowlog-max-len",
+	"latency-monitor-threshold", "latency-tracking", "latency-tracking-info-percentiles",
+}
 
 // implementedSet is implemented as a set.
 var implementedSet = func() map[string]bool {
