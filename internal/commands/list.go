@@ -433,6 +433,12 @@ func lsetCommand(c *command.Ctx) {
 		c.Error(command.ErrNotInteger)
 		return
 	}
+	// Like Redis, a value too big for a listpack converts the list even
+	// when the index then turns out to be out of range.
+	fill := listFill(c)
+	if v.ql == nil && listpackGrows(v.lp, fill, len(val), 1) {
+		v = listVal{ql: toQuicklist(c, key, v.lp, fill)}
+	}
 	n := int64(v.len())
 	if idx < 0 {
 		idx += n
@@ -441,23 +447,18 @@ func lsetCommand(c *command.Ctx) {
 		c.Error(errListIndexRange)
 		return
 	}
-	fill := listFill(c)
+	c.Dirty++
 	ql := v.ql
 	if ql == nil {
-		if !listpackGrows(v.lp, fill, len(val), 1) {
-			lp := append(c.Scratch[:0], v.lp...)
-			lp = listpack.Replace(lp, listpack.Seek(lp, int(idx)), val)
-			storeListpack(c, key, lp)
-			c.Scratch = lp[:0]
-			c.Dirty++
-			c.OK()
-			return
-		}
-		ql = toQuicklist(c, key, v.lp, fill)
+		lp := append(c.Scratch[:0], v.lp...)
+		lp = listpack.Replace(lp, listpack.Seek(lp, int(idx)), val)
+		storeListpack(c, key, lp)
+		c.Scratch = lp[:0]
+		c.OK()
+		return
 	}
 	ql.SetFill(fill)
 	ql.Set(int(idx), val)
-	c.Dirty++
 	c.OK()
 	afterShrink(c, key, ql, fill)
 }
@@ -635,7 +636,12 @@ func linsertCommand(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	// Find the pivot first: a failed insert changes nothing.
+	// Like Redis, convert before looking for the pivot: a value too big
+	// for a listpack converts the list even if the pivot is missing.
+	fill := listFill(c)
+	if v.ql == nil && listpackGrows(v.lp, fill, len(val), 1) {
+		v = listVal{ql: toQuicklist(c, key, v.lp, fill)}
+	}
 	idx := -1
 	it := v.iter(0, false)
 	for i := 0; ; i++ {
@@ -655,27 +661,22 @@ func linsertCommand(c *command.Ctx) {
 	if after {
 		idx++
 	}
-	fill := listFill(c)
 	c.Dirty++
-	ql := v.ql
-	if ql == nil {
-		if !listpackGrows(v.lp, fill, len(val), 1) {
-			lp := append(c.Scratch[:0], v.lp...)
-			pos := len(lp)
-			if idx < listpack.Len(lp) {
-				pos = listpack.Seek(lp, idx)
-			}
-			lp = listpack.Insert(lp, pos, val)
-			storeListpack(c, key, lp)
-			c.W.Int(int64(listpack.Len(lp)))
-			c.Scratch = lp[:0]
-			return
-		}
-		ql = toQuicklist(c, key, v.lp, fill)
+	if ql := v.ql; ql != nil {
+		ql.SetFill(fill)
+		ql.Insert(idx, val)
+		c.W.Int(int64(ql.Len()))
+		return
 	}
-	ql.SetFill(fill)
-	ql.Insert(idx, val)
-	c.W.Int(int64(ql.Len()))
+	lp := append(c.Scratch[:0], v.lp...)
+	pos := len(lp)
+	if idx < listpack.Len(lp) {
+		pos = listpack.Seek(lp, idx)
+	}
+	lp = listpack.Insert(lp, pos, val)
+	storeListpack(c, key, lp)
+	c.W.Int(int64(listpack.Len(lp)))
+	c.Scratch = lp[:0]
 }
 
 func lposCommand(c *command.Ctx) {

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -68,9 +69,16 @@ func lRun(t *testing.T, c *redis.Client, cases []lCase) {
 
 func la(args ...any) []any { return args }
 
+// lClient is a RESP2 client that never retries (a retried write after a
+// slow reply on a loaded machine would apply twice and break the model)
+// and waits long for replies.
+func lClient(t testing.TB, srv *testutil.Instance) *redis.Client {
+	return srv.ClientWith(t, &redis.Options{Protocol: 2, MaxRetries: -1, ReadTimeout: 30 * time.Second})
+}
+
 func TestListCommands(t *testing.T) {
 	srv := testutil.Start(t)
-	c := srv.Client(t)
+	c := lClient(t, srv)
 	lRun(t, c, []lCase{
 		{la("rpush", "k", "a", "b", "c", "d", "e", "f", "g"), 7},
 		{la("lpush", "k", "x", "y"), 9},
@@ -133,7 +141,7 @@ func TestListCommands(t *testing.T) {
 
 func TestListLposLmoveLmpop(t *testing.T) {
 	srv := testutil.Start(t)
-	c := srv.Client(t)
+	c := lClient(t, srv)
 	lRun(t, c, []lCase{
 		{la("rpush", "k", "a", "b", "c", "1", "2", "3", "c", "c"), 8},
 		{la("lpos", "k", "c"), 2},
@@ -180,7 +188,7 @@ func TestListLposLmoveLmpop(t *testing.T) {
 
 func TestListErrors(t *testing.T) {
 	srv := testutil.Start(t)
-	c := srv.Client(t)
+	c := lClient(t, srv)
 	const (
 		wrongType = "!WRONGTYPE Operation against a key holding the wrong kind of value"
 		notInt    = "!ERR value is not an integer or out of range"
@@ -293,7 +301,7 @@ func lEncoding(t testing.TB, c *redis.Client, key string) string {
 // single-node list shrinks under half the limit.
 func TestListEncodingConversion(t *testing.T) {
 	srv := testutil.Start(t)
-	c := srv.Client(t)
+	c := lClient(t, srv)
 	large := strings.Repeat("x", 8192)
 	expectEnc := func(key, want string) {
 		t.Helper()
@@ -365,7 +373,7 @@ func TestListEncodingConversion(t *testing.T) {
 // encodings and across conversions, and that COPY duplicates a quicklist.
 func TestListTTLAndCopy(t *testing.T) {
 	srv := testutil.Start(t)
-	c := srv.Client(t)
+	c := lClient(t, srv)
 	lDo(t, c, "config", "set", "list-max-listpack-size", "4")
 	lDo(t, c, "rpush", "l", "a", "b")
 	lDo(t, c, "expire", "l", "1000")
@@ -398,7 +406,7 @@ func TestListTTLAndCopy(t *testing.T) {
 // and in the middle, ranges crossing nodes, and trimming.
 func TestListBig(t *testing.T) {
 	srv := testutil.Start(t)
-	c := srv.Client(t)
+	c := lClient(t, srv)
 	const n = 20000
 	args := []any{"rpush", "big"}
 	for i := range n {
@@ -445,7 +453,7 @@ func listpackBinarySafe() (ok bool) {
 // node limits, so both encodings and conversions between them are covered.
 func TestListModel(t *testing.T) {
 	srv := testutil.Start(t)
-	c := srv.Client(t)
+	c := lClient(t, srv)
 	binary := listpackBinarySafe()
 	for _, fill := range []string{"5", "-1", "1"} {
 		lDo(t, c, "config", "set", "list-max-listpack-size", fill)
@@ -540,7 +548,7 @@ func TestListModel(t *testing.T) {
 // TestListCommandInfo checks LMPOP's movable keys through COMMAND GETKEYS.
 func TestListCommandInfo(t *testing.T) {
 	srv := testutil.Start(t)
-	c := srv.Client(t)
+	c := lClient(t, srv)
 	got := lDo(t, c, "command", "getkeys", "lmpop", "2", "a", "b", "left", "count", "3")
 	if s, ok := got.(string); ok && strings.HasPrefix(s, "!") {
 		t.Skipf("COMMAND GETKEYS unavailable: %s", s)

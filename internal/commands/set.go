@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/corvid-db/corvid/internal/command"
@@ -128,15 +129,41 @@ func svLimitsOf(c *command.Ctx) svLimits {
 	if cfg == nil {
 		return svLimits{512, 128, 64}
 	}
+	h := collHandlesOf(cfg)
 	return svLimits{
 		// Redis caps intsets at 1G entries whatever the setting says.
-		intset:    int(min(cfgInt(cfg, "set-max-intset-entries"), 1<<30)),
-		lpEntries: int(min(cfgInt(cfg, "set-max-listpack-entries"), math.MaxInt32)),
-		lpValue:   int(min(cfgInt(cfg, "set-max-listpack-value"), math.MaxInt32)),
+		intset:    int(min(h.setIntset.Load(), 1<<30)),
+		lpEntries: int(min(h.setEntries.Load(), math.MaxInt32)),
+		lpValue:   int(min(h.setValue.Load(), math.MaxInt32)),
 	}
 }
 
-func cfgInt(cfg *config.Config, name string) int64 { return cfg.Int(name) }
+// collHandles are the hash and set thresholds' live values. Looking them
+// up by name costs a map lookup each, on every SADD and HSET; the handles
+// are resolved once per configuration instead.
+type collHandles struct {
+	cfg                             *config.Config
+	setIntset, setEntries, setValue config.IntVar
+	hashEntries, hashValue          config.IntVar
+}
+
+var collHandleCache atomic.Pointer[collHandles]
+
+func collHandlesOf(cfg *config.Config) *collHandles {
+	if h := collHandleCache.Load(); h != nil && h.cfg == cfg {
+		return h
+	}
+	h := &collHandles{
+		cfg:         cfg,
+		setIntset:   cfg.IntHandle("set-max-intset-entries"),
+		setEntries:  cfg.IntHandle("set-max-listpack-entries"),
+		setValue:    cfg.IntHandle("set-max-listpack-value"),
+		hashEntries: cfg.IntHandle("hash-max-listpack-entries"),
+		hashValue:   cfg.IntHandle("hash-max-listpack-value"),
+	}
+	collHandleCache.Store(h)
+	return h
+}
 
 // svView is a read-only view of a stored member: the strings of the large
 // encodings are immutable, and views never outlive the command.
@@ -185,16 +212,6 @@ func (s *setVal) len() int {
 	return s.ht.Len()
 }
 
-func (s *setVal) encoding() string {
-	switch s.enc {
-	case svIntset:
-		return "intset"
-	case svListpack:
-		return "listpack"
-	}
-	return "hashtable"
-}
-
 func (s *setVal) has(m []byte) bool {
 	switch s.enc {
 	case svIntset:
@@ -236,7 +253,7 @@ func (s *setVal) add(m []byte, lim svLimits) bool {
 	n := intset.Len(s.b)
 	maxLen := 0
 	if n > 0 {
-		maxLen = max(intLen64(intset.Min(s.b)), intLen64(intset.Max(s.b)))
+		maxLen = max(svIntLen(intset.Min(s.b)), svIntLen(intset.Max(s.b)))
 	}
 	if n < lim.lpEntries && len(m) <= lim.lpValue && maxLen <= lim.lpValue {
 		s.toListpack()
@@ -247,7 +264,7 @@ func (s *setVal) add(m []byte, lim svLimits) bool {
 	return s.ht.Add(m)
 }
 
-func intLen64(v int64) int {
+func svIntLen(v int64) int {
 	var b [20]byte
 	return len(strconv.AppendInt(b[:0], v, 10))
 }
@@ -502,10 +519,10 @@ func sismemberCommand(c *command.Ctx) {
 		return
 	}
 	s := svLoad(e)
-	c.W.Int(b2i(s.has(c.Args[2])))
+	c.W.Int(svBool(s.has(c.Args[2])))
 }
 
-func b2i(b bool) int64 {
+func svBool(b bool) int64 {
 	if b {
 		return 1
 	}
@@ -517,10 +534,13 @@ func smismemberCommand(c *command.Ctx) {
 	if !ok {
 		return
 	}
-	s := svLoad(e)
+	var s setVal
+	if found {
+		s = svLoad(e)
+	}
 	c.W.ArrayLen(len(c.Args) - 2)
 	for _, m := range c.Args[2:] {
-		c.W.Int(b2i(found && s.has(m)))
+		c.W.Int(svBool(found && s.has(m)))
 	}
 }
 
@@ -564,7 +584,7 @@ func spopCommand(c *command.Ctx) {
 	var tmp [20]byte
 	m := s.random(tmp[:0])
 	c.W.Bulk(m)
-	s.remove(append(tmp[:0:0], m...))
+	s.remove(m)
 	svStore(c, key, &s, keyspace.KeepTTL)
 	svRecycle(c, &s)
 	c.Dirty++
@@ -596,7 +616,7 @@ func spopCount(c *command.Ctx) {
 	size := src.len()
 	if uint64(n) >= uint64(size) {
 		// Redis answers with the SUNION of the one set, then deletes it.
-		u := svUnionOf(c, []setVal{src}, lim)
+		u := svUnionOf([]setVal{src}, lim)
 		svReply(c, &u)
 		c.DB.Delete(key)
 		c.Dirty += int64(size)
@@ -748,15 +768,15 @@ func srandmemberCommand(c *command.Ctx) {
 		}
 		return
 	}
-	for _, i := range randomDistinct(size, count) {
+	for _, i := range collRandomDistinct(size, count) {
 		c.W.Bulk(s.at(i, tmp[:0]))
 	}
 }
 
-// randomDistinct returns count distinct random positions in [0, size),
+// collRandomDistinct returns count distinct random positions in [0, size),
 // count < size: a partial shuffle when count is a large fraction of size,
 // rejection sampling otherwise (Redis's CASE 3 and CASE 4).
-func randomDistinct(size, count int) []int {
+func collRandomDistinct(size, count int) []int {
 	if count*srandmemberSubStrategyMul > size {
 		perm := make([]int, size)
 		for i := range perm {
@@ -795,7 +815,7 @@ func smoveCommand(c *command.Ctx) {
 	}
 	if string(srcKey) == string(dstKey) {
 		s := svLoad(se)
-		c.W.Int(b2i(s.has(m)))
+		c.W.Int(svBool(s.has(m)))
 		return
 	}
 	lim := svLimitsOf(c)
@@ -965,7 +985,7 @@ func sinterGeneric(c *command.Ctx, keys [][]byte, dst []byte, cardOnly bool, lim
 
 // svUnionOf builds the union of sets the way Redis does, starting from an
 // intset, so the result's encoding and order match Redis's.
-func svUnionOf(c *command.Ctx, sets []setVal, lim svLimits) setVal {
+func svUnionOf(sets []setVal, lim svLimits) setVal {
 	out := setVal{enc: svIntset, b: intset.New()}
 	for i := range sets {
 		if sets[i].enc == svIntset && sets[i].b == nil {
@@ -998,7 +1018,7 @@ func sunionDiffGeneric(c *command.Ctx, keys [][]byte, dst []byte, diff bool) {
 	var out setVal
 	switch {
 	case !diff:
-		out = svUnionOf(c, sets, lim)
+		out = svUnionOf(sets, lim)
 	case sameSet || !found[0]:
 		out = setVal{enc: svIntset, b: intset.New()}
 	default:
@@ -1096,8 +1116,8 @@ func collScanArgs(c *command.Ctx, from int) (count int, pattern []byte, ok bool)
 	return count, pattern, true
 }
 
-// writeScanReply writes [cursor, [items…]] from items packed in buf.
-func writeScanReply(c *command.Ctx, cursor uint64, buf []byte, ends []int) {
+// collScanReply writes [cursor, [items…]] from items packed in buf.
+func collScanReply(c *command.Ctx, cursor uint64, buf []byte, ends []int) {
 	c.W.ArrayLen(2)
 	var tmp [20]byte
 	c.W.Bulk(strconv.AppendUint(tmp[:0], cursor, 10))
@@ -1120,7 +1140,7 @@ func sscanCommand(c *command.Ctx) {
 		return
 	}
 	if !found {
-		writeScanReply(c, 0, nil, nil)
+		collScanReply(c, 0, nil, nil)
 		return
 	}
 	count, pattern, ok := collScanArgs(c, 3)
@@ -1142,6 +1162,6 @@ func sscanCommand(c *command.Ctx) {
 	} else {
 		s.each(func(m []byte) bool { keep(m); return true })
 	}
-	writeScanReply(c, next, buf, ends)
+	collScanReply(c, next, buf, ends)
 	c.Scratch = buf[:0]
 }

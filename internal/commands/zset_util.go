@@ -678,29 +678,46 @@ func (z *zval) lexBounds(r *zlexSpec) (int, int) {
 // member scoring 1), or a missing key (empty).
 type zsrc struct {
 	z      *zval
-	is     []byte     // intset-encoded set
-	lp     []byte     // listpack-encoded set
-	hs     *dict.Set  // hashtable set
+	is     []byte    // intset-encoded set
+	lp     []byte    // listpack-encoded set
+	hs     *dict.Set // hashtable set
 	weight float64
 	n      int
 }
 
-func (s *zsrc) each(fn func(m []byte, sc float64)) {
+func (s *zsrc) each(fn func(m []byte, sc float64) bool) {
 	switch {
+	case s.z != nil && s.z.tree != nil:
+		for it := s.z.tree.First(); it.Valid(); it.Next() {
+			e := it.Entry()
+			if !fn(zbytes(e.Member), e.Score) {
+				return
+			}
+		}
 	case s.z != nil:
-		s.z.walk(0, s.z.Len(), false, fn)
+		for _, e := range s.z.ents {
+			if !fn(e.m, e.s) {
+				return
+			}
+		}
 	case s.is != nil:
 		var buf [24]byte
 		for i := 0; i < s.n; i++ {
-			fn(strconv.AppendInt(buf[:0], intset.Get(s.is, i), 10), 1)
+			if !fn(strconv.AppendInt(buf[:0], intset.Get(s.is, i), 10), 1) {
+				return
+			}
 		}
 	case s.lp != nil:
 		for p := listpack.First(s.lp); p >= 0; p = listpack.Next(s.lp, p) {
-			fn(listpack.Get(s.lp, p), 1)
+			if !fn(listpack.Get(s.lp, p), 1) {
+				return
+			}
 		}
 	case s.hs != nil:
 		for i := 0; i < s.n; i++ {
-			fn(zbytes(s.hs.At(i)), 1)
+			if !fn(zbytes(s.hs.At(i)), 1) {
+				return
+			}
 		}
 	}
 }

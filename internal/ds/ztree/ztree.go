@@ -356,6 +356,43 @@ func (t *Tree) insert(s float64, m string) {
 		l.insertAt(pos, s, m)
 		return
 	}
+	// Full: hand one entry to a sibling with room before splitting (as a
+	// B*-tree does), which lifts the fill of random loads from ~69% to
+	// ~80% and so the memory per member.
+	p, k := top.in, top.k
+	if !(rightmost && pos == leafCap) {
+		if k > 0 && p.ll[k-1].n < leafCap {
+			left := p.ll[k-1]
+			if pos == 0 {
+				left.ents[left.n] = Entry{s, m}
+			} else {
+				left.ents[left.n] = l.ents[0]
+				copy(l.ents[:pos-1], l.ents[1:pos])
+				l.ents[pos-1] = Entry{s, m}
+			}
+			left.n++
+			p.cnt[k-1]++
+			p.cnt[k]--
+			p.sep[k] = l.ents[0]
+			return
+		}
+		if k+1 < p.n && p.ll[k+1].n < leafCap {
+			right := p.ll[k+1]
+			copy(right.ents[1:right.n+1], right.ents[:right.n])
+			if pos == leafCap {
+				right.ents[0] = Entry{s, m}
+			} else {
+				right.ents[0] = l.ents[leafCap-1]
+				copy(l.ents[pos+1:], l.ents[pos:leafCap-1])
+				l.ents[pos] = Entry{s, m}
+			}
+			right.n++
+			p.cnt[k+1]++
+			p.cnt[k]--
+			p.sep[k+1] = right.ents[0]
+			return
+		}
+	}
 	// Split the leaf.
 	nl := &leaf{}
 	if rightmost && pos == leafCap {
