@@ -144,6 +144,27 @@ func (e Entry) Object() any {
 	return e.t.objs[h.vlen]
 }
 
+// MemoryUsager is implemented by collection values that can estimate their
+// own size for MEMORY USAGE; samples bounds how many elements are inspected
+// (0 = all), as in Redis.
+type MemoryUsager interface{ MemoryUsage(samples int) int64 }
+
+// MemoryUsage estimates the bytes the key and its value use: the record's
+// slab allocation, its index slot and, for Go-heap values, their size.
+func (e Entry) MemoryUsage(samples int) int64 {
+	n := int64(slab.ClassSize(recordSize(e.r))) + 8
+	switch o := e.Object().(type) {
+	case nil:
+	case *bigString:
+		n += int64(cap(o.b)) + 32
+	case MemoryUsager:
+		n += o.MemoryUsage(samples)
+	default:
+		n += 64
+	}
+	return n
+}
+
 // bigString holds string values too large for the slab.
 type bigString struct{ b []byte }
 

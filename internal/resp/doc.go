@@ -50,7 +50,9 @@
 // costs linear copying, and at most 1 MiB is reserved ahead for an
 // announced argument. "*1000000000\r\n" or "$500000000\r\n" followed by
 // silence costs the server almost nothing. Buffers that grew for a big
-// command are released once it has been consumed.
+// command are shrunk by the server's periodic check (Shrink) once the
+// recent peak has dropped, and an idle connection's buffer is released
+// altogether (Release), as Redis resizes its query buffers.
 //
 // # Replies
 //

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"sync/atomic"
 )
 
 // Limits and defaults of the Parser.
@@ -36,9 +37,18 @@ const (
 	// beyond what has arrived: a client cannot make us allocate more than
 	// this by announcing a big argument and sending nothing.
 	maxPrealloc = 1 << 20
-	// maxRetain is the largest buffer kept once it is empty (or mostly
-	// empty): after a big command the memory goes back to the runtime.
+	// maxRetain is the largest buffer Reset keeps for the next connection.
 	maxRetain = 64 << 10
+	// bigArg is Redis's PROTO_MBULK_BIG_ARG: an argument announced at
+	// least this long gets room made for all of it (up to maxPrealloc)
+	// before the next read, instead of the buffer growing read by read.
+	bigArg = 32 << 10
+	// resizeThreshold is Redis's PROTO_RESIZE_THRESHOLD: Shrink leaves
+	// buffers up to this size alone.
+	resizeThreshold = 32 << 10
+	// wakeRead is the size of the small read a released Parser waits on,
+	// so that an idle connection holds no read buffer.
+	wakeRead = 64
 	// maxRetainArgs is the largest argument table kept from one command
 	// to the next.
 	maxRetainArgs = 1024
@@ -93,6 +103,12 @@ type Parser struct {
 	args  [][]byte
 	err   error // sticky: a protocol error or ErrQueryBufferLimit
 
+	peak     int          // most bytes held since the last Shrink, as Redis's querybuf_peak
+	released bool         // Release dropped the buffer: the next Fill reads into wake
+	cronTick uint64       // the last tick Cron acted on
+	size     atomic.Int64 // len(buf), for Cap in other goroutines
+	wake     [wakeRead]byte
+
 	// Tests use tiny buffers to exercise the buffer's edges.
 	testSizes             bool
 	testInit, testMinFree int
@@ -141,7 +157,7 @@ func (p *Parser) Buffered() int { return p.end - p.start }
 // serve a new connection. Arguments returned by Next become invalid.
 func (p *Parser) Reset() {
 	if len(p.buf) > maxRetain {
-		p.buf = nil
+		p.setBuf(nil)
 	}
 	if cap(p.spans) > maxRetainArgs {
 		p.spans = nil
@@ -150,6 +166,7 @@ func (p *Parser) Reset() {
 		p.args = nil
 	}
 	p.start, p.pos, p.end, p.scan = 0, 0, 0, 0
+	p.peak, p.released = 0, false
 	p.nul = false
 	p.multi, p.bulk = 0, 0
 	p.spans = p.spans[:0]
@@ -172,35 +189,163 @@ func (p *Parser) Fill(r io.Reader) (int, error) {
 	if p.err != nil {
 		return 0, p.err
 	}
-	p.makeRoom()
+	if p.released {
+		return p.wakeFill(r)
+	}
+	p.makeRoom(0)
 	n, err := r.Read(p.buf[p.end:])
 	if n < 0 || n > len(p.buf)-p.end {
 		return 0, errBadRead
 	}
-	p.end += n
-	if int64(p.end-p.start) > p.maxQueryBuf() {
-		p.err = ErrQueryBufferLimit
-		return n, p.err
+	return n, p.filled(n, err)
+}
+
+// wakeFill is Fill for a released Parser: it waits for input with a small
+// read into the Parser itself, and only then takes a buffer for it.
+func (p *Parser) wakeFill(r io.Reader) (int, error) {
+	n, err := r.Read(p.wake[:])
+	if n < 0 || n > len(p.wake) {
+		return 0, errBadRead
 	}
-	return n, err
+	if n == 0 {
+		return 0, err
+	}
+	p.released = false
+	p.makeRoom(n)
+	copy(p.buf[p.end:], p.wake[:n])
+	return n, p.filled(n, err)
+}
+
+// filled accounts for n bytes just read and enforces MaxQueryBuf.
+func (p *Parser) filled(n int, err error) error {
+	p.end += n
+	used := p.end - p.start
+	if used > p.peak {
+		p.peak = used
+	}
+	if int64(used) > p.maxQueryBuf() {
+		p.err = ErrQueryBufferLimit
+		return p.err
+	}
+	return err
+}
+
+// Reserve makes, ahead of the next Fill, the room that Fill would make
+// before reading (see Fill), so that Cap reports the buffer the
+// connection will wait on. It does nothing for a released Parser.
+func (p *Parser) Reserve() {
+	if !p.released && p.err == nil {
+		p.makeRoom(0)
+	}
+}
+
+// Cap returns the size of the read buffer (Redis's qbuf + qbuf-free).
+// Unlike the other methods it may be called from any goroutine (CLIENT
+// LIST describes other connections); it then reports the size as of the
+// owner's last change of buffer.
+func (p *Parser) Cap() int { return int(p.size.Load()) }
+
+// Cron is the query buffer part of Redis's clientsCron, for the owner to
+// call between commands (before Fill) with the server's cron tick counter:
+// on the first call for a new tick it releases the buffer of a connection
+// idle for more than 2 seconds (Release) or shrinks an oversized one
+// (Shrink). Then, at every call, it makes the room the next Fill will
+// read into (Reserve). It invalidates the arguments returned by Next.
+func (p *Parser) Cron(tick uint64, idle bool) {
+	if tick != p.cronTick {
+		p.cronTick = tick
+		if idle {
+			p.Release()
+		} else {
+			p.Shrink()
+		}
+	}
+	p.Reserve()
+}
+
+// CronDue reports whether Cron would act on tick, so that the caller can
+// skip working out idle when it would not.
+func (p *Parser) CronDue(tick uint64) bool { return tick != p.cronTick }
+
+// pending returns the free space the argument being read still needs, when
+// it is at least minLen long: the rest of it, counting at most maxPrealloc
+// for the whole argument, so that a length announced but not sent reserves
+// that much once, not again at every read.
+func (p *Parser) pending(minLen int) int {
+	if p.multi == 0 || p.bulk < 0 || p.bulk < minLen {
+		return 0
+	}
+	return max(0, min(p.bulk+2, maxPrealloc)-(p.end-p.pos))
+}
+
+// Shrink is the periodic query-buffer check of Redis's clientsCron, for the
+// owner to call about once per cron tick between commands: a buffer bigger
+// than 32 KiB that is more than twice the peak use since the previous call
+// is reallocated to fit that peak (and the argument being read), so that
+// a connection that once sent a big command does not keep its buffer,
+// while one that keeps sending big commands does not reallocate for each.
+// It invalidates the arguments returned by Next.
+func (p *Parser) Shrink() {
+	size := len(p.buf)
+	used := p.end - p.start
+	want := max(used, p.peak, used+p.pending(0))
+	if !p.released && size > resizeThreshold && size/2 > p.peak {
+		p.resize(max(want, initialBufSize))
+	}
+	p.peak = max(used, used+p.pending(0))
+}
+
+// Release is Redis's treatment of a client idle for a while: with nothing
+// buffered the read buffer is dropped and the next Fill waits with a small
+// read instead; with a command in progress the buffer is cut to the bytes
+// held. Fill makes room again when input arrives. It invalidates the
+// arguments returned by Next.
+func (p *Parser) Release() {
+	if p.err != nil {
+		return
+	}
+	used := p.end - p.start
+	if used == 0 {
+		p.shift(p.start)
+		p.setBuf(nil)
+		p.released = true
+	} else if used < len(p.buf) {
+		p.resize(used)
+		p.released = true
+	}
+	p.peak = used
+}
+
+// resize moves the data held to a new buffer of size bytes (>= the data).
+func (p *Parser) resize(size int) {
+	nb := make([]byte, size)
+	copy(nb, p.buf[p.start:p.end])
+	p.setBuf(nb)
+	p.shift(p.start)
+}
+
+// setBuf replaces the buffer (the data must already be in place).
+func (p *Parser) setBuf(b []byte) {
+	p.buf = b
+	p.size.Store(int64(len(b)))
 }
 
 // makeRoom ensures the buffer has at least minRead bytes of free space
-// (testMinFree in tests). When it must compact or grow, it makes room for
-// the rest of the argument being read, up to maxPrealloc.
-func (p *Parser) makeRoom() {
+// (testMinFree in tests), and at least need. When it must compact or
+// grow, it makes room for the rest of the argument being read, up to
+// maxPrealloc; for an argument announced at least bigArg long it does so
+// at once, as Redis does.
+func (p *Parser) makeRoom(need int) {
 	if p.start == p.end {
-		// Nothing pending: start over at the front, and let a big buffer go.
+		// Nothing pending: start over at the front.
 		p.shift(p.start)
-		if len(p.buf) > maxRetain {
-			p.buf = nil
-		}
 	}
 	initSize, minFree := initialBufSize, minRead
 	if p.testSizes {
 		initSize, minFree = p.testInit, p.testMinFree
 	}
-	if len(p.buf)-p.end >= minFree {
+	minFree = max(minFree, need)
+	if free := len(p.buf) - p.end; free >= minFree && free >= p.pending(bigArg) {
 		return
 	}
 	target := minFree // free space wanted after making room
@@ -208,7 +353,7 @@ func (p *Parser) makeRoom() {
 	remaining := 0 // bytes still missing from the argument being read
 	if p.multi > 0 && p.bulk >= 0 {
 		remaining = p.bulk + 2 - (p.end - p.pos)
-		target = max(minFree, min(remaining, maxPrealloc))
+		target = max(minFree, p.pending(0))
 		lastBulk = p.multi == 1
 	}
 	used := p.end - p.start
@@ -229,10 +374,7 @@ func (p *Parser) makeRoom() {
 			size = min(size, used+max(remaining, target))
 		}
 	}
-	nb := make([]byte, size)
-	copy(nb, p.buf[p.start:p.end])
-	p.buf = nb
-	p.shift(p.start)
+	p.resize(size)
 }
 
 // shift moves all positions d bytes back, after the data moved by as much.

@@ -128,6 +128,10 @@ type adminState struct {
 	disableDenyScripts       atomic.Bool
 	skipChecksumValidation   atomic.Bool
 	pauseCron                atomic.Bool
+
+	// qbufWake is set once a serve loop runs queryBufCron: from then on
+	// the cron may wake idle clients to release their query buffers.
+	qbufWake atomic.Bool
 }
 
 // admin returns the admin state. It lives inside the latency monitor only
@@ -160,6 +164,7 @@ func (s *Server) adminCron() {
 	a := s.admin()
 	a.cronTicks.Add(1)
 	a.metrics.sample(s)
+	s.wakeIdleClients()
 }
 
 // lockAllShards locks every keyspace shard for a command that is declared

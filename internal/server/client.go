@@ -89,6 +89,22 @@ type Client struct {
 	// listFlags mirrors, for CLIENT LIST and KILL in other goroutines, the
 	// owner's plain fields (noEvict, noTouch…); see client_list.go.
 	listFlags atomic.Uint32
+
+	// MULTI/EXEC and WATCH (tx.go), owned by the client's goroutine except
+	// the atomics.
+	inMulti     bool
+	inExec      bool // EXEC is running the queue
+	txDirtyExec bool // an admission error inside MULTI: EXEC aborts
+	txQueue     []queuedCmd
+	txFlags     command.Flags // union of the queued commands' flags
+	txAlloc     int           // Redis's queue allocation, for multi-mem
+	txArgvMem   int64
+	watched     []*watchedKey
+	// dirtyCAS is set by writers of a watched key, under its shard lock:
+	// EXEC will fail.
+	dirtyCAS atomic.Bool
+	txList   atomic.Int64 // queued count + 1 while in MULTI, else 0 (CLIENT LIST)
+	txMem    atomic.Int64 // multi-mem (CLIENT LIST)
 }
 
 func (s *Server) newClient(conn net.Conn) *Client {
@@ -155,10 +171,12 @@ func (c *Client) serve() {
 			c.drainAsync()
 		}
 		c.Kill()
+		c.discardTx()
 		c.unregister()
 	}()
 	s := c.srv
 	for !c.killed.Load() {
+		c.queryBufCron()
 		n, err := c.parser.Fill(c.conn)
 		if n > 0 {
 			s.Stats.NetInput.Add(int64(n))
@@ -166,6 +184,9 @@ func (c *Client) serve() {
 			c.lastInteraction.Store(time.Now().Unix())
 		}
 		if err != nil {
+			if c.queryBufWoken(err) {
+				continue
+			}
 			if errors.Is(err, resp.ErrQueryBufferLimit) {
 				s.Log.Warningf("Closing client that reached max query buffer length: id=%d addr=%s", c.ID, c.addr)
 			} else if err != io.EOF && !c.killed.Load() {
@@ -202,7 +223,6 @@ func (c *Client) serve() {
 		if !c.flush() || c.closeAfter {
 			return
 		}
-		c.qbufLen.Store(int64(c.parser.Buffered()))
 	}
 }
 

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"errors"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,6 +105,7 @@ type clientInfo struct {
 	db       int
 	cmd      string
 	qbuf     int64
+	qbufCap  int64 // the read buffer's size: qbuf + qbuf-free
 	argvMem  int64
 	rbs      int64
 	noEvict  bool
@@ -115,10 +118,15 @@ type clientInfo struct {
 // command counts as received and not yet consumed, as in Redis, whose
 // query buffer still holds it.
 func (c *Client) selfInfo(cmd *command.Command, args [][]byte) clientInfo {
+	if c.inExec {
+		// Inside a transaction the client is running EXEC (Redis's lastcmd).
+		cmd, args = c.srv.tx.exec, execArgs
+	}
 	inf := clientInfo{
 		db:       c.db,
 		cmd:      cmd.Name,
 		qbuf:     int64(c.parser.Buffered() + multibulkLen(args)),
+		qbufCap:  int64(c.parser.Cap()),
 		rbs:      int64(cap(c.w.Buf)),
 		noEvict:  c.noEvict,
 		noTouch:  c.noTouch,
@@ -140,10 +148,70 @@ func (c *Client) otherInfo() clientInfo {
 		db:      int(c.dbAtomic.Load()),
 		cmd:     cmd,
 		qbuf:    c.qbufLen.Load(),
+		qbufCap: int64(c.parser.Cap()),
 		argvMem: c.argvMem.Load(),
 		noEvict: f&listNoEvict != 0,
 		noTouch: f&listNoTouch != 0,
 		closing: c.killed.Load(),
+	}
+}
+
+// queryBufIdle is how long, in seconds, a client must have been idle for
+// Redis's clientsCron to release its query buffer.
+const queryBufIdle = 2
+
+// queryBufCron is the owner's side of Redis's query buffer resizing
+// (clientsCronResizeQueryBuffer): the serve loop calls it before every
+// Fill. Once per server cron tick it lets the parser release the buffer of
+// an idle client or shrink one that a big command left oversized (see
+// resp.Parser.Cron); every time it makes the room the next read needs, so
+// that CLIENT LIST, reading the sizes from other goroutines, sees the
+// buffer the client is waiting on.
+func (c *Client) queryBufCron() {
+	a := c.srv.admin()
+	if !a.qbufWake.Load() {
+		a.qbufWake.Store(true)
+	}
+	tick := uint64(a.cronTicks.Load())
+	idle := false
+	if c.parser.CronDue(tick) {
+		idle = time.Now().Unix()-c.lastInteraction.Load() > queryBufIdle
+	}
+	c.parser.Cron(tick, idle)
+	c.qbufLen.Store(int64(c.parser.Buffered()))
+}
+
+// queryBufWoken reports whether err, returned by Fill, is the wake-up of
+// wakeIdleClients rather than a failure; the serve loop then clears the
+// read deadline and goes round again, through queryBufCron.
+func (c *Client) queryBufWoken(err error) bool {
+	if !errors.Is(err, os.ErrDeadlineExceeded) || c.killed.Load() {
+		return false
+	}
+	return c.conn.SetReadDeadline(time.Time{}) == nil
+}
+
+// wakeIdleClients is the cron's side of releasing idle clients' query
+// buffers: a client waiting in Fill holds its buffer, so one idle for more
+// than 2 seconds that wastes more than 4 KiB of it (Redis's threshold) is
+// woken with a read deadline in the past, and its own goroutine then
+// releases the buffer (queryBufCron). It does nothing until a serve loop
+// has shown, by calling queryBufCron, that it handles the wake-up.
+func (s *Server) wakeIdleClients() {
+	if !s.admin().qbufWake.Load() {
+		return
+	}
+	now := time.Now()
+	past := now.Add(-time.Second)
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	for _, c := range s.clients {
+		if now.Unix()-c.lastInteraction.Load() <= queryBufIdle {
+			continue
+		}
+		if int64(c.parser.Cap())-c.qbufLen.Load() > 4<<10 {
+			_ = c.conn.SetReadDeadline(past)
+		}
 	}
 }
 
@@ -180,8 +248,14 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	if c.isMonitor.Load() {
 		b = append(b, 'O')
 	}
+	if c.multiCount() >= 0 {
+		b = append(b, 'x')
+	}
 	if c.blocked.Load() {
 		b = append(b, 'b')
+	}
+	if c.dirtyCAS.Load() {
+		b = append(b, 'd')
 	}
 	if inf.closeAft {
 		b = append(b, 'c')
@@ -205,17 +279,17 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	num("sub", 0)
 	num("psub", 0)
 	num("ssub", 0)
-	num("multi", -1)
+	num("multi", c.multiCount())
 	num("qbuf", inf.qbuf)
-	num("qbuf-free", 0)
+	num("qbuf-free", max(0, inf.qbufCap-inf.qbuf))
 	num("argv-mem", inf.argvMem)
-	num("multi-mem", 0)
+	num("multi-mem", c.multiMem())
 	num("rbs", inf.rbs)
 	num("rbp", inf.rbs)
 	num("obl", 0)
 	num("oll", 0)
 	num("omem", omem)
-	num("tot-mem", int64(unsafe.Sizeof(Client{}))+inf.qbuf+inf.argvMem+inf.rbs+omem)
+	num("tot-mem", int64(unsafe.Sizeof(Client{}))+max(inf.qbuf, inf.qbufCap)+inf.argvMem+inf.rbs+omem+c.multiMem())
 	if omem > 0 {
 		str("events", "rw")
 	} else {

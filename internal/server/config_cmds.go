@@ -1,7 +1,11 @@
 package server
 
 import (
+	"errors"
+	"net"
 	"reflect"
+	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"github.com/corvid-db/corvid/internal/command"
@@ -105,4 +109,95 @@ func configHelpCommand(c *command.Ctx) {
 		"REWRITE",
 		"    Rewrite the configuration file.",
 	})
+}
+
+// applyListeners is the apply hook of the port and bind directives (Redis's
+// updatePort and applyBind): the server ends up listening on exactly the
+// configured TCP addresses. Unlike Redis, which closes its listeners and
+// then opens the new ones, it keeps a listener whose address is still
+// wanted and opens the others before closing anything, so setting a value
+// to itself never fails and a failure leaves the old listeners serving.
+// The replies are Redis's; the cause goes to the log, as in Redis. No bind
+// address (CONFIG SET bind "") or port 0 means no TCP listener at all.
+func (s *Server) applyListeners(name string) error {
+	port := int(s.Config.Int("port"))
+	var binds []string
+	if port != 0 {
+		binds = s.Config.Strings("bind")
+	}
+	s.listenMu.Lock()
+	defer s.listenMu.Unlock()
+	kept := map[net.Listener]bool{}
+	var opened []net.Listener
+	for _, b := range binds {
+		optional := strings.HasPrefix(b, "-")
+		host := listenHost(strings.TrimPrefix(b, "-"))
+		if l := s.tcpListenerFor(host, port, kept); l != nil {
+			kept[l] = true
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+		if err != nil {
+			if optional {
+				continue
+			}
+			for _, o := range opened {
+				_ = o.Close()
+			}
+			s.Log.Warningf("Could not create server TCP listening socket %s:%d: %v", b, port, err)
+			if name == "port" {
+				return errors.New("Unable to listen on this port. Check server logs.")
+			}
+			return errors.New("Failed to bind to specified addresses.")
+		}
+		opened = append(opened, l)
+	}
+	var next []net.Listener
+	for _, l := range s.listeners {
+		if l == s.unixListener || kept[l] {
+			next = append(next, l)
+		} else {
+			_ = l.Close()
+		}
+	}
+	for _, l := range opened {
+		next = append(next, l)
+		s.wg.Add(1)
+		go s.acceptLoop(l)
+	}
+	s.listeners = next
+	return nil
+}
+
+// listenHost maps a bind address to the host net.Listen takes, as
+// openListeners does: "*" is every address, "::*" every IPv6 address.
+func listenHost(b string) string {
+	switch b {
+	case "*":
+		return ""
+	case "::*":
+		return "::"
+	}
+	return b
+}
+
+// tcpListenerFor returns the open TCP listener (not in skip) already
+// bound to host:port, or nil. Wildcard addresses match each other.
+func (s *Server) tcpListenerFor(host string, port int, skip map[net.Listener]bool) net.Listener {
+	var ip net.IP
+	if host != "" {
+		if ip = net.ParseIP(host); ip == nil {
+			return nil // a name: let net.Listen resolve it
+		}
+	}
+	for _, l := range s.listeners {
+		a, ok := l.Addr().(*net.TCPAddr)
+		if !ok || skip[l] || a.Port != port {
+			continue
+		}
+		if (ip == nil || ip.IsUnspecified()) && a.IP.IsUnspecified() || ip != nil && ip.Equal(a.IP) {
+			return l
+		}
+	}
+	return nil
 }

@@ -13,6 +13,9 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.connCommands()...)
 	s.Table.Register(s.clientCommands()...)
 	s.Table.Register(s.adminCommands()...)
+	s.Table.Register(s.memoryCommands()...)
+	s.Table.Register(s.txCommands()...)
+	s.initTx()
 }
 
 // connCommands are the connection commands: the ones that change the
@@ -222,6 +225,7 @@ func resetCommand(c *command.Ctx) {
 	cl.authenticated = !cl.srv.requiresAuth()
 	cl.parser.Unauthenticated = !cl.authenticated
 	cl.stopMonitor()
+	cl.discardTx()
 	c.W.SimpleString("RESET")
 }
 

@@ -10,7 +10,9 @@ import (
 
 // dispatch admits and runs one command. Admission checks live here and only
 // here, in Redis's order (processCommand): unknown command, arity, auth,
-// pause; later ACL, cluster, OOM, replica, loading and MULTI join them.
+// MULTI, pause; later ACL, cluster, OOM, replica and loading join them.
+// Inside MULTI an admitted command is queued instead of run (see tx.go),
+// and an admission error dooms the transaction.
 func (c *Client) dispatch(args [][]byte, now int64) {
 	s := c.srv
 	cmd := s.Table.Lookup(args[0])
@@ -44,22 +46,31 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, command.ErrNoAuth)
 		return
 	}
+	if c.inMulti && cmd.Flags&command.NoMulti != 0 {
+		c.rejectf(cmd, errNotAllowedInMulti)
+		return
+	}
 	if c.isMonitor.Load() && cmd.Flags&(command.Write|command.ReadOnly|command.MayReplicate) != 0 {
 		// A monitor is a replica in Redis's eyes; replicas are not paused
 		// and may not touch the keyspace.
 		c.rejectf(cmd, errReplicaKeyspace)
 		return
 	}
+	var turn *pauseWaiter
 	if s.pause.active() && !c.isMonitor.Load() {
-		turn, ok := s.pause.wait(c, cmd, args)
+		t, ok := s.pause.wait(c, c.pauseCommand(cmd), args)
 		if !ok {
 			return
 		}
-		c.call(cmd, args, time.Now().UnixMilli())
-		s.pause.finish(turn)
-		return
+		turn = t
+		now = time.Now().UnixMilli()
 	}
-	c.call(cmd, args, now)
+	if c.inMulti && !s.tx.runsInMulti(cmd) {
+		c.queue(cmd, args)
+	} else {
+		c.call(cmd, args, now)
+	}
+	s.pause.finish(turn)
 }
 
 // errReplicaKeyspace is Redis's refusal of keyspace commands from replicas
@@ -82,32 +93,61 @@ func (c *Client) applyReplyMode(mark int) {
 }
 
 // rejectf replies with an admission error and counts it as Redis does
-// (rejected_calls for a known command, errorstats always).
+// (rejected_calls for a known command, errorstats always). Inside MULTI
+// the error dooms the transaction, and a refused EXEC discards it.
 func (c *Client) rejectf(cmd *command.Command, msg string) {
 	if cmd != nil {
 		cmd.Stats.Rejected.Add(1)
 	}
+	if c.inMulti && cmd == c.srv.tx.exec {
+		c.execAbort(msg)
+		return
+	}
+	c.flagTransaction()
 	mark := c.w.Len()
 	c.w.Error(msg)
 	c.srv.countError([]byte(msg))
 	c.applyReplyMode(mark)
 }
 
-// call runs an admitted command: lock its shards, run the handler, unlock,
-// account. A panicking handler is a bug: it is reported to the client and the
-// log, never allowed to take the server down.
+// call runs an admitted command: lock its shards, execute it, unlock,
+// account. EXEC inside MULTI locks the shards of its whole transaction
+// here, and its handler executes the queued commands without locking.
 func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	s := c.srv
 	ss := &c.shards
 	ss.Reset()
-	if cmd.Flags&command.AllShards != 0 {
+	switch {
+	case cmd == s.tx.exec && c.inMulti:
+		c.execShards(ss)
+	case cmd.Flags&command.AllShards != 0:
 		ss.SetAll()
-	} else if cmd.Flags&command.NoKeyspace == 0 {
+	case cmd.Flags&command.NoKeyspace == 0:
 		c.keyIdx = cmd.KeyIndexes(c.keyIdx[:0], args)
 		for _, i := range c.keyIdx {
 			ss.Add(args[i])
 		}
 	}
+	if !ss.Empty() {
+		s.Store.Lock(ss)
+	}
+	dur := c.execute(cmd, args, now, false)
+	if !ss.Empty() {
+		s.Store.Unlock(ss)
+	}
+	ss.Reset()
+	c.account(cmd, args, dur)
+	c.setLastCmd(cmd)
+}
+
+// execute runs a command whose shards are locked and does the accounting
+// that must happen under those locks: the dirty counter, WATCH, error
+// statistics, the reply mode and the MONITOR feed. inner marks a command
+// run by EXEC: its reply is one element of EXEC's, so reply modes and
+// hand-offs apply to EXEC as a whole. A panicking handler is a bug: it is
+// reported to the client and the log, never allowed to take the server down.
+func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner bool) time.Duration {
+	s := c.srv
 	ctx := &c.ctx
 	ctx.Args = args
 	ctx.Cmd = cmd
@@ -117,13 +157,21 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	ctx.DB.NoTouch = c.noTouch && cmd.Name != "touch"
 	mark := c.w.Len()
 	start := time.Now()
-	if !ss.Empty() {
-		s.Store.Lock(ss)
+	var plan []watchAction
+	watching := s.tx.watches.active()
+	if watching && cmd.Flags&(command.AllShards|command.Write) == command.AllShards|command.Write {
+		plan = s.tx.planFlush(ctx)
 	}
 	c.run(ctx)
 	dur := time.Since(start)
 	if ctx.Dirty != 0 {
 		s.dirty.Add(ctx.Dirty)
+		// A watch on a key in the shards held cannot appear while they are
+		// held, so the count read before running still holds.
+		if watching {
+			s.tx.touchWritten(ctx)
+			applyPlan(plan)
+		}
 	}
 	if c.w.Len() > mark && c.w.Buf[mark] == '-' {
 		cmd.Stats.Failed.Add(1)
@@ -133,16 +181,22 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 		}
 		s.countError(c.w.Buf[mark+1 : end])
 	}
-	c.applyReplyMode(mark)
-	if c.async {
-		c.handOff() // a monitor's own reply goes out before its feed line
+	if !inner {
+		c.applyReplyMode(mark)
+		if c.async {
+			c.handOff() // a monitor's own reply goes out before its feed line
+		}
 	}
 	// Fed after execution, as Redis does, and before the shard locks are
 	// released, so commands on the same keys reach monitors in execution order.
 	s.feedMonitors(c, cmd, args)
-	if !ss.Empty() {
-		s.Store.Unlock(ss)
-	}
+	return dur
+}
+
+// account updates the statistics of an executed command that need no
+// shard lock: commandstats, the slow log and latency tracking.
+func (c *Client) account(cmd *command.Command, args [][]byte, dur time.Duration) {
+	s := c.srv
 	us := dur.Microseconds()
 	cmd.Stats.Calls.Add(1)
 	cmd.Stats.Usec.Add(us)
@@ -151,7 +205,6 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 		s.slowlog.maybeAdd(c, args, us)
 	}
 	s.recordLatency(cmd, dur)
-	c.setLastCmd(cmd)
 }
 
 func (c *Client) run(ctx *command.Ctx) {
@@ -162,6 +215,12 @@ func (c *Client) run(ctx *command.Ctx) {
 			ctx.W.Error(fmt.Sprintf("ERR internal error in '%s': %v", ctx.Cmd.Name, r))
 		}
 	}()
+	if c.inExec && ctx.Cmd == c.srv.tx.monitor {
+		// MONITOR turns the connection into a stream; a transaction needs
+		// one reply per command.
+		ctx.W.Error(errMonitorDenyBlocking)
+		return
+	}
 	ctx.Cmd.Handler(ctx)
 }
 

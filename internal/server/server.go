@@ -74,6 +74,7 @@ type Server struct {
 	adminSt   adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
 	dirty     atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
 	pause     pauseState
+	tx        txState // MULTI/EXEC and the WATCH registry (tx.go)
 	startTime time.Time
 	lastSave  atomic.Int64
 
@@ -189,9 +190,8 @@ func (s *Server) Start() error {
 		s.wg.Add(1)
 		go s.acceptLoop(l)
 	}
-	rebind := func(string) error { return s.rebind() }
-	s.Config.OnChange("port", rebind)
-	s.Config.OnChange("bind", rebind)
+	s.Config.OnChange("port", s.applyListeners)
+	s.Config.OnChange("bind", s.applyListeners)
 	s.wg.Add(1)
 	go s.cron()
 	s.Log.Noticef("Server initialized")
@@ -251,34 +251,6 @@ func (s *Server) openListeners() ([]net.Listener, error) {
 		ls = append(ls, l)
 	}
 	return ls, nil
-}
-
-// rebind applies CONFIG SET port/bind as Redis 7 does: open the new
-// listeners first, and only if they all open close the old TCP ones.
-func (s *Server) rebind() error {
-	s.listenMu.Lock()
-	defer s.listenMu.Unlock()
-	ls, err := s.openListeners()
-	if err != nil {
-		return err
-	}
-	var keep []net.Listener
-	for _, l := range s.listeners {
-		if l == s.unixListener {
-			keep = append(keep, l)
-			continue
-		}
-		_ = l.Close()
-	}
-	for _, l := range ls {
-		if l != s.unixListener {
-			keep = append(keep, l)
-			s.wg.Add(1)
-			go s.acceptLoop(l)
-		}
-	}
-	s.listeners = keep
-	return nil
 }
 
 // Addr returns the first listener's address.

@@ -68,11 +68,12 @@ func putEntry(dst, e []byte) {
 	n := binary.PutUvarint(dst, uint64(len(e)))
 	n += copy(dst[n:], e)
 	body := n
-	// backlen: most significant group first, high bit set on all but the last
+	// backlen: least significant 7-bit group rightmost; every byte but the
+	// leftmost has its high bit set, so a right-to-left read stops there.
 	bl := backlenSize(body)
 	for i := bl - 1; i >= 0; i-- {
 		b := byte(body & 0x7f)
-		if i != bl-1 {
+		if i != 0 {
 			b |= 0x80
 		}
 		dst[n+i] = b
@@ -124,21 +125,18 @@ func Prev(lp []byte, pos int) int {
 	if pos <= headerSize {
 		return -1
 	}
-	// read backlen right to left
 	i := pos - 1
-	v := int(lp[i] & 0x7f)
-	shift := 7
-	for i > headerSize && lp[i-1]&0x80 != 0 {
-		i--
+	v := 0
+	shift := 0
+	for {
 		v |= int(lp[i]&0x7f) << shift
+		if lp[i]&0x80 == 0 {
+			break
+		}
+		i--
 		shift += 7
 	}
 	_ = shift
-	// The groups were written most significant first, so rebuild that way.
-	v = 0
-	for j := i; j < pos; j++ {
-		v = v<<7 | int(lp[j]&0x7f)
-	}
 	return i - v
 }
 

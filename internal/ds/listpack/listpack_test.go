@@ -18,7 +18,9 @@ func TestModel(t *testing.T) {
 		if rng.Intn(20) == 0 {
 			n = 100 + rng.Intn(20000) // multi-byte lengths and backlens
 		}
-		return bytes.Repeat([]byte{byte('a' + rng.Intn(26))}, n)
+		b := make([]byte, n)
+		rng.Read(b) // any bytes: binary values must walk both ways
+		return b
 	}
 	for step := 0; step < 5000; step++ {
 		switch op := rng.Intn(6); {

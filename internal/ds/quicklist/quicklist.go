@@ -138,8 +138,13 @@ func (l *List) allowInsert(lp []byte, sz int) bool {
 	return !ExceedsLimit(l.fill, len(lp)+sz+insertOverhead, listpack.Len(lp)+1)
 }
 
+// newNodeCap is the initial capacity of a node: a new node is usually the
+// start of a run of pushes, and starting near a kilobyte saves most of the
+// reallocations of growing to the 8 KB default one small step at a time.
+const newNodeCap = 1024
+
 func newNode(e []byte) []byte {
-	lp := make([]byte, lpHeader, lpHeader+len(e)+insertOverhead+64)
+	lp := make([]byte, lpHeader, max(lpHeader+len(e)+insertOverhead, newNodeCap))
 	return listpack.Append(lp, e)
 }
 

@@ -1,0 +1,185 @@
+package server
+
+import (
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/resp"
+)
+
+// memoryCommands is MEMORY and its subcommands.
+func (s *Server) memoryCommands() []*command.Command {
+	return []*command.Command{{
+		Name: "memory", Arity: -2, ACL: command.CatSlow, Group: "server", Since: "4.0.0",
+		Summary: "A container for memory diagnostics commands.",
+		Subcommands: []*command.Command{
+			{Name: "memory|usage", Arity: -3, Flags: command.ReadOnly, ACL: command.CatRead | command.CatSlow,
+				FirstKey: 2, LastKey: 2, Step: 1, KeySpecs: []command.KeySpec{{Flags: []string{"RO"}, BeginIndex: 2, LastKey: 0, Step: 1}},
+				Group: "server", Since: "4.0.0", Summary: "Estimates the memory usage of a key.", Handler: memoryUsageCommand},
+			{Name: "memory|stats", Arity: 2, Flags: command.NoKeyspace, ACL: command.CatSlow, Group: "server", Since: "4.0.0",
+				Summary: "Returns details about memory usage.", Handler: s.memoryStatsCommand,
+				Tips: []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}},
+			{Name: "memory|doctor", Arity: 2, Flags: command.NoKeyspace, ACL: command.CatSlow, Group: "server", Since: "4.0.0",
+				Summary: "Outputs a memory problems report.", Handler: memoryDoctorCommand,
+				Tips: []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}},
+			{Name: "memory|malloc-stats", Arity: 2, Flags: command.NoKeyspace, ACL: command.CatSlow, Group: "server", Since: "4.0.0",
+				Summary: "Returns the allocator statistics.", Handler: memoryMallocStatsCommand,
+				Tips: []string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"}},
+			{Name: "memory|purge", Arity: 2, Flags: command.NoKeyspace, ACL: command.CatSlow, Group: "server", Since: "4.0.0",
+				Summary: "Asks the allocator to release memory.", Handler: memoryPurgeCommand,
+				Tips: []string{"request_policy:all_shards", "response_policy:all_succeeded"}},
+			{Name: "memory|help", Arity: 2, Flags: command.Loading | command.Stale | command.NoKeyspace, ACL: command.CatSlow,
+				Group: "server", Since: "4.0.0", Summary: "Returns helpful text about the different subcommands.", Handler: memoryHelpCommand},
+		},
+	}}
+}
+
+// memoryUsageCommand is MEMORY USAGE key [SAMPLES count].
+func memoryUsageCommand(c *command.Ctx) {
+	samples := 5 // Redis's default sample of collection elements
+	for i := 3; i < len(c.Args); i++ {
+		if strings.EqualFold(string(c.Args[i]), "samples") && i+1 < len(c.Args) {
+			n, ok := resp.ParseInt(c.Args[i+1])
+			if !ok || n < 0 {
+				c.Error(command.ErrNotInteger)
+				return
+			}
+			samples = int(n) // 0 means every element
+			i++
+			continue
+		}
+		c.Error(command.ErrSyntax)
+		return
+	}
+	db := c.DB
+	db.NoTouch = true
+	e, ok := db.Lookup(c.Args[2])
+	if !ok {
+		c.W.Null()
+		return
+	}
+	c.W.Int(e.MemoryUsage(samples))
+}
+
+func (s *Server) memoryStatsCommand(c *command.Ctx) {
+	unlock := s.lockAllShards(c)
+	m := s.usedMemory()
+	keys, expires := 0, 0
+	type dbStat struct{ idx, keys, expires int }
+	var dbs []dbStat
+	for i := 0; i < s.Store.Databases(); i++ {
+		db := s.Store.DB(i)
+		k, x := db.Len(), db.ExpiresLen()
+		if k > 0 {
+			dbs = append(dbs, dbStat{i, k, x})
+		}
+		keys += k
+		expires += x
+	}
+	unlock()
+	peak := s.admin().peakMem.Load()
+	startup := int64(0)
+	w := c.W
+	w.MapLen(17 + len(dbs))
+	w.BulkString("peak.allocated")
+	w.Int(peak)
+	w.BulkString("total.allocated")
+	w.Int(m.used)
+	w.BulkString("startup.allocated")
+	w.Int(startup)
+	w.BulkString("replication.backlog")
+	w.Int(0)
+	w.BulkString("clients.slaves")
+	w.Int(0)
+	w.BulkString("clients.normal")
+	w.Int(m.clients)
+	w.BulkString("cluster.links")
+	w.Int(0)
+	w.BulkString("aof.buffer")
+	w.Int(0)
+	w.BulkString("lua.caches")
+	w.Int(0)
+	w.BulkString("functions.caches")
+	w.Int(0)
+	overhead := m.heap - m.clients
+	if overhead < 0 {
+		overhead = 0
+	}
+	w.BulkString("overhead.total")
+	w.Int(overhead)
+	for _, d := range dbs {
+		w.BulkString("db." + itoa(int64(d.idx)))
+		w.MapLen(2)
+		w.BulkString("overhead.hashtable.main")
+		w.Int(int64(d.keys) * 8)
+		w.BulkString("overhead.hashtable.expires")
+		w.Int(int64(d.expires) * 8)
+	}
+	w.BulkString("keys.count")
+	w.Int(int64(keys))
+	w.BulkString("keys.bytes-per-key")
+	if keys > 0 {
+		w.Int(m.used / int64(keys))
+	} else {
+		w.Int(0)
+	}
+	w.BulkString("dataset.bytes")
+	w.Int(m.store)
+	w.BulkString("dataset.percentage")
+	w.Double(percent(m.store, m.used))
+	w.BulkString("peak.percentage")
+	w.Double(percent(m.used, peak))
+	w.BulkString("allocator.resident")
+	w.Int(m.rss)
+	w.BulkString("fragmentation")
+	w.Double(ratio(m.rss, m.used))
+}
+
+func percent(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) * 100 / float64(b)
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func memoryDoctorCommand(c *command.Ctx) {
+	c.W.Verbatim("txt", []byte("Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."))
+}
+
+func memoryMallocStatsCommand(c *command.Ctx) {
+	c.W.Verbatim("txt", []byte("Stats not supported for the current allocator"))
+}
+
+// memoryPurgeCommand returns freed Go heap memory to the OS (jemalloc's
+// purge in Redis). Slab memory is returned as tables are flushed.
+func memoryPurgeCommand(c *command.Ctx) {
+	debug.FreeOSMemory()
+	c.OK()
+}
+
+func memoryHelpCommand(c *command.Ctx) {
+	lines := []string{
+		"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+		"DOCTOR",
+		"    Return memory problems reports.",
+		"MALLOC-STATS",
+		"    Return internal statistics report from the memory allocator.",
+		"PURGE",
+		"    Attempt to purge dirty pages for reclamation by the allocator.",
+		"STATS",
+		"    Return information about the memory usage of the server.",
+		"USAGE <key> [SAMPLES <count>]",
+		"    Return memory in bytes used by <key> and its value. Nested values are",
+		"    sampled up to <count> times (default: 5, 0 means sample all).",
+		"HELP",
+		"    Print this help.",
+	}
+	c.W.ArrayLen(len(lines))
+	for _, l := range lines {
+		c.W.SimpleString(l)
+	}
+}
