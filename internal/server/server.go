@@ -14,7 +14,7 @@
 // the command table's key specs), in ascending order, and releases them when
 // the handler returns, so commands on different keys run on different cores
 // while each command stays atomic. Keyless commands that see the whole
-// keyspace lock every shard. MULTI/EXEC and scripts will lock the union of
+// keyspace lock every shard. EXEC (and, later, scripts) locks the union of
 // their commands' shards the same way.
 //
 // Rejected alternatives: shard-owning goroutines (Dragonfly's model) need a
