@@ -16,4 +16,5 @@ func Register(t *command.Table) {
 	t.Register(hashCommands()...)
 	t.Register(setCommands()...)
 	t.Register(zsetCommands()...)
+	t.Register(geoCommands()...)
 }
