@@ -640,11 +640,13 @@ func decrbyCommand(c *command.Ctx) {
 func incrDecr(c *command.Ctx, incr int64) {
 	key := c.Args[1]
 	var v int64
-	if e, ok := c.DB.Lookup(key); ok {
+	e, found := c.DB.Lookup(key)
+	if found {
 		if e.Type() != keyspace.TypeString {
 			c.Error(command.ErrWrongType)
 			return
 		}
+		var ok bool
 		if n, isInt := e.Int(); isInt {
 			v = n
 		} else if v, ok = resp.ParseInt(e.Bytes()); !ok {
@@ -657,7 +659,9 @@ func incrDecr(c *command.Ctx, incr int64) {
 		return
 	}
 	v += incr
-	c.DB.SetInt(key, v, keyspace.KeepTTL)
+	if !found || !e.ReplaceInt(v) {
+		c.DB.SetInt(key, v, keyspace.KeepTTL)
+	}
 	c.Dirty++
 	c.W.Int(v)
 }

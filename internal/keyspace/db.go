@@ -103,6 +103,18 @@ func (e Entry) Int() (int64, bool) {
 	return getInt(recordInline(e.r)), true
 }
 
+// ReplaceInt overwrites the value of an int-encoded string in place (the
+// INCR family's fast path: no second lookup, no allocation). It reports
+// false, changing nothing, if the value is not int-encoded.
+func (e Entry) ReplaceInt(n int64) bool {
+	h := hdr(e.r)
+	if h.meta != uint8(TypeString)<<4|uint8(EncInt) || h.flags&flagObj != 0 {
+		return false
+	}
+	putInt(recordInline(e.r), n)
+	return true
+}
+
 // Bytes returns a string value's bytes, or nil for an int-encoded string
 // (use AppendValue). The slice aliases keyspace memory.
 func (e Entry) Bytes() []byte {
