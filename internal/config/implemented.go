@@ -15,6 +15,10 @@ var implemented = []string{
 	"enable-debug-command", "active-expire-effort",
 	"slowlog-log-slower-than", "slowlog-max-len",
 	"latency-monitor-threshold", "latency-tracking", "latency-tracking-info-percentiles",
+	"hash-max-listpack-entries", "hash-max-listpack-value",
+	"set-max-intset-entries", "set-max-listpack-entries", "set-max-listpack-value",
+	"zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size",
+	"lfu-decay-time",
 }
 
 // implementedSet is implemented as a set.
