@@ -185,11 +185,14 @@ const maxInline = slab.MaxSize
 
 // lookup finds key, expiring it if its time has passed.
 func (db DB) lookup(key []byte) (*table, int, slab.Ref) {
-	t, i, r, _ := db.lookupHash(key)
+	t, i, r, _ := db.lookupHash(key, false)
 	return t, i, r
 }
 
-func (db DB) lookupHash(key []byte) (*table, int, slab.Ref, uint64) {
+// lookupHash finds key and expires it if its time has passed. During a
+// pause an expired key is only hidden, unless the caller is about to store
+// under that key (insert), which must never find a stale record in place.
+func (db DB) lookupHash(key []byte, insert bool) (*table, int, slab.Ref, uint64) {
 	h := hashKey(key)
 	t := db.table(h)
 	i := t.find(key, h)
@@ -198,6 +201,9 @@ func (db DB) lookupHash(key []byte) (*table, int, slab.Ref, uint64) {
 	}
 	r := slotRef(t.slots[i])
 	if hdr(r).flags&flagTTL != 0 && ttlHdr(r).expireAt <= db.Now() {
+		if !insert && db.s.ExpiryPaused.Load() {
+			return t, -1, 0, h
+		}
 		db.expire(t, i, r)
 		return t, -1, 0, h
 	}
@@ -228,7 +234,7 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 // LookupRead is Lookup for read commands: it also counts a keyspace hit or
 // miss for INFO, as Redis's lookupKeyRead does.
 func (db DB) LookupRead(key []byte) (Entry, bool) {
-	t, i, r, h := db.lookupHash(key)
+	t, i, r, h := db.lookupHash(key, false)
 	sh := &db.s.shards[h>>shardShift]
 	if i < 0 {
 		sh.misses++
@@ -295,7 +301,7 @@ func resolveExpiry(r slab.Ref, expireAt int64) int64 {
 
 // put stores a record for key, replacing any value of any type.
 func (db DB) put(key []byte, meta uint8, val []byte, obj any, expireAt int64) {
-	t, i, old, h := db.lookupHash(key)
+	t, i, old, h := db.lookupHash(key, true)
 	expireAt = resolveExpiry(old, expireAt)
 	if obj == nil && len(key)+len(val)+ttlHdrSize > maxInline {
 		obj = &bigString{b: append([]byte(nil), val...)}

@@ -109,6 +109,10 @@ type Store struct {
 	// ExpiredStalePerc is the last active cycle's estimate of stale keys.
 	expiredTimeCapReached atomic.Int64
 
+	// ExpiryPaused makes expired keys invisible without deleting them, as
+	// Redis does during CLIENT PAUSE so that the dataset does not change.
+	ExpiryPaused atomic.Bool
+
 	// OnDelete, if set, is called (shard lock held) when a key disappears
 	// through expiry; later features hook keyspace events and WATCH here.
 	OnExpire func(db int, key []byte)

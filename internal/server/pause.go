@@ -23,6 +23,9 @@ type pauseState struct {
 	// on is set while a pause is in force or postponed commands remain: the
 	// dispatcher's lock-free check on every command.
 	on atomic.Bool
+	// expiryPaused is the keyspace's switch for logical-only expiry, kept
+	// equal to "a pause is in force".
+	expiryPaused *atomic.Bool
 
 	mu      sync.Mutex
 	all     bool      // ALL mode; otherwise WRITE
@@ -128,6 +131,11 @@ func (p *pauseState) kickLocked() {
 		}
 	}
 	p.on.Store(!p.until.IsZero() || len(p.queue) > 0 || p.running != nil)
+	if p.expiryPaused != nil {
+		// Keys expire only logically while a pause is in force (Redis's
+		// checkClientPauseTimeoutAndReturnIfPaused): the dataset stays still.
+		p.expiryPaused.Store(!p.until.IsZero())
+	}
 }
 
 // hasRunnableLocked reports whether some postponed command is free to run.

@@ -128,6 +128,7 @@ func New(cfg *config.Config) (*Server, error) {
 	ndb := int(cfg.Int("databases"))
 	s.Store = keyspace.New(ndb)
 	s.expirer = keyspace.NewActiveExpirer(s.Store)
+	s.pause.expiryPaused = &s.Store.ExpiryPaused
 	s.activeExpire.Store(true)
 	s.lastSave.Store(time.Now().Unix())
 	commands.Register(s.Table)
