@@ -17,4 +17,6 @@ func Register(t *command.Table) {
 	t.Register(setCommands()...)
 	t.Register(zsetCommands()...)
 	t.Register(geoCommands()...)
+	t.Register(bitmapCommands()...)
+	t.Register(hllCommands()...)
 }
