@@ -18,5 +18,4 @@ func Register(t *command.Table) {
 	t.Register(zsetCommands()...)
 	t.Register(geoCommands()...)
 	t.Register(bitmapCommands()...)
-	t.Register(hllCommands()...)
 }
