@@ -18,4 +18,5 @@ func Register(t *command.Table) {
 	t.Register(zsetCommands()...)
 	t.Register(geoCommands()...)
 	t.Register(bitmapCommands()...)
+	t.Register(hllCommands()...)
 }

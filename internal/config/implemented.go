@@ -18,7 +18,7 @@ var implemented = []string{
 	"hash-max-listpack-entries", "hash-max-listpack-value",
 	"set-max-intset-entries", "set-max-listpack-entries", "set-max-listpack-value",
 	"zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size",
-	"lfu-decay-time",
+	"lfu-decay-time", "hll-sparse-max-bytes",
 }
 
 // implementedSet is implemented as a set.
