@@ -48,6 +48,7 @@ type Client struct {
 	noTouch       bool
 	noEvict       bool
 	lastCmdPtr    *command.Command
+	lastLookup    *command.Command // last top-level command looked up (dispatch's cache)
 
 	mu      sync.Mutex // guards the fields below
 	name    string

@@ -15,7 +15,13 @@ import (
 // and an admission error dooms the transaction.
 func (c *Client) dispatch(args [][]byte, now int64) {
 	s := c.srv
-	cmd := s.Table.Lookup(args[0])
+	// A pipeline usually repeats one command: compare with the last one
+	// before paying for the table's map lookup.
+	cmd := c.lastLookup
+	if cmd == nil || !sameName(args[0], cmd.Name) {
+		cmd = s.Table.Lookup(args[0])
+		c.lastLookup = cmd
+	}
 	if cmd == nil {
 		c.rejectf(nil, command.ErrUnknownCommand(args[0], args[1:]))
 		return
@@ -241,3 +247,20 @@ var clockBase = time.Now()
 // only: one vDSO call per reading instead of time.Now's two (wall and
 // monotonic), which matters when every command is timed for commandstats.
 func monotonic() time.Duration { return time.Since(clockBase) }
+
+// sameName reports whether arg names the command (ASCII case-insensitive).
+func sameName(arg []byte, name string) bool {
+	if len(arg) != len(name) {
+		return false
+	}
+	for i := 0; i < len(arg); i++ {
+		b := arg[i]
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if b != name[i] {
+			return false
+		}
+	}
+	return true
+}
