@@ -258,7 +258,6 @@ func (s *Server) shutdownCommand(c *command.Ctx) {
 	if save {
 		s.Log.Warningf("SHUTDOWN SAVE: persistence is not available, nothing is saved")
 	}
-	s.Log.Warningf("User requested shutdown...")
 	client(c).closeAfter = true
 	s.RequestShutdown()
 }
