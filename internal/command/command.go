@@ -49,6 +49,10 @@ const (
 	// Protected: refused unless enable-debug-command allows it (Redis's
 	// CMD_PROTECTED; DEBUG, and MODULE once it exists).
 	Protected
+	// OwnGoroutine: the command may park its connection or write to it from
+	// other goroutines (MONITOR, blocking pops), so a connection served by
+	// an event loop moves to a goroutine of its own before running it.
+	OwnGoroutine
 )
 
 var flagNames = []struct {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
@@ -31,9 +32,28 @@ const flushThreshold = 64 << 10
 // where a comment says otherwise; CLIENT LIST and KILL from other
 // connections read the atomics and the fields under mu.
 type Client struct {
-	srv  *Server
-	ID   int64
-	conn net.Conn
+	srv *Server
+	ID  int64
+
+	// The socket: conn while the client has a goroutine of its own, sysfd
+	// while an event loop (lp) serves it. Other goroutines (Kill, CLIENT
+	// LIST) read them under fdMu; the owner changes them under it.
+	fdMu    sync.Mutex
+	conn    net.Conn
+	sysfd   int
+	lp      *eventLoop
+	inLoop  atomic.Bool // lp != nil, for other goroutines
+	outOff  int         // event loop: how much of w.Buf is already written
+	outWait bool        // event loop: the socket took only outOff bytes of w.Buf
+	// writeQueued: the loop will write w.Buf after the current batch.
+	writeQueued bool
+
+	// migrating: a command asked for a goroutine of its own (see
+	// requestGoroutine); the loop hands the connection over and the new
+	// goroutine runs migrateArgs first.
+	migrating   bool
+	migrateArgs [][]byte
+	migrateNow  int64
 
 	parser resp.Parser
 	w      resp.Writer
@@ -113,6 +133,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 		srv:     s,
 		ID:      s.nextID.Add(1),
 		conn:    conn,
+		sysfd:   -1,
 		done:    make(chan struct{}),
 		created: time.Now(),
 		addr:    conn.RemoteAddr().String(),
@@ -140,11 +161,23 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	return c
 }
 
-// Kill closes the connection; its goroutine notices and cleans up.
+// Kill closes the connection; its goroutine or event loop notices and
+// cleans up. A loop's socket is shut down rather than closed, so that its
+// descriptor cannot be reused under the loop's feet.
 func (c *Client) Kill() {
 	if c.killed.CompareAndSwap(false, true) {
-		_ = c.conn.Close()
+		c.closeSocket()
 		close(c.done)
+	}
+}
+
+func (c *Client) closeSocket() {
+	c.fdMu.Lock()
+	defer c.fdMu.Unlock()
+	if c.conn != nil {
+		_ = c.conn.Close()
+	} else if c.sysfd >= 0 {
+		_ = syscall.Shutdown(c.sysfd, syscall.SHUT_RDWR)
 	}
 }
 
@@ -165,18 +198,48 @@ func (c *Client) unregister() {
 	s.nclients.Add(-1)
 }
 
-// serve is the connection's read-execute-write loop.
+// serve is the read-execute-write loop of a connection with a goroutine of
+// its own.
 func (c *Client) serve() {
-	defer func() {
-		if c.async {
-			c.drainAsync()
-		}
-		c.Kill()
-		c.discardTx()
-		c.unregister()
-	}()
+	defer c.endGoroutine()
+	c.serveLoop()
+}
+
+// endGoroutine cleans up after serve or serveMigrated.
+func (c *Client) endGoroutine() {
+	if c.async {
+		c.drainAsync()
+	}
+	c.Kill()
+	c.closeSocket() // Kill does not, when the client was killed before it migrated
+	c.discardTx()
+	c.unregister()
+}
+
+// serveMigrated continues, on a goroutine of its own, a connection an
+// event loop served: the replies the loop could not write yet go first,
+// then the command that asked to migrate runs, then the usual loop.
+func (c *Client) serveMigrated() {
+	defer c.endGoroutine()
+	if c.outWait {
+		c.w.Buf = c.w.Buf[c.outOff:]
+		c.outOff, c.outWait = 0, false
+	}
+	if !c.flush() {
+		return
+	}
+	args, now := c.migrateArgs, c.migrateNow
+	c.migrating, c.migrateArgs = false, nil
+	c.dispatch(args, now)
+	c.serveLoop()
+}
+
+func (c *Client) serveLoop() {
 	s := c.srv
 	for !c.killed.Load() {
+		if !c.runBuffered(time.Now().UnixMilli()) || c.closeAfter {
+			return
+		}
 		c.queryBufCron()
 		n, err := c.parser.Fill(c.conn)
 		if n > 0 {
@@ -188,49 +251,85 @@ func (c *Client) serve() {
 			if c.queryBufWoken(err) {
 				continue
 			}
-			if errors.Is(err, resp.ErrQueryBufferLimit) {
-				s.Log.Warningf("Closing client that reached max query buffer length: id=%d addr=%s", c.ID, c.addr)
-			} else if err != io.EOF && !c.killed.Load() {
-				var ne net.Error
-				if errors.As(err, &ne) && ne.Timeout() && s.timeout.Load() > 0 {
-					s.Log.Verbosef("Closing idle client")
-				}
-			}
-			return
-		}
-		now := time.Now().UnixMilli()
-		for !c.closeAfter && !c.killed.Load() {
-			args, perr := c.parser.Next()
-			if perr != nil {
-				var pe *resp.ProtocolError
-				if errors.As(perr, &pe) {
-					c.w.Error(pe.Error())
-					s.countError([]byte(pe.Error()))
-					s.Log.Verbosef("Protocol error (%s) from client: id=%d addr=%s", pe.Error(), c.ID, c.addr)
-				}
-				c.flush()
-				return
-			}
-			if args == nil {
-				break
-			}
-			c.dispatch(args, now)
-			if c.w.Len() >= flushThreshold {
-				if !c.flush() {
-					return
-				}
-			}
-		}
-		if !c.flush() || c.closeAfter {
+			c.logReadError(err)
 			return
 		}
 	}
+}
+
+// logReadError logs why a connection's input ended, as Redis does.
+func (c *Client) logReadError(err error) {
+	s := c.srv
+	if errors.Is(err, resp.ErrQueryBufferLimit) {
+		s.Log.Warningf("Closing client that reached max query buffer length: id=%d addr=%s", c.ID, c.addr)
+	} else if err != io.EOF && !c.killed.Load() {
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && s.timeout.Load() > 0 {
+			s.Log.Verbosef("Closing idle client")
+		}
+	}
+}
+
+// runBuffered runs the complete commands in the query buffer and writes
+// their replies. It stops early when the connection must migrate or, under
+// an event loop, when the socket takes no more output. It returns false
+// when the connection must close.
+func (c *Client) runBuffered(now int64) bool {
+	s := c.srv
+	for !c.closeAfter && !c.killed.Load() && !c.migrating && !c.outPending() {
+		args, perr := c.parser.Next()
+		if perr != nil {
+			var pe *resp.ProtocolError
+			if errors.As(perr, &pe) {
+				c.w.Error(pe.Error())
+				s.countError([]byte(pe.Error()))
+				s.Log.Verbosef("Protocol error (%s) from client: id=%d addr=%s", pe.Error(), c.ID, c.addr)
+			}
+			c.flush()
+			return false
+		}
+		if args == nil {
+			break
+		}
+		c.dispatch(args, now)
+		if c.w.Len() >= flushThreshold {
+			if !c.flush() {
+				return false
+			}
+		}
+	}
+	if c.migrating || c.lp != nil {
+		// The new goroutine, or the event loop once it has run the
+		// whole batch of ready connections, writes what is pending.
+		return true
+	}
+	return c.flush()
+}
+
+// outPending reports replies an event loop could not write yet.
+func (c *Client) outPending() bool { return c.outWait }
+
+// requestGoroutine asks, from dispatch, for the connection to leave its
+// event loop before args run: it reports false when the client already has
+// a goroutine of its own (run the command now), true when the command is
+// deferred to the new goroutine.
+func (c *Client) requestGoroutine(args [][]byte, now int64) bool {
+	if c.lp == nil {
+		return false
+	}
+	c.migrating = true
+	c.migrateArgs = args
+	c.migrateNow = now
+	return true
 }
 
 // flush writes the pending replies with one write.
 func (c *Client) flush() bool {
 	if c.w.Len() == 0 {
 		return true
+	}
+	if c.lp != nil {
+		return c.flushNonBlocking()
 	}
 	if c.async {
 		c.handOff()

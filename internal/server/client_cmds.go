@@ -53,7 +53,7 @@ func (s *Server) clientCommands() []*command.Command {
 				sub("trackinginfo", 2, base, conn, "6.2.0", "Returns information about server-assisted client-side caching for the connection.", clientTrackinginfoCommand),
 				sub("unpause", 2, admin, aconn, "6.2.0", "Resumes processing commands from paused clients.", clientUnpauseCommand),
 			}},
-		{Name: "monitor", Arity: 1, Flags: admin, ACL: command.CatAdmin | command.CatSlow | command.CatDangerous,
+		{Name: "monitor", Arity: 1, Flags: admin | command.OwnGoroutine, ACL: command.CatAdmin | command.CatSlow | command.CatDangerous,
 			Group: "server", Since: "1.0.0", Summary: "Listens for all requests received by the server in real-time.", Handler: monitorCommand},
 	}
 }

@@ -83,6 +83,11 @@ func (c *Client) sockName() string {
 
 // fd returns the socket's file descriptor, or -1 once it is closed.
 func (c *Client) fd() int {
+	c.fdMu.Lock()
+	defer c.fdMu.Unlock()
+	if c.conn == nil {
+		return c.sysfd
+	}
 	sc, ok := c.conn.(syscall.Conn)
 	if !ok {
 		return -1
@@ -209,8 +214,15 @@ func (s *Server) wakeIdleClients() {
 		if now.Unix()-c.lastInteraction.Load() <= queryBufIdle {
 			continue
 		}
+		if c.inLoop.Load() {
+			continue // the loop's cron looks after it
+		}
 		if int64(c.parser.Cap())-c.qbufLen.Load() > 4<<10 {
-			_ = c.conn.SetReadDeadline(past)
+			c.fdMu.Lock()
+			if c.conn != nil {
+				_ = c.conn.SetReadDeadline(past)
+			}
+			c.fdMu.Unlock()
 		}
 	}
 }

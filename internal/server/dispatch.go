@@ -62,6 +62,9 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, errReplicaKeyspace)
 		return
 	}
+	if (cmd.Flags&command.OwnGoroutine != 0 || (s.pause.active() && !c.isMonitor.Load())) && c.requestGoroutine(args, now) {
+		return
+	}
 	var turn *pauseWaiter
 	if s.pause.active() && !c.isMonitor.Load() {
 		t, ok := s.pause.wait(c, c.pauseCommand(cmd), args)

@@ -90,6 +90,14 @@ type Server struct {
 	timeout    atomic.Int64
 	debugCmd   string // enable-debug-command: no, yes or local
 
+	// loops are the epoll event loops that serve connections (one per
+	// GOMAXPROCS); empty when connections get goroutines of their own.
+	loops    []*eventLoop
+	nextLoop atomic.Uint64
+	// GoroutinePerConn disables the event loops (set before Start); the
+	// environment variable CORVID_IO=goroutines does too.
+	GoroutinePerConn bool
+
 	shutdownOnce sync.Once
 	done         chan struct{}
 	wg           sync.WaitGroup
@@ -187,6 +195,18 @@ func (s *Server) Start() error {
 	s.listenMu.Lock()
 	s.listeners = ls
 	s.listenMu.Unlock()
+	if eventLoopsSupported && !s.GoroutinePerConn && os.Getenv("CORVID_IO") != "goroutines" {
+		for i := 0; i < runtime.GOMAXPROCS(0); i++ {
+			l, err := newEventLoop(s)
+			if err != nil {
+				s.Log.Warningf("event loop unavailable, serving connections with goroutines: %v", err)
+				break
+			}
+			s.loops = append(s.loops, l)
+			s.wg.Add(1)
+			go l.run()
+		}
+	}
 	for _, l := range ls {
 		s.wg.Add(1)
 		go s.acceptLoop(l)
@@ -312,6 +332,12 @@ func (s *Server) acceptLoop(l net.Listener) {
 			continue
 		}
 		c := s.newClient(conn)
+		if len(s.loops) > 0 {
+			l := s.loops[s.nextLoop.Add(1)%uint64(len(s.loops))]
+			if err := l.adopt(c); err == nil {
+				continue
+			}
+		}
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
@@ -355,6 +381,9 @@ func (s *Server) cron() {
 		}
 		s.pause.expire()
 		s.closeIdleClients()
+		for _, l := range s.loops {
+			l.wake() // idle loops run their own cron too
+		}
 	}
 }
 
@@ -393,6 +422,9 @@ func (s *Server) Close() error {
 		}
 		s.clientsMu.Unlock()
 		s.pause.unpauseAll()
+		for _, l := range s.loops {
+			l.wake()
+		}
 		s.wg.Wait()
 		if path := s.Config.String("unixsocket"); path != "" {
 			_ = os.Remove(path)
