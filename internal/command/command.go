@@ -7,7 +7,9 @@
 package command
 
 import (
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -361,6 +363,58 @@ type Ctx struct {
 
 	// Scratch is a reusable buffer for formatting values without allocating.
 	Scratch []byte
+
+	// NoBlock: the command runs where it may not block (inside MULTI/EXEC
+	// or a script); BlockOn then replies as a timeout would, at once.
+	NoBlock bool
+	// Block is set by BlockOn: the dispatcher parks the client.
+	Block *BlockRequest
+}
+
+// BlockRequest is what a blocking command (BLPOP, BZPOPMIN…) that found
+// nothing to serve asks the dispatcher for: park the client until one of
+// Keys holds a value of Type, or until Deadline. When a key becomes ready
+// the command runs again, from the start, on the client's behalf.
+type BlockRequest struct {
+	Keys     [][]byte
+	Type     keyspace.Type
+	Deadline int64 // Unix ms; 0 = wait for ever
+}
+
+// BlockOn parks the client on keys (see BlockRequest). The handler returns
+// without a reply; where blocking is not allowed the timeout reply (a null
+// array) is given now.
+func (c *Ctx) BlockOn(deadline int64, t keyspace.Type, keys [][]byte) {
+	if c.NoBlock {
+		c.W.NullArray()
+		return
+	}
+	c.Block = &BlockRequest{Keys: keys, Type: t, Deadline: deadline}
+}
+
+// ParseTimeout parses a blocking command's timeout in seconds (a float,
+// 0 = for ever) into a deadline in Unix ms, as Redis's
+// getTimeoutFromObjectOrReply does; msg is the error reply when it fails.
+func ParseTimeout(arg []byte, nowMs int64) (deadline int64, msg string) {
+	f, err := strconv.ParseFloat(string(arg), 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, ErrTimeoutNotFloat
+	}
+	ms := math.Ceil(f * 1000)
+	if ms >= math.MaxInt64 {
+		return 0, ErrTimeoutOutOfRange
+	}
+	if ms < 0 {
+		return 0, ErrTimeoutNegative
+	}
+	t := int64(ms)
+	if t == 0 {
+		return 0, ""
+	}
+	if t > math.MaxInt64-nowMs {
+		return 0, ErrTimeoutOutOfRange
+	}
+	return nowMs + t, ""
 }
 
 // Error replies with an error message (which carries its own prefix).

@@ -75,3 +75,9 @@ func sanitize(s string) string {
 	}
 	return s
 }
+
+// Blocking commands' timeout errors (getTimeoutFromObjectOrReply).
+const (
+	ErrTimeoutNotFloat   = "ERR timeout is not a float or out of range"
+	ErrTimeoutOutOfRange = "ERR timeout is out of range"
+)

@@ -16,6 +16,7 @@ func Register(t *command.Table) {
 	t.Register(hashCommands()...)
 	t.Register(setCommands()...)
 	t.Register(zsetCommands()...)
+	t.Register(blockingCommands()...)
 	t.Register(geoCommands()...)
 	t.Register(bitmapCommands()...)
 	t.Register(hllCommands()...)

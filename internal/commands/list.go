@@ -889,13 +889,17 @@ func pushOne(c *command.Ctx, key, e []byte, head bool, fill int) {
 	}
 }
 
-func lmpopCommand(c *command.Ctx) {
-	numkeys, ok := resp.ParseInt(c.Args[1])
+func lmpopCommand(c *command.Ctx) { lmpopGeneric(c, 1, 0, false) }
+
+// lmpopGeneric is LMPOP and, with block, BLMPOP: numkeys is at argument
+// base, and the keys follow it.
+func lmpopGeneric(c *command.Ctx, base int, deadline int64, block bool) {
+	numkeys, ok := resp.ParseInt(c.Args[base])
 	if !ok || numkeys < 1 {
 		c.Error(errNumkeys)
 		return
 	}
-	whereIdx := 2 + numkeys
+	whereIdx := int64(base) + 1 + numkeys
 	if whereIdx >= int64(len(c.Args)) || whereIdx < 0 {
 		c.Error(command.ErrSyntax)
 		return
@@ -922,7 +926,8 @@ func lmpopCommand(c *command.Ctx) {
 	if count == -1 {
 		count = 1
 	}
-	for _, key := range c.Args[2:whereIdx] {
+	keys := c.Args[base+1 : whereIdx]
+	for _, key := range keys {
 		v, found, bad := lookupList(c, key)
 		if bad {
 			return
@@ -933,6 +938,10 @@ func lmpopCommand(c *command.Ctx) {
 		c.W.ArrayLen(2)
 		c.W.Bulk(key)
 		popReply(c, key, v, head, int(min(count, int64(v.len()))), true)
+		return
+	}
+	if block {
+		c.BlockOn(deadline, keyspace.TypeList, keys)
 		return
 	}
 	c.W.NullArray()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/config"
+	"github.com/corvid-db/corvid/internal/keyspace"
 	"github.com/corvid-db/corvid/internal/resp"
 )
 
@@ -783,9 +784,13 @@ func zpopGeneric(c *command.Ctx, keys [][]byte, popMax, emitKey bool, count int6
 	c.Dirty += int64(n)
 }
 
-func zmpopCommand(c *command.Ctx) {
+func zmpopCommand(c *command.Ctx) { zmpopGeneric(c, 1, 0, false) }
+
+// zmpopGeneric is ZMPOP and, with block, BZMPOP: numkeys is at argument
+// base, and the keys follow it.
+func zmpopGeneric(c *command.Ctx, base int, deadline int64, block bool) {
 	args := c.Args
-	numkeys, ok := resp.ParseInt(args[1])
+	numkeys, ok := resp.ParseInt(args[base])
 	if !ok || numkeys < 1 {
 		c.Error(errZnumkeys)
 		return
@@ -794,7 +799,7 @@ func zmpopCommand(c *command.Ctx) {
 		c.Error(command.ErrSyntax)
 		return
 	}
-	whereIdx := int(numkeys) + 2
+	whereIdx := int(numkeys) + base + 1
 	if whereIdx >= len(args) {
 		c.Error(command.ErrSyntax)
 		return
@@ -826,7 +831,34 @@ func zmpopCommand(c *command.Ctx) {
 	if count == -1 {
 		count = 1
 	}
-	zpopGeneric(c, args[2:2+numkeys], popMax, true, count, true, true)
+	keys := args[base+1 : whereIdx]
+	if block {
+		found, ok := zanyReady(c, keys)
+		if !ok {
+			return
+		}
+		if !found {
+			c.BlockOn(deadline, keyspace.TypeZSet, keys)
+			return
+		}
+	}
+	zpopGeneric(c, keys, popMax, true, count, true, true)
+}
+
+// zanyReady reports whether one of keys holds a sorted set, replying
+// WRONGTYPE (ok false) if a key before it holds another type.
+func zanyReady(c *command.Ctx, keys [][]byte) (found, ok bool) {
+	for _, k := range keys {
+		z, ok := zget(c, k, false)
+		if !ok {
+			return false, false
+		}
+		if z != nil {
+			z.release()
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // ---- ZRANDMEMBER ----

@@ -45,6 +45,12 @@ type Client struct {
 	inLoop  atomic.Bool // lp != nil, for other goroutines
 	outOff  int         // event loop: how much of w.Buf is already written
 	outWait bool        // event loop: the socket took only outOff bytes of w.Buf
+	// Blocking commands (blocking.go): the keys this client's writes may
+	// have made ready, and the wait it is parked in.
+	readyKeys []blockKey
+	readyAll  bool
+	waiting   atomic.Pointer[waiter]
+
 	// writeQueued: the loop will write w.Buf after the current batch.
 	writeQueued bool
 

@@ -18,8 +18,8 @@ const (
 )
 
 // clientCommands are CLIENT and its subcommands, and MONITOR.
-// CLIENT CACHING, TRACKING and UNBLOCK arrive with client-side caching and
-// blocking commands; until then they are unknown subcommands.
+// CLIENT CACHING and TRACKING arrive with client-side caching; until then
+// they are unknown subcommands.
 func (s *Server) clientCommands() []*command.Command {
 	const (
 		base  = command.NoScript | command.Loading | command.Stale | command.NoKeyspace
@@ -51,6 +51,7 @@ func (s *Server) clientCommands() []*command.Command {
 				sub("setinfo", 4, base, conn, "7.2.0", "Sets information specific to the client or connection.", clientSetinfoCommand, allNodes...),
 				sub("setname", 3, base, conn, "2.6.9", "Sets the connection name.", clientSetnameCommand, allNodes...),
 				sub("trackinginfo", 2, base, conn, "6.2.0", "Returns information about server-assisted client-side caching for the connection.", clientTrackinginfoCommand),
+				sub("unblock", -3, admin, aconn, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", clientUnblockCommand),
 				sub("unpause", 2, admin, aconn, "6.2.0", "Resumes processing commands from paused clients.", clientUnpauseCommand),
 			}},
 		{Name: "monitor", Arity: 1, Flags: admin | command.OwnGoroutine, ACL: command.CatAdmin | command.CatSlow | command.CatDangerous,
@@ -233,7 +234,7 @@ func clientUnpauseCommand(c *command.Ctx) {
 }
 
 // clientHelp is CLIENT HELP's text, as Redis 7.2 words it, without the
-// subcommands Corvid does not have yet (CACHING, TRACKING, UNBLOCK).
+// subcommands Corvid does not have yet (CACHING, TRACKING).
 var clientHelp = []string{
 	"GETREDIR",
 	"    Return the client ID we are redirecting to when tracking is enabled.",
@@ -277,6 +278,8 @@ var clientHelp = []string{
 	"    * LIB-VER: the client lib version.",
 	"TRACKINGINFO",
 	"    Report tracking status for the current connection.",
+	"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+	"    Unblock the specified blocked client.",
 	"NO-EVICT (ON|OFF)",
 	"    Protect current client connection from eviction.",
 	"NO-TOUCH (ON|OFF)",
@@ -294,4 +297,38 @@ func clientHelpCommand(c *command.Ctx) {
 	}
 	w.SimpleString("HELP")
 	w.SimpleString("    Print this help.")
+}
+
+// clientUnblockCommand is CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client
+// waiting in a blocking command gets the timeout reply, or an UNBLOCKED
+// error. Clients postponed by CLIENT PAUSE are not affected, as in Redis.
+func clientUnblockCommand(c *command.Ctx) {
+	id, ok := resp.ParseInt(c.Args[2])
+	if !ok {
+		c.Error(command.ErrNotInteger)
+		return
+	}
+	withError := false
+	if len(c.Args) == 4 {
+		switch {
+		case strings.EqualFold(string(c.Args[3]), "timeout"):
+		case strings.EqualFold(string(c.Args[3]), "error"):
+			withError = true
+		default:
+			c.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	} else if len(c.Args) > 4 {
+		c.Error(command.ErrSyntax)
+		return
+	}
+	s := client(c).srv
+	s.clientsMu.Lock()
+	target := s.clients[id]
+	s.clientsMu.Unlock()
+	if target != nil && target.unblock(withError) {
+		c.W.Int(1)
+	} else {
+		c.W.Int(0)
+	}
 }

@@ -214,8 +214,8 @@ func (s *Server) wakeIdleClients() {
 		if now.Unix()-c.lastInteraction.Load() <= queryBufIdle {
 			continue
 		}
-		if c.inLoop.Load() {
-			continue // the loop's cron looks after it
+		if c.inLoop.Load() || c.blocked.Load() {
+			continue // the loop's cron, or the parked client, looks after it
 		}
 		if int64(c.parser.Cap())-c.qbufLen.Load() > 4<<10 {
 			c.fdMu.Lock()

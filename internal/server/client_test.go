@@ -118,7 +118,7 @@ func TestClientIDNames(t *testing.T) {
 	expect(t, r, nil, "client", "getname")
 	expect(t, r, testutil.ErrorReply("ERR wrong number of arguments for 'client|setname' command"), "client", "setname")
 	expect(t, r, testutil.ErrorReply("ERR wrong number of arguments for 'client' command"), "client")
-	for _, sub := range []string{"caching", "tracking", "unblock", "bogus"} {
+	for _, sub := range []string{"caching", "tracking", "bogus"} {
 		expect(t, r, testutil.ErrorReply("ERR unknown subcommand '"+sub+"'. Try CLIENT HELP."), "client", sub, "x", "y")
 	}
 }

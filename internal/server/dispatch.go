@@ -141,10 +141,22 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 		s.Store.Lock(ss)
 	}
 	dur := c.execute(cmd, args, now, false)
+	var w *waiter
+	if c.ctx.Block != nil {
+		// Registered while the shards are held: no push can come between
+		// the command's empty check and the registration.
+		w = c.startBlocking(cmd, args, c.ctx.Block)
+		c.ctx.Block = nil
+	}
 	if !ss.Empty() {
 		s.Store.Unlock(ss)
 	}
 	ss.Reset()
+	c.serveReadyKeys()
+	if w != nil {
+		c.park(w)
+		args = w.args
+	}
 	c.account(cmd, args, dur)
 	c.setLastCmd(cmd)
 }
@@ -164,6 +176,8 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	ctx.DB = s.Store.DB(c.db).At(now)
 	// CLIENT NO-TOUCH spares access times, except for TOUCH, whose purpose that is.
 	ctx.DB.NoTouch = c.noTouch && cmd.Name != "touch"
+	ctx.Block = nil
+	ctx.NoBlock = inner || c.inExec || c.lp != nil
 	mark := c.w.Len()
 	start := monotonic()
 	var plan []watchAction
@@ -174,6 +188,9 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	c.run(ctx)
 	dur := monotonic() - start
 	if ctx.Dirty != 0 {
+		if s.blocking.clients.Load() > 0 {
+			c.noteReady(cmd, args)
+		}
 		s.dirty.Add(ctx.Dirty)
 		// A watch on a key in the shards held cannot appear while they are
 		// held, so the count read before running still holds.

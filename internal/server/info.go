@@ -395,7 +395,7 @@ func (s *Server) infoClients(ib *infoBuf) {
 	ib.int("blocked_clients", f.blocked)
 	ib.int("tracking_clients", 0)
 	ib.int("clients_in_timeout_table", 0)
-	ib.int("total_blocking_keys", 0)
+	ib.int("total_blocking_keys", s.blocking.nkeys.Load())
 	ib.int("total_blocking_keys_on_nokey", 0)
 }
 
