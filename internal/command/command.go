@@ -7,6 +7,7 @@
 package command
 
 import (
+	"bytes"
 	"math"
 	"sort"
 	"strconv"
@@ -397,6 +398,10 @@ func (c *Ctx) BlockOn(deadline int64, t keyspace.Type, keys [][]byte) {
 // getTimeoutFromObjectOrReply does; msg is the error reply when it fails.
 func ParseTimeout(arg []byte, nowMs int64) (deadline int64, msg string) {
 	f, err := strconv.ParseFloat(string(arg), 64)
+	if err != nil && len(arg) > 2 && arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X') && !bytes.ContainsAny(arg, "pP") {
+		// strtold reads hexadecimal without a binary exponent; Go wants one.
+		f, err = strconv.ParseFloat(string(arg)+"p0", 64)
+	}
 	if err != nil || math.IsNaN(f) {
 		return 0, ErrTimeoutNotFloat
 	}

@@ -853,7 +853,7 @@ func lmoveGeneric(c *command.Ctx, fromHead, toHead bool) {
 		c.Scratch = lp[:0]
 	}
 	pushOne(c, dst, elem, toHead, fill)
-	c.Dirty += 2
+	c.Dirty++ // one change, as Redis counts LMOVE
 	c.W.Bulk(elem)
 }
 
