@@ -159,6 +159,10 @@ type Command struct {
 	// Keys, when set, extracts key positions from the arguments (commands
 	// with movable keys). It returns argument indexes.
 	Keys func(args [][]byte) []int
+	// KeyFlags, when set, gives the flags of the key at argument pos for
+	// these arguments, where a key spec says variable_flags (Redis's
+	// getkeys_proc refining them: SET without GET only overwrites).
+	KeyFlags func(args [][]byte, pos int) []string
 
 	Group   string // generic, string, server, connection…
 	Since   string

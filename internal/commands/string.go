@@ -35,7 +35,7 @@ func stringCommands() []*command.Command {
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RO", "access"),
 			Group: "string", Since: "1.0.0", Summary: "Returns the string value of a key.", Handler: getCommand},
 		{Name: "set", Arity: -3, Flags: command.Write | command.DenyOOM, ACL: write | str | slow,
-			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "access", "update", "variable_flags"),
+			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "access", "update", "variable_flags"), KeyFlags: setKeyFlags,
 			Group: "string", Since: "1.0.0", Summary: "Stores a string value under a key, optionally only under a condition and with an expiry, and can return the previous value.", Handler: setCommand},
 		{Name: "setnx", Arity: 3, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | str | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("OW", "insert"),
@@ -850,4 +850,15 @@ func lcsCommand(c *command.Ctx) {
 	default:
 		c.W.Bulk(result)
 	}
+}
+
+// setKeyFlags refines SET's variable key flags as Redis's setGetKeys does:
+// with GET the key is read too, without it only overwritten.
+func setKeyFlags(args [][]byte, _ int) []string {
+	for _, a := range args[min(3, len(args)):] {
+		if equalFold(a, "get") {
+			return []string{"RW", "access", "update"}
+		}
+	}
+	return []string{"OW", "update"}
 }

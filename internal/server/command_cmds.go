@@ -378,6 +378,11 @@ func extractKeys(cmd *command.Command, args [][]byte) []commandKey {
 			bySpec = append(bySpec, commandKey{p, specs[i].Flags})
 		}
 	}
+	if cmd.KeyFlags != nil {
+		for i := range bySpec {
+			bySpec[i].flags = cmd.KeyFlags(args, bySpec[i].pos)
+		}
+	}
 	if cmd.Keys == nil {
 		return bySpec
 	}

@@ -92,7 +92,8 @@ func TestCommandGetKeys(t *testing.T) {
 		t.Fatalf("GETKEYS SET: %v %v", keys, err)
 	}
 	r := srv.Raw(t)
-	admExpect(t, r, "[[k [RW access update variable_flags]]]", "command", "getkeysandflags", "set", "k", "v")
+	admExpect(t, r, "[[k [OW update]]]", "command", "getkeysandflags", "set", "k", "v")
+	admExpect(t, r, "[[k [RW access update]]]", "command", "getkeysandflags", "set", "k", "v", "get")
 	admExpect(t, r, "[[a [OW update]] [b [OW update]]]", "command", "getkeysandflags", "mset", "a", "1", "b", "2")
 	admExpect(t, r, "ERR Invalid command specified", "command", "getkeys", "nosuch", "a")
 	admExpect(t, r, "ERR Invalid command specified", "command", "getkeys", "config", "nosuch")

@@ -75,7 +75,7 @@ type Server struct {
 	dirty     atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
 	pause     pauseState
 	blocking  blockRegistry // clients waiting in blocking commands (blocking.go)
-	tx        txState // MULTI/EXEC and the WATCH registry (tx.go)
+	tx        txState       // MULTI/EXEC and the WATCH registry (tx.go)
 	startTime time.Time
 	lastSave  atomic.Int64
 
