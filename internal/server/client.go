@@ -51,6 +51,13 @@ type Client struct {
 	readyAll  bool
 	waiting   atomic.Pointer[waiter]
 
+	// Pub/Sub (pubsub.go): the subscriptions, owned by the client's
+	// goroutine, their counts for CLIENT LIST, and since when (Unix s) the
+	// output queue has been over the soft limit (guarded by asyncMu).
+	subs               clientSubs
+	nsub, npsub, nssub atomic.Int32
+	softSince          int64
+
 	// writeQueued: the loop will write w.Buf after the current batch.
 	writeQueued bool
 
@@ -189,6 +196,7 @@ func (c *Client) closeSocket() {
 
 func (c *Client) unregister() {
 	s := c.srv
+	c.dropSubscriptions()
 	s.clientsMu.Lock()
 	delete(s.clients, c.ID)
 	if c.isMonitor.Load() {

@@ -260,6 +260,9 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	if c.isMonitor.Load() {
 		b = append(b, 'O')
 	}
+	if c.nsub.Load()+c.npsub.Load()+c.nssub.Load() > 0 {
+		b = append(b, 'P')
+	}
 	if c.multiCount() >= 0 {
 		b = append(b, 'x')
 	}
@@ -288,9 +291,9 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 		b = append(b, 'N')
 	}
 	num("db", int64(inf.db))
-	num("sub", 0)
-	num("psub", 0)
-	num("ssub", 0)
+	num("sub", int64(c.nsub.Load()))
+	num("psub", int64(c.npsub.Load()))
+	num("ssub", int64(c.nssub.Load()))
 	num("multi", c.multiCount())
 	num("qbuf", inf.qbuf)
 	num("qbuf-free", max(0, inf.qbufCap-inf.qbuf))

@@ -15,6 +15,7 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.adminCommands()...)
 	s.Table.Register(s.memoryCommands()...)
 	s.Table.Register(s.txCommands()...)
+	s.Table.Register(s.pubsubCommands()...)
 	s.initTx()
 }
 
@@ -46,6 +47,17 @@ func client(c *command.Ctx) *Client { return c.Conn.(*Client) }
 func pingCommand(c *command.Ctx) {
 	if len(c.Args) > 2 {
 		c.Error(command.ErrWrongArgs("ping"))
+		return
+	}
+	if cl := client(c); cl.subscribed() && c.W.Proto == 2 {
+		// In the RESP2 pub/sub context PING answers in the message shape.
+		c.W.ArrayLen(2)
+		c.W.BulkString("pong")
+		if len(c.Args) == 2 {
+			c.W.Bulk(c.Args[1])
+		} else {
+			c.W.BulkString("")
+		}
 		return
 	}
 	if len(c.Args) == 2 {
@@ -226,6 +238,7 @@ func resetCommand(c *command.Ctx) {
 	cl.parser.Unauthenticated = !cl.authenticated
 	cl.stopMonitor()
 	cl.discardTx()
+	cl.dropSubscriptions()
 	c.W.SimpleString("RESET")
 }
 

@@ -52,6 +52,10 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, command.ErrNoAuth)
 		return
 	}
+	if c.w.Proto == 2 && c.subscribed() && !allowedWhenSubscribed(cmd) {
+		c.rejectf(cmd, errSubscribedContext(cmd.Name))
+		return
+	}
 	if c.inMulti && cmd.Flags&command.NoMulti != 0 {
 		c.rejectf(cmd, errNotAllowedInMulti)
 		return

@@ -76,7 +76,7 @@ func (c *Client) handOff() {
 // dropped, as an output-buffer limit would.
 func (c *Client) enqueueAsync(b []byte) {
 	c.asyncMu.Lock()
-	if len(c.asyncOut) > asyncOutLimit {
+	if c.overOutputLimit(len(c.asyncOut) + len(b)) {
 		c.asyncMu.Unlock()
 		c.srv.Log.Warningf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.ID, c.addr)
 		c.Kill()

@@ -75,7 +75,9 @@ type Server struct {
 	dirty     atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
 	pause     pauseState
 	blocking  blockRegistry // clients waiting in blocking commands (blocking.go)
-	tx        txState       // MULTI/EXEC and the WATCH registry (tx.go)
+	ps        pubsubState   // subscriptions (pubsub.go)
+	psLimits  atomic.Pointer[[3]int64]
+	tx        txState // MULTI/EXEC and the WATCH registry (tx.go)
 	startTime time.Time
 	lastSave  atomic.Int64
 
@@ -143,6 +145,8 @@ func New(cfg *config.Config) (*Server, error) {
 	commands.Register(s.Table)
 	s.registerCommands()
 	s.applyConfig()
+	s.loadPubsubLimits()
+	s.ps.init()
 	return s, nil
 }
 
@@ -213,6 +217,7 @@ func (s *Server) Start() error {
 		go s.acceptLoop(l)
 	}
 	s.Config.OnChange("port", s.applyListeners)
+	s.Config.OnChange("client-output-buffer-limit", func(string) error { s.loadPubsubLimits(); return nil })
 	s.Config.OnChange("bind", s.applyListeners)
 	s.wg.Add(1)
 	go s.cron()
