@@ -20,4 +20,5 @@ func Register(t *command.Table) {
 	t.Register(geoCommands()...)
 	t.Register(bitmapCommands()...)
 	t.Register(hllCommands()...)
+	t.Register(sortCommands()...)
 }
