@@ -22,6 +22,10 @@
 #   -D, --duration S     overwrite phase length, seconds   (DURATION, default 60; 0 = skip)
 #       --sample S       RSS sampling interval in the overwrite phase (SAMPLE, default 10)
 #       --timeout S      bound on the load phase           (LOAD_TIMEOUT, default 900)
+#       --command CMD    load with this redis-benchmark command instead of -t set,
+#                        e.g. "ZADD z __rand_int__ m:__rand_int__"  (LOAD_COMMAND)
+#       --count CMD      count the items loaded with this command instead of
+#                        DBSIZE (bytes per item), e.g. "ZCARD z"     (COUNT_COMMAND)
 #   -h, --help
 # Environment: CORVID_BIN (use this binary as "Corvid", skip the build; e.g.
 # CORVID_BIN=redis-server to validate), CORVID_GOMAXPROCS, REDIS_BIN,
@@ -39,6 +43,8 @@ CLIENTS=${CLIENTS:-50}
 DURATION=${DURATION:-60}
 SAMPLE=${SAMPLE:-10}
 LOAD_TIMEOUT=${LOAD_TIMEOUT:-900}
+LOAD_COMMAND=${LOAD_COMMAND:-}
+COUNT_COMMAND=${COUNT_COMMAND:-DBSIZE}
 
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,6 +56,8 @@ while [ $# -gt 0 ]; do
         -D|--duration) DURATION=$2; shift 2;;
         --sample) SAMPLE=$2; shift 2;;
         --timeout) LOAD_TIMEOUT=$2; shift 2;;
+        --command) LOAD_COMMAND=$2; shift 2;;
+        --count) COUNT_COMMAND=$2; shift 2;;
         -h|--help) usage 0;;
         *) echo "memory.sh: unknown argument: $1" >&2; usage 2;;
     esac
@@ -145,11 +153,16 @@ status_kb() { # pid field -> kB value of VmRSS/VmHWM from /proc/<pid>/status
 }
 mib() { awk -v k="$1" 'BEGIN { if (k == "") print "-"; else printf "%.1f", k / 1024 }'; }
 
-BENCH=(redis-benchmark -h 127.0.0.1 -t set -r "$KEYS" -d "$DATA_SIZE" -P "$PIPELINE" -c "$CLIENTS" -q)
+BENCH=(redis-benchmark -h 127.0.0.1 -r "$KEYS" -d "$DATA_SIZE" -P "$PIPELINE" -c "$CLIENTS" -q)
+if [ -n "$LOAD_COMMAND" ]; then
+    read -r -a LOADARGS <<<"$LOAD_COMMAND"
+else
+    LOADARGS=(-t set)
+fi
 
 echo "# corvid: $CORVID_BIN (GOMAXPROCS=${CORVID_GOMAXPROCS:-default})"
 echo "# redis:  $($REDIS_BIN --version | sed 's/ sha=.*//')"
-echo "# load: ${BENCH[*]} -n $REQUESTS; overwrite ${DURATION}s; $(nproc) CPUs"
+echo "# load: ${BENCH[*]} -n $REQUESTS ${LOADARGS[*]}; count: $COUNT_COMMAND; overwrite ${DURATION}s; $(nproc) CPUs"
 
 RESULTS=()
 FAILED=0
@@ -166,7 +179,7 @@ measure() { # name
     sleep 1
     rss0=$(status_kb "$pid" VmRSS)
     log "$name (pid $pid, port $port): RSS before $(mib "$rss0") MiB; loading"
-    timeout -k 5 "$LOAD_TIMEOUT" "${BENCH[@]}" -p "$port" -n "$REQUESTS" >"$WORK/load.out" 2>&1 </dev/null &
+    timeout -k 5 "$LOAD_TIMEOUT" "${BENCH[@]}" -p "$port" -n "$REQUESTS" "${LOADARGS[@]}" >"$WORK/load.out" 2>&1 </dev/null &
     CHILD=$!; wait "$CHILD"; rc=$?; CHILD=""
     if [ $rc != 0 ]; then
         log "$name: load exited $rc$([ $rc = 124 ] && echo " (timeout ${LOAD_TIMEOUT}s)")"
@@ -177,7 +190,8 @@ measure() { # name
     fi
     sleep 2
     rss1=$(status_kb "$pid" VmRSS)
-    keys=$(timeout 10 redis-cli -h 127.0.0.1 -p "$port" DBSIZE 2>/dev/null)
+    # shellcheck disable=SC2086
+    keys=$(timeout 10 redis-cli -h 127.0.0.1 -p "$port" $COUNT_COMMAND 2>/dev/null)
     if ! [[ $keys =~ ^[0-9]+$ ]]; then
         # DBSIZE unsupported: expected distinct keys of REQUESTS uniform draws over KEYS
         keys=$(awk -v k="$KEYS" -v n="$REQUESTS" 'BEGIN { printf "%.0f", k * (1 - exp(-n / k)) }'); est="~"
@@ -185,7 +199,7 @@ measure() { # name
     rss2=$rss1
     if [ "$DURATION" -gt 0 ] && [ $rc = 0 ]; then
         log "$name: after load RSS $(mib "$rss1") MiB, $keys keys; overwriting for ${DURATION}s"
-        timeout -k 5 "$DURATION" "${BENCH[@]}" -p "$port" -n 2000000000 >/dev/null 2>&1 </dev/null &
+        timeout -k 5 "$DURATION" "${BENCH[@]}" -p "$port" -n 2000000000 "${LOADARGS[@]}" >/dev/null 2>&1 </dev/null &
         CHILD=$!
         t0=$SECONDS
         while kill -0 "$CHILD" 2>/dev/null; do

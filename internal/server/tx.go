@@ -1,6 +1,7 @@
 package server
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -506,9 +507,38 @@ func (t *txState) touchWritten(ctx *command.Ctx) {
 		return // see planFlush
 	}
 	var buf [8]int
-	for _, i := range t.writeKeysOf(ctx.Cmd).KeyIndexes(buf[:0], args) {
+	idx := t.writeKeysOf(ctx.Cmd).KeyIndexes(buf[:0], args)
+	if ctx.Cmd.Keys != nil {
+		idx = withoutReadOnlyKeys(ctx.Cmd, args, idx)
+	}
+	for _, i := range idx {
 		r.touch(ctx.DB, args[i])
 	}
+}
+
+// withoutReadOnlyKeys drops from idx the positions only read-only key specs
+// name (SORT's source when it STOREs elsewhere), for commands whose keys
+// a function finds.
+func withoutReadOnlyKeys(cmd *command.Command, args [][]byte, idx []int) []int {
+	var ro []int
+	for i := range cmd.KeySpecs {
+		for _, f := range cmd.KeySpecs[i].Flags {
+			if f == "RO" {
+				one := command.Command{KeySpecs: cmd.KeySpecs[i : i+1]}
+				ro = one.KeyIndexes(ro, args)
+			}
+		}
+	}
+	if len(ro) == 0 {
+		return idx
+	}
+	kept := idx[:0]
+	for _, i := range idx {
+		if !slices.Contains(ro, i) {
+			kept = append(kept, i)
+		}
+	}
+	return kept
 }
 
 // writeKeysOf returns cmd, or a stand-in without cmd's read-only key specs.

@@ -833,3 +833,20 @@ func TestMultiSlowlog(t *testing.T) {
 		t.Fatalf("slowlog: %q", got)
 	}
 }
+
+func TestWatchSortStoreSourceNotTouched(t *testing.T) {
+	srv := testutil.Start(t)
+	a := srv.Raw(t)
+	b := srv.Raw(t)
+	expect(t, a, int64(3), "rpush", "src", "3", "1", "2")
+	expect(t, a, "OK", "watch", "src")
+	expect(t, b, int64(3), "sort", "src", "store", "dst")
+	expect(t, a, "OK", "multi")
+	expect(t, a, "QUEUED", "ping")
+	expect(t, a, "[PONG]", "exec")
+	expect(t, a, "OK", "watch", "dst")
+	expect(t, b, int64(3), "sort", "src", "store", "dst")
+	expect(t, a, "OK", "multi")
+	expect(t, a, "QUEUED", "ping")
+	expect(t, a, "<nil>", "exec")
+}
