@@ -21,7 +21,8 @@ const (
 	errHashRandRange = "ERR value is out of range"
 )
 
-// hashCommands are Redis 7.2's hash group.
+// hashCommands are Redis 7.2's hash group, with the field expiry commands
+// of Redis 7.4 and 8.0.
 func hashCommands() []*command.Command {
 	const (
 		read  = command.CatRead
@@ -40,7 +41,7 @@ func hashCommands() []*command.Command {
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: ks, Group: "hash", Since: since, Summary: summary, Handler: h}
 	}
 	withTips := func(c *command.Command, tips []string) *command.Command { c.Tips = tips; return c }
-	return []*command.Command{
+	return append([]*command.Command{
 		cmd("hset", -4, wr, write|fast, one("RW", "update"), "2.0.0", "Sets fields of a hash, creating it if needed; returns how many fields are new.", hsetCommand),
 		cmd("hsetnx", 4, wr, write|fast, one("RW", "insert"), "2.0.0", "Sets a field of a hash only if it does not exist yet.", hsetnxCommand),
 		cmd("hmset", -4, wr, write|fast, one("RW", "update"), "2.0.0", "Sets fields of a hash (the old form of HSET, replying OK).", hsetCommand),
@@ -57,18 +58,29 @@ func hashCommands() []*command.Command {
 		cmd("hincrbyfloat", 4, wr, write|fast, one("RW", "access", "update"), "2.6.0", "Adds a floating point number to the numeric value of a field of a hash (a missing field counts as 0).", hincrbyfloatCommand),
 		withTips(cmd("hrandfield", -2, ro, read|slow, one("RO", "access"), "6.2.0", "Returns random fields of a hash, optionally with their values.", hrandfieldCommand), nondet),
 		withTips(cmd("hscan", -3, ro, read|slow, one("RO", "access"), "2.8.0", "Iterates over the fields and values of a hash.", hscanCommand), nondet),
-	}
+	}, hashTTLCommands()...)
 }
 
 // hashVal is a hash being read or changed: a listpack of field, value
 // pairs (aliasing the keyspace when read, in a scratch buffer when
 // changed) or, past the thresholds, a *dict.Map changed in place. As in
 // Redis, a hash never goes back to a listpack.
+//
+// A hash whose fields have (or had) their own TTL is a listpackex (ex set:
+// field, value, expiry triples, see hash_ttl.go) or, when large, a
+// *hashTTLMap: the same *dict.Map plus an index of field expiries.
 type hashVal struct {
 	lp []byte
 	ht *dict.Map
-	// fresh: ht is not yet the object stored under the key.
+	// fresh: ht (or hx) is not yet the object stored under the key.
 	fresh bool
+	// ex: lp holds field, value, expiry triples (EncListpackEx).
+	ex bool
+	// hx holds ht's field TTLs when the hash has them (hx.m == ht).
+	hx *hashTTLMap
+	// expired counts fields removed because their TTL passed, added to
+	// the keyspace's statistics when the hash is stored.
+	expired int
 }
 
 // hvLimits are hash-max-listpack-entries and -value.
@@ -87,10 +99,13 @@ func hvLimitsOf(c *command.Ctx) hvLimits {
 }
 
 func hvLoad(e keyspace.Entry) hashVal {
-	if ht, ok := e.Object().(*dict.Map); ok {
-		return hashVal{ht: ht}
+	switch o := e.Object().(type) {
+	case *dict.Map:
+		return hashVal{ht: o}
+	case *hashTTLMap:
+		return hashVal{ht: o.m, hx: o}
 	}
-	return hashVal{lp: e.Bytes()}
+	return hashVal{lp: e.Bytes(), ex: e.StringEncoding() == keyspace.EncListpackEx}
 }
 
 // hvLoadMut is hvLoad with a listpack copied into buf, ready to change.
@@ -102,11 +117,24 @@ func hvLoadMut(e keyspace.Entry, buf []byte) hashVal {
 	return h
 }
 
+// stride is the number of listpack elements per field.
+func (h *hashVal) stride() int {
+	if h.ex {
+		return 3
+	}
+	return 2
+}
+
 func (h *hashVal) len() int {
 	if h.ht != nil {
 		return h.ht.Len()
 	}
-	return listpack.Len(h.lp) / 2
+	return listpack.Len(h.lp) / h.stride()
+}
+
+// find returns the listpack position of field f, or -1.
+func (h *hashVal) find(f []byte) int {
+	return listpack.Find(h.lp, listpack.First(h.lp), f, h.stride())
 }
 
 // get returns the value of field f (a view valid until the hash changes).
@@ -115,7 +143,7 @@ func (h *hashVal) get(f []byte) ([]byte, bool) {
 		v, ok := h.ht.Get(f)
 		return svView(v), ok
 	}
-	p := listpack.Find(h.lp, listpack.First(h.lp), f, 2)
+	p := h.find(f)
 	if p < 0 {
 		return nil, false
 	}
@@ -123,19 +151,39 @@ func (h *hashVal) get(f []byte) ([]byte, bool) {
 }
 
 // set is hashTypeSet: it stores f = v and reports whether f is new,
-// converting to a hashtable past the thresholds.
-func (h *hashVal) set(f, v []byte, lim hvLimits) bool {
+// converting to a hashtable past the thresholds. Like HSET, it drops the
+// field's TTL.
+func (h *hashVal) set(f, v []byte, lim hvLimits) bool { return h.setx(f, v, lim, false) }
+
+// setKeepTTL is set keeping the field's TTL (HINCRBY, HINCRBYFLOAT).
+func (h *hashVal) setKeepTTL(f, v []byte, lim hvLimits) bool { return h.setx(f, v, lim, true) }
+
+func (h *hashVal) setx(f, v []byte, lim hvLimits, keepTTL bool) bool {
 	if h.ht == nil && (len(f) > lim.value || len(v) > lim.value) {
 		h.toHT(0)
 	}
 	if h.ht != nil {
-		return h.ht.Set(f, v)
+		created := h.ht.Set(f, v)
+		if !created && !keepTTL && h.hx != nil {
+			h.hx.ttl.Delete(f)
+		}
+		return created
 	}
-	if p := listpack.Find(h.lp, listpack.First(h.lp), f, 2); p >= 0 {
-		h.lp = listpack.Replace(h.lp, listpack.Next(h.lp, p), v)
+	if p := h.find(f); p >= 0 {
+		vp := listpack.Next(h.lp, p)
+		h.lp = listpack.Replace(h.lp, vp, v)
+		if h.ex && !keepTTL && lpxTTL(listpack.Get(h.lp, listpack.Next(h.lp, vp))) != 0 {
+			// Redis moves a field that loses its TTL behind the ones that keep theirs.
+			h.lp = listpack.Delete(h.lp, p, 3)
+			h.lp = listpack.Append(h.lp, f, v, nil)
+		}
 		return false
 	}
-	h.lp = listpack.Append(h.lp, f, v)
+	if h.ex {
+		h.lp = listpack.Append(h.lp, f, v, nil)
+	} else {
+		h.lp = listpack.Append(h.lp, f, v)
+	}
 	if h.len() > lim.entries {
 		h.toHT(0)
 	}
@@ -162,20 +210,38 @@ func (h *hashVal) tryConversion(args [][]byte, lim hvLimits) {
 
 func (h *hashVal) del(f []byte) bool {
 	if h.ht != nil {
+		if h.hx != nil {
+			h.hx.ttl.Delete(f)
+		}
 		return h.ht.Delete(f)
 	}
-	p := listpack.Find(h.lp, listpack.First(h.lp), f, 2)
+	p := h.find(f)
 	if p < 0 {
 		return false
 	}
-	h.lp = listpack.Delete(h.lp, p, 2)
+	h.lp = listpack.Delete(h.lp, p, h.stride())
 	return true
 }
 
 func (h *hashVal) toHT(hint int) {
 	ht := dict.NewMap(max(hint, h.len()))
-	h.each(func(f, v []byte) bool { ht.Set(f, v); return true })
-	*h = hashVal{ht: ht, fresh: true}
+	var hx *hashTTLMap
+	if h.ex {
+		hx = &hashTTLMap{m: ht}
+		for p := listpack.First(h.lp); p >= 0; {
+			v := listpack.Next(h.lp, p)
+			t := listpack.Next(h.lp, v)
+			f := listpack.Get(h.lp, p)
+			ht.Set(f, listpack.Get(h.lp, v))
+			if when := lpxTTL(listpack.Get(h.lp, t)); when != 0 {
+				hx.ttl.Set(f, when)
+			}
+			p = listpack.Next(h.lp, t)
+		}
+	} else {
+		h.each(func(f, v []byte) bool { ht.Set(f, v); return true })
+	}
+	*h = hashVal{ht: ht, hx: hx, fresh: true, expired: h.expired}
 }
 
 // each calls fn with every field and value (views valid during the call)
@@ -196,6 +262,9 @@ func (h *hashVal) each(fn func(f, v []byte) bool) {
 			return
 		}
 		p = listpack.Next(h.lp, q)
+		if h.ex {
+			p = listpack.Next(h.lp, p)
+		}
 	}
 }
 
@@ -205,34 +274,59 @@ func (h *hashVal) at(i int) ([]byte, []byte) {
 		e := h.ht.At(i)
 		return svView(e.Key), svView(e.Val)
 	}
-	p := listpack.Seek(h.lp, 2*i)
+	p := listpack.Seek(h.lp, h.stride()*i)
 	return listpack.Get(h.lp, p), listpack.Get(h.lp, listpack.Next(h.lp, p))
 }
 
 // hvStore writes the hash back under key, or deletes the key when empty.
 func hvStore(c *command.Ctx, key []byte, h *hashVal, expireAt int64) {
+	hvStoreDB(c.DB, key, h, expireAt)
+	if h.ht == nil && cap(h.lp) <= 64<<10 {
+		c.Scratch = h.lp[:0]
+	}
+}
+
+// hvStoreDB is hvStore on a database handle. A hash with field TTLs is
+// (re)registered for active expiry.
+func hvStoreDB(db keyspace.DB, key []byte, h *hashVal, expireAt int64) {
+	if h.expired > 0 {
+		db.Store().AddExpiredFields(h.expired)
+		h.expired = 0
+	}
 	switch {
 	case h.len() == 0:
-		c.DB.Delete(key)
+		db.Delete(key)
+		return
+	case h.ht == nil && h.ex:
+		db.SetInline(key, keyspace.TypeHash, keyspace.EncListpackEx, h.lp, expireAt)
 	case h.ht == nil:
-		c.DB.SetInline(key, keyspace.TypeHash, keyspace.EncListpack, h.lp, expireAt)
-		if cap(h.lp) <= 64<<10 {
-			c.Scratch = h.lp[:0]
-		}
+		db.SetInline(key, keyspace.TypeHash, keyspace.EncListpack, h.lp, expireAt)
+		return
 	case h.fresh || expireAt != keyspace.KeepTTL:
-		c.DB.SetObject(key, keyspace.TypeHash, h.ht, expireAt)
+		var obj any = h.ht
+		if h.hx != nil {
+			obj = h.hx
+		}
+		db.SetObject(key, keyspace.TypeHash, obj, expireAt)
 		h.fresh = false
+	}
+	if when := h.minTTL(); when != 0 {
+		db.NoteFieldExpiry(key, when)
 	}
 }
 
 // hvLookupWrite is hashTypeLookupWriteOrCreate: the hash at key ready to
 // change (an empty listpack when missing), with the expiry to store it
-// with. ok is false after a type error reply.
+// with. Expired fields are reclaimed first. ok is false after a type error
+// reply.
 func hvLookupWrite(c *command.Ctx, key []byte) (h hashVal, exp int64, ok bool) {
 	e, found, err := c.DB.LookupType(key, keyspace.TypeHash)
 	if err != nil {
 		c.Error(command.ErrWrongType)
 		return h, 0, false
+	}
+	if found {
+		e, found = hvExpireFields(c, key, e)
 	}
 	if !found {
 		return hashVal{lp: append(c.Scratch[:0], listpack.New()...)}, 0, true
@@ -240,12 +334,16 @@ func hvLookupWrite(c *command.Ctx, key []byte) (h hashVal, exp int64, ok bool) {
 	return hvLoadMut(e, c.Scratch), keyspace.KeepTTL, true
 }
 
-// hvLookupRead finds a hash for reading; ok is false after a type error reply.
+// hvLookupRead finds a hash for reading, expired fields reclaimed; ok is
+// false after a type error reply.
 func hvLookupRead(c *command.Ctx, key []byte) (h hashVal, found, ok bool) {
 	e, found, err := c.DB.LookupReadType(key, keyspace.TypeHash)
 	if err != nil {
 		c.Error(command.ErrWrongType)
 		return h, false, false
+	}
+	if found {
+		e, found = hvExpireFields(c, key, e)
 	}
 	if found {
 		h = hvLoad(e)
@@ -335,6 +433,9 @@ func hdelCommand(c *command.Ctx) {
 	if err != nil {
 		c.Error(command.ErrWrongType)
 		return
+	}
+	if found {
+		e, found = hvExpireFields(c, key, e)
 	}
 	if !found {
 		c.W.Int(0)
@@ -452,7 +553,7 @@ func hincrbyCommand(c *command.Ctx) {
 	}
 	cur += incr
 	var tmp [20]byte
-	h.set(field, strconv.AppendInt(tmp[:0], cur, 10), hvLimitsOf(c))
+	h.setKeepTTL(field, strconv.AppendInt(tmp[:0], cur, 10), hvLimitsOf(c))
 	hvStore(c, key, &h, exp)
 	c.Dirty++
 	c.W.Int(cur)
@@ -486,7 +587,7 @@ func hincrbyfloatCommand(c *command.Ctx) {
 		return
 	}
 	out := ldFormatHuman(nil, sum)
-	h.set(field, out, hvLimitsOf(c))
+	h.setKeepTTL(field, out, hvLimitsOf(c))
 	hvStore(c, key, &h, exp)
 	c.Dirty++
 	c.W.Bulk(out)

@@ -253,11 +253,13 @@ func renameGeneric(c *command.Ctx, nx bool) {
 			c.W.Int(0)
 			return
 		}
+		trackHashFieldTTLs(c.DB, dst)
 		c.Dirty++
 		c.W.Int(1)
 		return
 	}
 	c.DB.Rename(src, dst)
+	trackHashFieldTTLs(c.DB, dst)
 	c.Dirty++
 	c.OK()
 }
@@ -281,10 +283,12 @@ func moveCommand(c *command.Ctx) {
 		c.W.Int(0)
 		return
 	}
-	if !c.DB.MoveTo(key, otherDB(c, idx), key, false) {
+	to := otherDB(c, idx)
+	if !c.DB.MoveTo(key, to, key, false) {
 		c.W.Int(0)
 		return
 	}
+	trackHashFieldTTLs(to, key)
 	c.Dirty++
 	c.W.Int(1)
 }
@@ -332,6 +336,7 @@ func copyCommand(c *command.Ctx) {
 		c.Error(errUnknownType)
 		return
 	}
+	trackHashFieldTTLs(to, dst)
 	c.Dirty++
 	c.W.Int(1)
 }

@@ -88,6 +88,8 @@ func (e Entry) Encoding() string {
 		return "embstr"
 	case EncListpack:
 		return "listpack"
+	case EncListpackEx:
+		return "listpackex"
 	case EncIntset:
 		return "intset"
 	}

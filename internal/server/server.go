@@ -383,6 +383,8 @@ func (s *Server) cron() {
 		if s.activeExpire.Load() && !s.pause.blocksExpiry() {
 			start := time.Now()
 			s.expirer.Cycle(int(hz), int(s.Config.Int("active-expire-effort")))
+			// Hash fields with TTLs: Redis's budget of 10,000 fields a second.
+			commands.ExpireHashFields(s.Store, time.Now().UnixMilli(), max(1, 10000/int(hz)))
 			s.latency.add("expire-cycle", time.Since(start))
 		}
 		s.pause.expire()
