@@ -57,6 +57,7 @@ type Client struct {
 	subs               clientSubs
 	nsub, npsub, nssub atomic.Int32
 	softSince          int64
+	keepPush           bool // the reply just written is a push: CLIENT REPLY leaves it
 
 	// writeQueued: the loop will write w.Buf after the current batch.
 	writeQueued bool

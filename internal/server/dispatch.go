@@ -94,6 +94,17 @@ const errReplicaKeyspace = "ERR Replica can't interact with the keyspace"
 // OFF|SKIP ask, and moves SKIP along: the command after CLIENT REPLY SKIP
 // is silenced, then replies resume.
 func (c *Client) applyReplyMode(mark int) {
+	if c.keepPush {
+		// RESP3 (un)subscribe confirmations are pushes, which CLIENT
+		// REPLY does not silence.
+		c.keepPush = false
+		if c.replyMode == replySkip {
+			c.replyMode = replyOn
+		} else if c.replyMode == replySkipNext {
+			c.replyMode = replySkip
+		}
+		return
+	}
 	switch c.replyMode {
 	case replyOff:
 		c.w.Buf = c.w.Buf[:mark]

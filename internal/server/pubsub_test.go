@@ -177,3 +177,17 @@ func TestPubSubManySubscribers(t *testing.T) {
 	}
 	_ = redis.Nil
 }
+
+func TestPubSubRESP3PushesIgnoreClientReplyOff(t *testing.T) {
+	srv := testutil.Start(t)
+	sub := srv.Raw(t)
+	pub := srv.Raw(t)
+	do(t, sub, "hello", "3")
+	if err := sub.Send("client", "reply", "off"); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, sub, "[subscribe ch 1]", "subscribe", "ch")
+	expect(t, pub, int64(1), "publish", "ch", "m")
+	expectSeq(t, sub, "[message ch m]")
+	expect(t, sub, "[unsubscribe ch 0]", "unsubscribe", "ch")
+}
