@@ -374,6 +374,10 @@ type Ctx struct {
 	NoBlock bool
 	// Block is set by BlockOn: the dispatcher parks the client.
 	Block *BlockRequest
+
+	// Notifier publishes keyspace notifications (see Notify); nil when the
+	// server has none to send.
+	Notifier Notifier
 }
 
 // BlockRequest is what a blocking command (BLPOP, BZPOPMIN…) that found

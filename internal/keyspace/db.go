@@ -340,6 +340,9 @@ func (db DB) put(key []byte, meta uint8, val []byte, obj any, expireAt int64) {
 		return
 	}
 	t.insertSlot(r, h)
+	if db.s.OnNew != nil {
+		db.s.OnNew(db.idx, key)
+	}
 }
 
 // SetString stores a string value with the given encoding (EncRaw or

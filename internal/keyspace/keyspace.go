@@ -116,6 +116,9 @@ type Store struct {
 	// OnDelete, if set, is called (shard lock held) when a key disappears
 	// through expiry; later features hook keyspace events and WATCH here.
 	OnExpire func(db int, key []byte)
+	// OnNew, when set, is called with the shard locked each time a key is
+	// created (keyspace notifications' "new" event).
+	OnNew func(db int, key []byte)
 }
 
 // New returns an empty keyspace with ndb databases.

@@ -168,6 +168,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	c.parser.Unauthenticated = !c.authenticated
 	c.ctx.W = &c.w
 	c.ctx.Conn = c
+	c.ctx.Notifier = s.notify
 	s.clientsMu.Lock()
 	s.clients[c.ID] = c
 	s.clientsMu.Unlock()

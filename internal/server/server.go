@@ -67,19 +67,21 @@ type Server struct {
 
 	Stats Stats
 
-	errMu     sync.Mutex
-	errStats  map[string]int64 // guarded by errMu
-	slowlog   slowlog
-	latency   latencyMonitor
-	adminSt   adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
-	dirty     atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
-	pause     pauseState
-	blocking  blockRegistry // clients waiting in blocking commands (blocking.go)
-	ps        pubsubState   // subscriptions (pubsub.go)
-	psLimits  atomic.Pointer[[3]int64]
-	tx        txState // MULTI/EXEC and the WATCH registry (tx.go)
-	startTime time.Time
-	lastSave  atomic.Int64
+	errMu    sync.Mutex
+	errStats map[string]int64 // guarded by errMu
+	slowlog  slowlog
+	latency  latencyMonitor
+	adminSt  adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
+	dirty    atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
+	pause    pauseState
+	blocking blockRegistry // clients waiting in blocking commands (blocking.go)
+	ps       pubsubState   // subscriptions (pubsub.go)
+	psLimits atomic.Pointer[[3]int64]
+	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
+	notifyFlags atomic.Int64
+	tx          txState // MULTI/EXEC and the WATCH registry (tx.go)
+	startTime   time.Time
+	lastSave    atomic.Int64
 
 	// EphemeralPort makes "port 0" mean "any free port" (embedding and
 	// tests) instead of redis-server's "no TCP listener".
@@ -147,6 +149,7 @@ func New(cfg *config.Config) (*Server, error) {
 	s.applyConfig()
 	s.loadPubsubLimits()
 	s.ps.init()
+	s.initNotify()
 	return s, nil
 }
 
