@@ -376,8 +376,10 @@ type Ctx struct {
 	Block *BlockRequest
 
 	// Notifier publishes keyspace notifications (see Notify); nil when the
-	// server has none to send.
-	Notifier Notifier
+	// server has none to send. NotifyMask, when set, holds the enabled
+	// classes, so handlers can skip preparing notifications nobody wants.
+	Notifier   Notifier
+	NotifyMask *atomic.Int64
 }
 
 // BlockRequest is what a blocking command (BLPOP, BZPOPMIN…) that found

@@ -39,3 +39,12 @@ func (c *Ctx) NotifyDB(class int64, event string, key []byte, db int) {
 		c.Notifier(class, event, key, db)
 	}
 }
+
+// Notifies reports whether notifications of class are enabled at all.
+func (c *Ctx) Notifies(class int64) bool {
+	if c.NotifyMask == nil {
+		return c.Notifier != nil
+	}
+	m := c.NotifyMask.Load()
+	return m&class != 0 && m&(config.NotifyKeyspace|config.NotifyKeyevent) != 0
+}

@@ -60,7 +60,7 @@ func geoCommands() []*command.Command {
 	return []*command.Command{
 		k1(&command.Command{Name: "geoadd", Arity: -5, Flags: wr, ACL: write | geo | slow,
 			KeySpecs: []command.KeySpec{src("RW", "update")}, Since: "3.2.0",
-			Summary: "Adds points to a geo index (a sorted set), creating the key if needed.", Handler: geoaddCommand}),
+			Summary: "Adds points to a geo index (a sorted set), creating the key if needed.", Handler: ev(command.NotifyZset, "zadd", geoaddCommand)}),
 		k1(&command.Command{Name: "geodist", Arity: -4, Flags: ro, ACL: read | geo | slow, Since: "3.2.0",
 			Summary: "Returns the distance between two members of a geo index.", Handler: geodistCommand}),
 		k1(&command.Command{Name: "geohash", Arity: -2, Flags: ro, ACL: read | geo | slow, Since: "3.2.0",
@@ -72,7 +72,7 @@ func geoCommands() []*command.Command {
 		{Name: "geosearchstore", Arity: -8, Flags: wr, ACL: write | geo | slow, FirstKey: 1, LastKey: 2, Step: 1,
 			KeySpecs: []command.KeySpec{src("OW", "update"), {Flags: []string{"RO", "access"}, BeginIndex: 2, LastKey: 0, Step: 1}},
 			Group:    "geo", Since: "6.2.0",
-			Summary: "Stores the members of a geo index inside a circle or a box in a sorted set.", Handler: geosearchstoreCommand},
+			Summary: "Stores the members of a geo index inside a circle or a box in a sorted set.", Handler: evStore(command.NotifyZset, "geosearchstore", 1, geosearchstoreCommand)},
 		k1(&command.Command{Name: "georadius", Arity: -6, Flags: wr | command.MovableKeys, ACL: write | geo | slow,
 			KeySpecs: storeSpecs(6), Since: "3.2.0",
 			Summary: "Returns (or stores) the members of a geo index within a radius of a point. Deprecated: use GEOSEARCH.", Handler: georadiusCommand}),

@@ -42,20 +42,20 @@ func hashCommands() []*command.Command {
 	}
 	withTips := func(c *command.Command, tips []string) *command.Command { c.Tips = tips; return c }
 	return append([]*command.Command{
-		cmd("hset", -4, wr, write|fast, one("RW", "update"), "2.0.0", "Sets fields of a hash, creating it if needed; returns how many fields are new.", hsetCommand),
-		cmd("hsetnx", 4, wr, write|fast, one("RW", "insert"), "2.0.0", "Sets a field of a hash only if it does not exist yet.", hsetnxCommand),
-		cmd("hmset", -4, wr, write|fast, one("RW", "update"), "2.0.0", "Sets fields of a hash (the old form of HSET, replying OK).", hsetCommand),
+		cmd("hset", -4, wr, write|fast, one("RW", "update"), "2.0.0", "Sets fields of a hash, creating it if needed; returns how many fields are new.", ev(command.NotifyHash, "hset", hsetCommand)),
+		cmd("hsetnx", 4, wr, write|fast, one("RW", "insert"), "2.0.0", "Sets a field of a hash only if it does not exist yet.", ev(command.NotifyHash, "hset", hsetnxCommand)),
+		cmd("hmset", -4, wr, write|fast, one("RW", "update"), "2.0.0", "Sets fields of a hash (the old form of HSET, replying OK).", ev(command.NotifyHash, "hset", hsetCommand)),
 		cmd("hget", 3, ro|command.Fast, read|fast, one("RO", "access"), "2.0.0", "Returns the value of a field of a hash.", hgetCommand),
 		cmd("hmget", -3, ro|command.Fast, read|fast, one("RO", "access"), "2.0.0", "Returns the values of several fields of a hash.", hmgetCommand),
 		withTips(cmd("hgetall", 2, ro, read|slow, one("RO", "access"), "2.0.0", "Returns every field and value of a hash.", hgetallCommand), unordered),
 		withTips(cmd("hkeys", 2, ro, read|slow, one("RO", "access"), "2.0.0", "Returns every field name of a hash.", hkeysCommand), unordered),
 		withTips(cmd("hvals", 2, ro, read|slow, one("RO", "access"), "2.0.0", "Returns every value of a hash.", hvalsCommand), unordered),
-		cmd("hdel", -3, command.Write|command.Fast, write|fast, one("RW", "delete"), "2.0.0", "Deletes fields of a hash, deleting the key when it becomes empty.", hdelCommand),
+		cmd("hdel", -3, command.Write|command.Fast, write|fast, one("RW", "delete"), "2.0.0", "Deletes fields of a hash, deleting the key when it becomes empty.", ev(command.NotifyHash, "hdel", hdelCommand)),
 		cmd("hlen", 2, ro|command.Fast, read|fast, one("RO"), "2.0.0", "Returns the number of fields of a hash.", hlenCommand),
 		cmd("hstrlen", 3, ro|command.Fast, read|fast, one("RO"), "3.2.0", "Returns the length of the value of a field of a hash.", hstrlenCommand),
 		cmd("hexists", 3, ro|command.Fast, read|fast, one("RO"), "2.0.0", "Tells whether a field exists in a hash.", hexistsCommand),
-		cmd("hincrby", 4, wr, write|fast, one("RW", "access", "update"), "2.0.0", "Adds an integer to the integer value of a field of a hash (a missing field counts as 0).", hincrbyCommand),
-		cmd("hincrbyfloat", 4, wr, write|fast, one("RW", "access", "update"), "2.6.0", "Adds a floating point number to the numeric value of a field of a hash (a missing field counts as 0).", hincrbyfloatCommand),
+		cmd("hincrby", 4, wr, write|fast, one("RW", "access", "update"), "2.0.0", "Adds an integer to the integer value of a field of a hash (a missing field counts as 0).", ev(command.NotifyHash, "hincrby", hincrbyCommand)),
+		cmd("hincrbyfloat", 4, wr, write|fast, one("RW", "access", "update"), "2.6.0", "Adds a floating point number to the numeric value of a field of a hash (a missing field counts as 0).", ev(command.NotifyHash, "hincrbyfloat", hincrbyfloatCommand)),
 		withTips(cmd("hrandfield", -2, ro, read|slow, one("RO", "access"), "6.2.0", "Returns random fields of a hash, optionally with their values.", hrandfieldCommand), nondet),
 		withTips(cmd("hscan", -3, ro, read|slow, one("RO", "access"), "2.8.0", "Iterates over the fields and values of a hash.", hscanCommand), nondet),
 	}, hashTTLCommands()...)

@@ -33,7 +33,7 @@ func hllCommands() []*command.Command {
 	return []*command.Command{
 		{Name: "pfadd", Arity: -2, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | hl | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: []command.KeySpec{keyRange(1, 0, "RW", "insert")},
-			Group: "hyperloglog", Since: "2.8.9", Summary: "Adds elements to a HyperLogLog, creating the key if needed.", Handler: pfaddCommand},
+			Group: "hyperloglog", Since: "2.8.9", Summary: "Adds elements to a HyperLogLog, creating the key if needed.", Handler: ev(command.NotifyString, "pfadd", pfaddCommand)},
 		// PFCOUNT is read-only as Redis flags it, yet it stores the
 		// cardinality it computes in the value's header: the dispatcher's
 		// exclusive shard locks make that safe.
@@ -45,7 +45,7 @@ func hllCommands() []*command.Command {
 		{Name: "pfmerge", Arity: -2, Flags: command.Write | command.DenyOOM, ACL: write | hl | slow,
 			FirstKey: 1, LastKey: -1, Step: 1,
 			KeySpecs: []command.KeySpec{keyRange(1, 0, "RW", "access", "insert"), keyRange(2, -1, "RO", "access")},
-			Group:    "hyperloglog", Since: "2.8.9", Summary: "Stores the union of HyperLogLogs in a destination key.", Handler: pfmergeCommand},
+			Group:    "hyperloglog", Since: "2.8.9", Summary: "Stores the union of HyperLogLogs in a destination key.", Handler: evStore(command.NotifyString, "pfadd", 1, pfmergeCommand)},
 		{Name: "pfdebug", Arity: 3, Flags: command.Write | command.DenyOOM | command.Admin, ACL: write | hl | admin | slow | dang,
 			FirstKey: 2, LastKey: 2, Step: 1, KeySpecs: []command.KeySpec{keyRange(2, 0, "RW", "access")},
 			Group: "hyperloglog", Since: "2.8.9", Summary: "Inspects or converts the internal representation of a HyperLogLog (for debugging).", Handler: pfdebugCommand},

@@ -193,6 +193,7 @@ func delCommand(c *command.Ctx) {
 	for _, key := range c.Args[1:] {
 		if c.DB.Delete(key) {
 			n++
+			c.Notify(command.NotifyGeneric, "del", key)
 		}
 	}
 	c.Dirty += n
@@ -255,12 +256,16 @@ func renameGeneric(c *command.Ctx, nx bool) {
 		}
 		trackHashFieldTTLs(c.DB, dst)
 		c.Dirty++
+		c.Notify(command.NotifyGeneric, "rename_from", src)
+		c.Notify(command.NotifyGeneric, "rename_to", dst)
 		c.W.Int(1)
 		return
 	}
 	c.DB.Rename(src, dst)
 	trackHashFieldTTLs(c.DB, dst)
 	c.Dirty++
+	c.Notify(command.NotifyGeneric, "rename_from", src)
+	c.Notify(command.NotifyGeneric, "rename_to", dst)
 	c.OK()
 }
 
@@ -290,6 +295,8 @@ func moveCommand(c *command.Ctx) {
 	}
 	trackHashFieldTTLs(to, key)
 	c.Dirty++
+	c.Notify(command.NotifyGeneric, "move_from", key)
+	c.NotifyDB(command.NotifyGeneric, "move_to", key, to.Index())
 	c.W.Int(1)
 }
 
@@ -338,6 +345,7 @@ func copyCommand(c *command.Ctx) {
 	}
 	trackHashFieldTTLs(to, dst)
 	c.Dirty++
+	c.NotifyDB(command.NotifyGeneric, "copy_to", dst, to.Index())
 	c.W.Int(1)
 }
 

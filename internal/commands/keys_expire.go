@@ -97,8 +97,10 @@ func expireGeneric(c *command.Ctx, base int64, seconds bool) {
 	if when <= c.DB.Now() {
 		// A time already past deletes the key, as if it expired now.
 		c.DB.Delete(key)
+		c.Notify(command.NotifyGeneric, "del", key)
 	} else {
 		c.DB.SetExpire(key, when)
+		c.Notify(command.NotifyGeneric, "expire", key)
 	}
 	c.W.Int(1)
 }
@@ -140,5 +142,6 @@ func persistCommand(c *command.Ctx) {
 	}
 	c.DB.SetExpire(key, 0)
 	c.Dirty++
+	c.Notify(command.NotifyGeneric, "persist", key)
 	c.W.Int(1)
 }

@@ -42,16 +42,16 @@ func listCommands() []*command.Command {
 	return []*command.Command{
 		{Name: "lpush", Arity: -3, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | list | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "insert"),
-			Group: "list", Since: "1.0.0", Summary: "Prepends elements to a list, creating it if needed.", Handler: lpushCommand},
+			Group: "list", Since: "1.0.0", Summary: "Prepends elements to a list, creating it if needed.", Handler: ev(command.NotifyList, "lpush", lpushCommand)},
 		{Name: "rpush", Arity: -3, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | list | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "insert"),
-			Group: "list", Since: "1.0.0", Summary: "Appends elements to a list, creating it if needed.", Handler: rpushCommand},
+			Group: "list", Since: "1.0.0", Summary: "Appends elements to a list, creating it if needed.", Handler: ev(command.NotifyList, "rpush", rpushCommand)},
 		{Name: "lpushx", Arity: -3, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | list | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "insert"),
-			Group: "list", Since: "2.2.0", Summary: "Prepends elements to a list only when the list exists.", Handler: lpushxCommand},
+			Group: "list", Since: "2.2.0", Summary: "Prepends elements to a list only when the list exists.", Handler: ev(command.NotifyList, "lpush", lpushxCommand)},
 		{Name: "rpushx", Arity: -3, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | list | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "insert"),
-			Group: "list", Since: "2.2.0", Summary: "Appends elements to a list only when the list exists.", Handler: rpushxCommand},
+			Group: "list", Since: "2.2.0", Summary: "Appends elements to a list only when the list exists.", Handler: ev(command.NotifyList, "rpush", rpushxCommand)},
 		{Name: "lpop", Arity: -2, Flags: command.Write | command.Fast, ACL: write | list | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "access", "delete"),
 			Group: "list", Since: "1.0.0", Summary: "Removes and returns the first elements of a list, deleting it when it empties.", Handler: lpopCommand},
@@ -66,19 +66,19 @@ func listCommands() []*command.Command {
 			Group: "list", Since: "1.0.0", Summary: "Returns the element of a list at an index.", Handler: lindexCommand},
 		{Name: "lset", Arity: 4, Flags: command.Write | command.DenyOOM, ACL: write | list | slow,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "update"),
-			Group: "list", Since: "1.0.0", Summary: "Replaces the element of a list at an index.", Handler: lsetCommand},
+			Group: "list", Since: "1.0.0", Summary: "Replaces the element of a list at an index.", Handler: ev(command.NotifyList, "lset", lsetCommand)},
 		{Name: "lrange", Arity: 4, Flags: command.ReadOnly, ACL: read | list | slow,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RO", "access"),
 			Group: "list", Since: "1.0.0", Summary: "Returns a range of elements of a list.", Handler: lrangeCommand},
 		{Name: "ltrim", Arity: 4, Flags: command.Write, ACL: write | list | slow,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "delete"),
-			Group: "list", Since: "1.0.0", Summary: "Keeps only a range of elements of a list, deleting it if nothing is left.", Handler: ltrimCommand},
+			Group: "list", Since: "1.0.0", Summary: "Keeps only a range of elements of a list, deleting it if nothing is left.", Handler: ev(command.NotifyList, "ltrim", ltrimCommand)},
 		{Name: "lrem", Arity: 4, Flags: command.Write, ACL: write | list | slow,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "delete"),
-			Group: "list", Since: "1.0.0", Summary: "Removes occurrences of an element from a list, from either end.", Handler: lremCommand},
+			Group: "list", Since: "1.0.0", Summary: "Removes occurrences of an element from a list, from either end.", Handler: ev(command.NotifyList, "lrem", lremCommand)},
 		{Name: "linsert", Arity: 5, Flags: command.Write | command.DenyOOM, ACL: write | list | slow,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "insert"),
-			Group: "list", Since: "2.2.0", Summary: "Inserts an element before or after the first occurrence of another.", Handler: linsertCommand},
+			Group: "list", Since: "2.2.0", Summary: "Inserts an element before or after the first occurrence of another.", Handler: ev(command.NotifyList, "linsert", linsertCommand)},
 		{Name: "lpos", Arity: -3, Flags: command.ReadOnly, ACL: read | list | slow,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RO", "access"),
 			Group: "list", Since: "6.0.6", Summary: "Returns the indexes of the elements of a list equal to a value.", Handler: lposCommand},
@@ -330,6 +330,9 @@ func popGeneric(c *command.Ctx, head bool) {
 // element as a bulk string), and stores or deletes what remains.
 func popReply(c *command.Ctx, key []byte, v listVal, head bool, n int, asArray bool) {
 	c.Dirty += int64(n)
+	if c.Notifies(command.NotifyList | command.NotifyGeneric) {
+		defer notifyChange(c, command.NotifyList, popEvent(head), key)
+	}
 	if asArray {
 		c.W.ArrayLen(n)
 	}
@@ -854,6 +857,14 @@ func lmoveGeneric(c *command.Ctx, fromHead, toHead bool) {
 	}
 	pushOne(c, dst, elem, toHead, fill)
 	c.Dirty++ // one change, as Redis counts LMOVE
+	if c.Notifies(command.NotifyList | command.NotifyGeneric) {
+		notifyChange(c, command.NotifyList, popEvent(fromHead), src)
+		push := "rpush"
+		if toHead {
+			push = "lpush"
+		}
+		c.Notify(command.NotifyList, push, dst)
+	}
 	c.W.Bulk(elem)
 }
 
@@ -945,4 +956,12 @@ func lmpopGeneric(c *command.Ctx, base int, deadline int64, block bool) {
 		return
 	}
 	c.W.NullArray()
+}
+
+// popEvent names a pop's keyspace event.
+func popEvent(head bool) string {
+	if head {
+		return "lpop"
+	}
+	return "rpop"
 }

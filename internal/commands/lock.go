@@ -92,6 +92,7 @@ func delifeqCommand(c *command.Ctx) {
 	}
 	c.DB.Delete(key)
 	c.Dirty++
+	c.Notify(command.NotifyGeneric, "del", key)
 	c.W.Int(1)
 }
 
@@ -104,6 +105,7 @@ func delexCommand(c *command.Ctx) {
 	case 2:
 		if c.DB.Delete(key) {
 			c.Dirty++
+			c.Notify(command.NotifyGeneric, "del", key)
 			c.W.Int(1)
 		} else {
 			c.W.Int(0)
@@ -150,6 +152,7 @@ func delexCommand(c *command.Ctx) {
 	}
 	c.DB.Delete(key)
 	c.Dirty++
+	c.Notify(command.NotifyGeneric, "del", key)
 	c.W.Int(1)
 }
 

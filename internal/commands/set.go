@@ -45,10 +45,10 @@ func setCommands() []*command.Command {
 	return []*command.Command{
 		{Name: "sadd", Arity: -3, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | set | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "insert"),
-			Group: "set", Since: "1.0.0", Summary: "Adds members to a set, creating it if needed.", Handler: saddCommand},
+			Group: "set", Since: "1.0.0", Summary: "Adds members to a set, creating it if needed.", Handler: ev(command.NotifySet, "sadd", saddCommand)},
 		{Name: "srem", Arity: -3, Flags: command.Write | command.Fast, ACL: write | set | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "delete"),
-			Group: "set", Since: "1.0.0", Summary: "Removes members from a set, deleting it when it becomes empty.", Handler: sremCommand},
+			Group: "set", Since: "1.0.0", Summary: "Removes members from a set, deleting it when it becomes empty.", Handler: ev(command.NotifySet, "srem", sremCommand)},
 		{Name: "smembers", Arity: 2, Flags: ro, ACL: read | set | slow,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RO", "access"), Tips: unordered,
 			Group: "set", Since: "1.0.0", Summary: "Returns every member of a set.", Handler: smembersCommand},
@@ -63,7 +63,7 @@ func setCommands() []*command.Command {
 			Group: "set", Since: "1.0.0", Summary: "Returns the number of members of a set.", Handler: scardCommand},
 		{Name: "spop", Arity: -2, Flags: command.Write | command.Fast, ACL: write | set | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "access", "delete"), Tips: nondet,
-			Group: "set", Since: "1.0.0", Summary: "Removes and returns random members of a set.", Handler: spopCommand},
+			Group: "set", Since: "1.0.0", Summary: "Removes and returns random members of a set.", Handler: ev(command.NotifySet, "spop", spopCommand)},
 		{Name: "srandmember", Arity: -2, Flags: ro, ACL: read | set | slow,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RO", "access"), Tips: nondet,
 			Group: "set", Since: "1.0.0", Summary: "Returns random members of a set, distinct or (negative count) with repetitions.", Handler: srandmemberCommand},
@@ -85,13 +85,13 @@ func setCommands() []*command.Command {
 			Group: "set", Since: "1.0.0", Summary: "Returns the members of the first set that are in none of the others.", Handler: sdiffCommand},
 		{Name: "sinterstore", Arity: -3, Flags: command.Write | command.DenyOOM, ACL: write | set | slow,
 			FirstKey: 1, LastKey: -1, Step: 1, KeySpecs: store("RW"),
-			Group: "set", Since: "1.0.0", Summary: "Stores the intersection of sets under a key.", Handler: sinterstoreCommand},
+			Group: "set", Since: "1.0.0", Summary: "Stores the intersection of sets under a key.", Handler: evStore(command.NotifySet, "sinterstore", 1, sinterstoreCommand)},
 		{Name: "sunionstore", Arity: -3, Flags: command.Write | command.DenyOOM, ACL: write | set | slow,
 			FirstKey: 1, LastKey: -1, Step: 1, KeySpecs: store("OW"),
-			Group: "set", Since: "1.0.0", Summary: "Stores the union of sets under a key.", Handler: sunionstoreCommand},
+			Group: "set", Since: "1.0.0", Summary: "Stores the union of sets under a key.", Handler: evStore(command.NotifySet, "sunionstore", 1, sunionstoreCommand)},
 		{Name: "sdiffstore", Arity: -3, Flags: command.Write | command.DenyOOM, ACL: write | set | slow,
 			FirstKey: 1, LastKey: -1, Step: 1, KeySpecs: store("OW"),
-			Group: "set", Since: "1.0.0", Summary: "Stores the difference of sets under a key.", Handler: sdiffstoreCommand},
+			Group: "set", Since: "1.0.0", Summary: "Stores the difference of sets under a key.", Handler: evStore(command.NotifySet, "sdiffstore", 1, sdiffstoreCommand)},
 		{Name: "sscan", Arity: -3, Flags: ro, ACL: read | set | slow,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RO", "access"), Tips: nondet,
 			Group: "set", Since: "2.8.0", Summary: "Iterates over the members of a set.", Handler: sscanCommand},
@@ -826,6 +826,7 @@ func smoveCommand(c *command.Ctx) {
 	}
 	svStore(c, srcKey, &src, keyspace.KeepTTL)
 	c.Dirty++
+	notifyChange(c, command.NotifySet, "srem", srcKey)
 	// The write may have moved records: look the destination up again.
 	var dst setVal
 	exp := keyspace.KeepTTL
@@ -838,6 +839,7 @@ func smoveCommand(c *command.Ctx) {
 	if dst.add(m, lim) {
 		svStore(c, dstKey, &dst, exp)
 		c.Dirty++
+		c.Notify(command.NotifySet, "sadd", dstKey)
 	}
 	svRecycle(c, &src)
 	c.W.Int(1)

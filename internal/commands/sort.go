@@ -366,6 +366,7 @@ func sortGeneric(c *command.Ctx, readonly bool) {
 	if outLen == 0 {
 		if c.DB.Delete(o.store) {
 			c.Dirty++
+			c.Notify(command.NotifyGeneric, "del", o.store)
 		}
 		c.W.Int(0)
 		return
@@ -389,6 +390,7 @@ func sortGeneric(c *command.Ctx, readonly bool) {
 		c.DB.SetObject(o.store, keyspace.TypeList, ql, 0)
 	}
 	c.Dirty += int64(outLen)
+	c.Notify(command.NotifyList, "sortstore", o.store)
 	c.W.Int(int64(outLen))
 }
 

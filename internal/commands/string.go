@@ -248,6 +248,7 @@ func setCommand(c *command.Ctx) {
 		// The benchmark's SET: no options, nothing to look up first.
 		strStore(c.DB, c.Args[1], c.Args[2], 0)
 		c.Dirty++
+		c.Notify(command.NotifyString, "set", c.Args[1])
 		c.OK()
 		return
 	}
@@ -319,6 +320,10 @@ func setGeneric(c *command.Ctx, o strOpts, key, val []byte, intReply bool) {
 	// once: the next access reclaims it, as in Redis 7.2.
 	strStore(c.DB, key, val, expireAt)
 	c.Dirty++
+	c.Notify(command.NotifyString, "set", key)
+	if expireAt != 0 && expireAt != keyspace.KeepTTL {
+		c.Notify(command.NotifyGeneric, "expire", key)
+	}
 	if o.flags&soGet == 0 {
 		if intReply {
 			c.W.Int(1)
@@ -376,13 +381,16 @@ func getexCommand(c *command.Ctx) {
 		// An absolute time already passed: Redis deletes the key now.
 		c.DB.Delete(key)
 		c.Dirty++
+		c.Notify(command.NotifyGeneric, "del", key)
 	case o.expire != nil:
 		c.DB.SetExpire(key, at)
 		c.Dirty++
+		c.Notify(command.NotifyGeneric, "expire", key)
 	case o.flags&soPersist != 0:
 		if e.ExpireAt() != 0 {
 			c.DB.SetExpire(key, 0)
 			c.Dirty++
+			c.Notify(command.NotifyGeneric, "persist", key)
 		}
 	}
 }
@@ -401,6 +409,7 @@ func getdelCommand(c *command.Ctx) {
 	strWriteValue(c, e)
 	c.DB.Delete(key)
 	c.Dirty++
+	c.Notify(command.NotifyGeneric, "del", key)
 }
 
 func getsetCommand(c *command.Ctx) {
@@ -417,6 +426,7 @@ func getsetCommand(c *command.Ctx) {
 	}
 	strStore(c.DB, key, c.Args[2], 0)
 	c.Dirty++
+	c.Notify(command.NotifyString, "set", key)
 }
 
 func mgetCommand(c *command.Ctx) {
@@ -438,6 +448,7 @@ func msetCommand(c *command.Ctx) {
 	}
 	for j := 1; j < len(c.Args); j += 2 {
 		strStore(c.DB, c.Args[j], c.Args[j+1], 0)
+		c.Notify(command.NotifyString, "set", c.Args[j])
 	}
 	c.Dirty += int64(len(c.Args) / 2)
 	c.OK()
@@ -456,6 +467,7 @@ func msetnxCommand(c *command.Ctx) {
 	}
 	for j := 1; j < len(c.Args); j += 2 {
 		strStore(c.DB, c.Args[j], c.Args[j+1], 0)
+		c.Notify(command.NotifyString, "set", c.Args[j])
 	}
 	c.Dirty += int64(len(c.Args) / 2)
 	c.W.Int(1)
@@ -468,6 +480,7 @@ func appendCommand(c *command.Ctx) {
 		// A new key is stored as SET would store it (int, embstr or raw).
 		strStore(c.DB, key, suffix, 0)
 		c.Dirty++
+		c.Notify(command.NotifyString, "append", key)
 		c.W.Int(int64(len(suffix)))
 		return
 	}
@@ -480,6 +493,7 @@ func appendCommand(c *command.Ctx) {
 	}
 	n := c.DB.AppendString(key, suffix)
 	c.Dirty++
+	c.Notify(command.NotifyString, "append", key)
 	c.W.Int(int64(n))
 }
 
@@ -569,6 +583,7 @@ func setrangeCommand(c *command.Ctx) {
 		copy(buf[offset:], value)
 		c.DB.SetString(key, buf, keyspace.EncRaw, 0)
 		c.Dirty++
+		c.Notify(command.NotifyString, "setrange", key)
 		c.W.Int(int64(len(buf)))
 		return
 	}
@@ -607,6 +622,7 @@ func setrangeCommand(c *command.Ctx) {
 		}
 	}
 	c.Dirty++
+	c.Notify(command.NotifyString, "setrange", key)
 	c.W.Int(newLen)
 }
 
@@ -663,6 +679,7 @@ func incrDecr(c *command.Ctx, incr int64) {
 		c.DB.SetInt(key, v, keyspace.KeepTTL)
 	}
 	c.Dirty++
+	c.Notify(command.NotifyString, "incrby", key)
 	c.W.Int(v)
 }
 
@@ -698,6 +715,7 @@ func incrbyfloatCommand(c *command.Ctx) {
 	out := ldFormatHuman(c.Scratch[:0], sum)
 	c.DB.SetString(key, out, strEncoding(len(out)), keyspace.KeepTTL)
 	c.Dirty++
+	c.Notify(command.NotifyString, "incrbyfloat", key)
 	c.W.Bulk(out)
 	c.Scratch = out[:0]
 }

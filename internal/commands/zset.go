@@ -64,11 +64,11 @@ func zsetCommands() []*command.Command {
 	}
 	return []*command.Command{
 		k1(&command.Command{Name: "zadd", Arity: -4, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | zs | fast,
-			KeySpecs: one("RW", "update"), Since: "1.2.0", Summary: "Adds members to a sorted set or updates their scores, creating the key if needed.", Handler: zaddCommand}),
+			KeySpecs: one("RW", "update"), Since: "1.2.0", Summary: "Adds members to a sorted set or updates their scores, creating the key if needed.", Handler: evZadd(zaddCommand)}),
 		k1(&command.Command{Name: "zincrby", Arity: 4, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | zs | fast,
-			KeySpecs: one("RW", "access", "update"), Since: "1.2.0", Summary: "Adds to a member's score, creating the member and the key if needed.", Handler: zincrbyCommand}),
+			KeySpecs: one("RW", "access", "update"), Since: "1.2.0", Summary: "Adds to a member's score, creating the member and the key if needed.", Handler: ev(command.NotifyZset, "zincr", zincrbyCommand)}),
 		k1(&command.Command{Name: "zrem", Arity: -3, Flags: command.Write | command.Fast, ACL: write | zs | fast,
-			KeySpecs: one("RW", "delete"), Since: "1.2.0", Summary: "Removes members from a sorted set, deleting the key when it empties.", Handler: zremCommand}),
+			KeySpecs: one("RW", "delete"), Since: "1.2.0", Summary: "Removes members from a sorted set, deleting the key when it empties.", Handler: ev(command.NotifyZset, "zrem", zremCommand)}),
 		k1(&command.Command{Name: "zcard", Arity: 2, Flags: rof, ACL: read | zs | fast,
 			KeySpecs: one("RO"), Since: "1.2.0", Summary: "Returns the number of members of a sorted set.", Handler: zcardCommand}),
 		k1(&command.Command{Name: "zcount", Arity: 4, Flags: rof, ACL: read | zs | fast,
@@ -91,7 +91,7 @@ func zsetCommands() []*command.Command {
 				{Flags: []string{"OW", "update"}, BeginIndex: 1, LastKey: 0, Step: 1},
 				{Flags: []string{"RO", "access"}, BeginIndex: 2, LastKey: 0, Step: 1},
 			},
-			Since: "6.2.0", Summary: "Stores a range of a sorted set in another key.", Handler: zrangestoreCommand},
+			Since: "6.2.0", Summary: "Stores a range of a sorted set in another key.", Handler: evStore(command.NotifyZset, "zrangestore", 1, zrangestoreCommand)},
 		k1(&command.Command{Name: "zrevrange", Arity: -4, Flags: ro, ACL: read | zs | slow,
 			KeySpecs: one("RO", "access"), Since: "1.2.0", Summary: "Returns members in a range of ranks, highest score first.", Handler: zrevrangeCommand}),
 		k1(&command.Command{Name: "zrangebyscore", Arity: -4, Flags: ro, ACL: read | zs | slow,
@@ -103,11 +103,11 @@ func zsetCommands() []*command.Command {
 		k1(&command.Command{Name: "zrevrangebylex", Arity: -4, Flags: ro, ACL: read | zs | slow,
 			KeySpecs: one("RO", "access"), Since: "2.8.9", Summary: "Returns members in a lexicographical range, in reverse order.", Handler: zrevrangebylexCommand}),
 		k1(&command.Command{Name: "zremrangebyrank", Arity: 4, Flags: command.Write, ACL: write | zs | slow,
-			KeySpecs: one("RW", "delete"), Since: "2.0.0", Summary: "Removes the members in a range of ranks.", Handler: zremrangebyrankCommand}),
+			KeySpecs: one("RW", "delete"), Since: "2.0.0", Summary: "Removes the members in a range of ranks.", Handler: ev(command.NotifyZset, "zremrangebyrank", zremrangebyrankCommand)}),
 		k1(&command.Command{Name: "zremrangebyscore", Arity: 4, Flags: command.Write, ACL: write | zs | slow,
-			KeySpecs: one("RW", "delete"), Since: "1.2.0", Summary: "Removes the members whose scores fall in a range.", Handler: zremrangebyscoreCommand}),
+			KeySpecs: one("RW", "delete"), Since: "1.2.0", Summary: "Removes the members whose scores fall in a range.", Handler: ev(command.NotifyZset, "zremrangebyscore", zremrangebyscoreCommand)}),
 		k1(&command.Command{Name: "zremrangebylex", Arity: 4, Flags: command.Write, ACL: write | zs | slow,
-			KeySpecs: one("RW", "delete"), Since: "2.8.9", Summary: "Removes the members in a lexicographical range.", Handler: zremrangebylexCommand}),
+			KeySpecs: one("RW", "delete"), Since: "2.8.9", Summary: "Removes the members in a lexicographical range.", Handler: ev(command.NotifyZset, "zremrangebylex", zremrangebylexCommand)}),
 		k1(&command.Command{Name: "zpopmin", Arity: -2, Flags: command.Write | command.Fast, ACL: write | zs | fast,
 			KeySpecs: one("RW", "access", "delete"), Since: "5.0.0", Summary: "Removes and returns the members with the lowest scores.", Handler: zpopminCommand}),
 		k1(&command.Command{Name: "zpopmax", Arity: -2, Flags: command.Write | command.Fast, ACL: write | zs | fast,
@@ -126,11 +126,11 @@ func zsetCommands() []*command.Command {
 		mv(&command.Command{Name: "zintercard", Arity: -3, Flags: ro, ACL: read | zs | slow,
 			KeySpecs: numkeys("RO", "access"), Since: "7.0.0", Summary: "Counts the members of the intersection of sorted sets, optionally stopping at a limit.", Handler: zintercardCommand}),
 		mv(&command.Command{Name: "zunionstore", Arity: -4, Flags: command.Write | command.DenyOOM, ACL: write | zs | slow,
-			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: store, Since: "2.0.0", Summary: "Stores the union of sorted sets (and sets) in a key.", Handler: zunionstoreCommand}),
+			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: store, Since: "2.0.0", Summary: "Stores the union of sorted sets (and sets) in a key.", Handler: evStore(command.NotifyZset, "zunionstore", 1, zunionstoreCommand)}),
 		mv(&command.Command{Name: "zinterstore", Arity: -4, Flags: command.Write | command.DenyOOM, ACL: write | zs | slow,
-			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: store, Since: "2.0.0", Summary: "Stores the intersection of sorted sets (and sets) in a key.", Handler: zinterstoreCommand}),
+			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: store, Since: "2.0.0", Summary: "Stores the intersection of sorted sets (and sets) in a key.", Handler: evStore(command.NotifyZset, "zinterstore", 1, zinterstoreCommand)}),
 		mv(&command.Command{Name: "zdiffstore", Arity: -4, Flags: command.Write | command.DenyOOM, ACL: write | zs | slow,
-			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: store, Since: "6.2.0", Summary: "Stores the difference of sorted sets in a key.", Handler: zdiffstoreCommand}),
+			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: store, Since: "6.2.0", Summary: "Stores the difference of sorted sets in a key.", Handler: evStore(command.NotifyZset, "zdiffstore", 1, zdiffstoreCommand)}),
 		k1(&command.Command{Name: "zscan", Arity: -3, Flags: ro, ACL: read | zs | slow,
 			KeySpecs: one("RO", "access"), Since: "2.8.0", Summary: "Iterates over the members and scores of a sorted set.",
 			Tips: []string{"nondeterministic_output"}, Handler: zscanCommand}),
@@ -782,6 +782,13 @@ func zpopGeneric(c *command.Ctx, keys [][]byte, popMax, emitKey bool, count int6
 	}
 	z.save(c, key)
 	c.Dirty += int64(n)
+	if n > 0 {
+		ev := "zpopmin"
+		if popMax {
+			ev = "zpopmax"
+		}
+		notifyChange(c, command.NotifyZset, ev, key)
+	}
 }
 
 func zmpopCommand(c *command.Ctx) { zmpopGeneric(c, 1, 0, false) }

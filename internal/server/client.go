@@ -169,6 +169,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	c.ctx.W = &c.w
 	c.ctx.Conn = c
 	c.ctx.Notifier = s.notify
+	c.ctx.NotifyMask = &s.notifyFlags
 	s.clientsMu.Lock()
 	s.clients[c.ID] = c
 	s.clientsMu.Unlock()
