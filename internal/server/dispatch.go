@@ -95,8 +95,8 @@ const errReplicaKeyspace = "ERR Replica can't interact with the keyspace"
 // is silenced, then replies resume.
 func (c *Client) applyReplyMode(mark int) {
 	if c.keepPush {
-		// RESP3 (un)subscribe confirmations are pushes, which CLIENT
-		// REPLY does not silence.
+		// (Un)subscribe confirmations are pushes (in RESP2 too, for
+		// Redis), which CLIENT REPLY does not silence.
 		c.keepPush = false
 		if c.replyMode == replySkip {
 			c.replyMode = replyOn

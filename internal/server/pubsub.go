@@ -107,7 +107,7 @@ func (c *Client) syncSubCounts() {
 func subscribeGeneric(c *command.Ctx, k *subKind) {
 	cl := client(c)
 	cl.startAsync()
-	cl.keepPush = c.W.Proto >= 3
+	cl.keepPush = true
 	s := cl.srv
 	mine := k.mine(cl)
 	if *mine == nil {
@@ -133,7 +133,7 @@ func subscribeGeneric(c *command.Ctx, k *subKind) {
 // this kind when there are none.
 func unsubscribeGeneric(c *command.Ctx, k *subKind) {
 	cl := client(c)
-	cl.keepPush = c.W.Proto >= 3
+	cl.keepPush = true
 	names := c.Args[1:]
 	if len(names) == 0 {
 		cl.unsubscribeAll(k, c.W)
