@@ -59,6 +59,18 @@ type Client struct {
 	softSince          int64
 	keepPush           bool // the reply just written is a push: CLIENT REPLY leaves it
 
+	// Client-side caching (tracking.go): flags and redirect for other
+	// goroutines, the owner's prefixes, invalidations about its own writes
+	// to send after its reply, and whether it changed BCAST-tracked keys.
+	trackFlags    atomic.Uint32
+	trackRedir    atomic.Int64
+	trackPrefixes []string
+	trackPending  [][]byte
+	trackIdx      []int
+	bcastPending  bool
+	// asyncOn mirrors async for other goroutines.
+	asyncOn atomic.Bool
+
 	// writeQueued: the loop will write w.Buf after the current batch.
 	writeQueued bool
 
@@ -200,6 +212,7 @@ func (c *Client) closeSocket() {
 func (c *Client) unregister() {
 	s := c.srv
 	c.dropSubscriptions()
+	s.tracking.disable(c)
 	s.clientsMu.Lock()
 	delete(s.clients, c.ID)
 	if c.isMonitor.Load() {

@@ -18,8 +18,7 @@ const (
 )
 
 // clientCommands are CLIENT and its subcommands, and MONITOR.
-// CLIENT CACHING and TRACKING arrive with client-side caching; until then
-// they are unknown subcommands.
+// CLIENT TRACKING, CACHING, GETREDIR and TRACKINGINFO are in tracking.go.
 func (s *Server) clientCommands() []*command.Command {
 	const (
 		base  = command.NoScript | command.Loading | command.Stale | command.NoKeyspace
@@ -50,6 +49,8 @@ func (s *Server) clientCommands() []*command.Command {
 				sub("reply", 3, base, conn, "3.2.0", "Instructs the server whether to reply to commands.", clientReplyCommand),
 				sub("setinfo", 4, base, conn, "7.2.0", "Sets information specific to the client or connection.", clientSetinfoCommand, allNodes...),
 				sub("setname", 3, base, conn, "2.6.9", "Sets the connection name.", clientSetnameCommand, allNodes...),
+				sub("tracking", -3, base|command.OwnGoroutine, conn, "6.0.0", "Controls server-assisted client-side caching for the connection.", clientTrackingCommand),
+				sub("caching", 3, base, conn, "6.0.0", "Instructs the server whether to track the keys in the next request.", clientCachingCommand),
 				sub("trackinginfo", 2, base, conn, "6.2.0", "Returns information about server-assisted client-side caching for the connection.", clientTrackinginfoCommand),
 				sub("unblock", -3, admin, aconn, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", clientUnblockCommand),
 				sub("unpause", 2, admin, aconn, "6.2.0", "Resumes processing commands from paused clients.", clientUnpauseCommand),
@@ -169,23 +170,6 @@ func clientNoTouchCommand(c *command.Ctx) {
 		c.OK()
 	}
 }
-
-// clientTrackinginfoCommand reports tracking state: until client-side
-// caching exists every client has tracking off, as Redis reports it then.
-func clientTrackinginfoCommand(c *command.Ctx) {
-	w := c.W
-	w.MapLen(3)
-	w.BulkString("flags")
-	w.SetLen(1)
-	w.BulkString("off")
-	w.BulkString("redirect")
-	w.Int(-1)
-	w.BulkString("prefixes")
-	w.ArrayLen(0)
-}
-
-// clientGetredirCommand is -1: the client is not tracking.
-func clientGetredirCommand(c *command.Ctx) { c.W.Int(-1) }
 
 // clientPauseCommand is CLIENT PAUSE timeout [WRITE|ALL]; the mode is
 // checked before the timeout, as Redis does.

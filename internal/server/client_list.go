@@ -269,6 +269,15 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	if c.blocked.Load() {
 		b = append(b, 'b')
 	}
+	if tf := c.trackFlags.Load(); tf&trackOn != 0 {
+		b = append(b, 't')
+		if tf&trackBrokenRedir != 0 {
+			b = append(b, 'R')
+		}
+		if tf&trackBcast != 0 {
+			b = append(b, 'B')
+		}
+	}
 	if c.dirtyCAS.Load() {
 		b = append(b, 'd')
 	}

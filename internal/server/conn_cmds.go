@@ -239,6 +239,7 @@ func resetCommand(c *command.Ctx) {
 	cl.stopMonitor()
 	cl.discardTx()
 	cl.dropSubscriptions()
+	cl.srv.tracking.disable(cl)
 	c.W.SimpleString("RESET")
 }
 

@@ -174,6 +174,9 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	}
 	c.account(cmd, args, dur)
 	c.setLastCmd(cmd)
+	if c.trackFlags.Load() != 0 || len(c.trackPending) > 0 || c.bcastPending {
+		c.trackingAfterCommand(cmd)
+	}
 }
 
 // execute runs a command whose shards are locked and does the accounting
@@ -202,6 +205,14 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	}
 	c.run(ctx)
 	dur := monotonic() - start
+	if s.tracking.active() {
+		if cmd.Flags&command.ReadOnly != 0 && c.trackFlags.Load()&trackOn != 0 {
+			s.tracking.remember(c, cmd, args, s.trackMax.Load())
+		}
+		if ctx.Dirty != 0 {
+			c.trackWrites(ctx)
+		}
+	}
 	if ctx.Dirty != 0 {
 		if s.blocking.clients.Load() > 0 {
 			c.noteReady(cmd, args)

@@ -38,6 +38,7 @@ func (c *Client) startAsync() {
 		return
 	}
 	c.async = true
+	c.asyncOn.Store(true)
 	c.asyncSig = make(chan struct{}, 1)
 	c.asyncStop = make(chan struct{})
 	c.asyncDone = make(chan struct{})

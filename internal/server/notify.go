@@ -27,6 +27,9 @@ func (s *Server) initNotify() {
 			prev(db, key)
 		}
 		s.notify(command.NotifyExpired, "expired", key, db)
+		if s.tracking.active() {
+			s.invalidateKey(nil, key, true)
+		}
 	}
 	s.Store.OnNew = func(db int, key []byte) {
 		s.notify(command.NotifyNew, "new", key, db)

@@ -76,6 +76,8 @@ type Server struct {
 	pause    pauseState
 	blocking blockRegistry // clients waiting in blocking commands (blocking.go)
 	ps       pubsubState   // subscriptions (pubsub.go)
+	tracking trackingState // client-side caching (tracking.go)
+	trackMax config.IntVar // tracking-table-max-keys
 	psLimits atomic.Pointer[[3]int64]
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
@@ -150,6 +152,7 @@ func New(cfg *config.Config) (*Server, error) {
 	s.loadPubsubLimits()
 	s.ps.init()
 	s.initNotify()
+	s.trackMax = cfg.IntHandle("tracking-table-max-keys")
 	return s, nil
 }
 
@@ -392,6 +395,9 @@ func (s *Server) cron() {
 		}
 		s.pause.expire()
 		s.closeIdleClients()
+		if s.tracking.pendingBcast.Load() {
+			s.broadcastInvalidations()
+		}
 		for _, l := range s.loops {
 			l.wake() // idle loops run their own cron too
 		}
