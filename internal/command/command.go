@@ -390,6 +390,10 @@ type BlockRequest struct {
 	Keys     [][]byte
 	Type     keyspace.Type
 	Deadline int64 // Unix ms; 0 = wait for ever
+	// WakeOnAnyChange: any write to a key wakes the client, even one that
+	// deletes the key or gives it another type (XREADGROUP's groups go
+	// with the stream).
+	WakeOnAnyChange bool
 }
 
 // BlockOn parks the client on keys (see BlockRequest). The handler returns

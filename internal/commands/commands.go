@@ -21,4 +21,5 @@ func Register(t *command.Table) {
 	t.Register(bitmapCommands()...)
 	t.Register(hllCommands()...)
 	t.Register(sortCommands()...)
+	t.Register(streamCommands()...)
 }

@@ -42,13 +42,14 @@ const (
 
 // waiter is a client blocked on keys.
 type waiter struct {
-	c        *Client
-	cmd      *command.Command
-	args     [][]byte // copies: the query buffer moves on while the client waits
-	db       int
-	typ      keyspace.Type
-	keys     []blockKey
-	deadline int64 // Unix ms, 0 = for ever
+	c         *Client
+	cmd       *command.Command
+	args      [][]byte // copies: the query buffer moves on while the client waits
+	db        int
+	typ       keyspace.Type
+	keys      []blockKey
+	deadline  int64 // Unix ms, 0 = for ever
+	anyChange bool  // command.BlockRequest.WakeOnAnyChange
 
 	// mu guards state and, while the state is waitWaiting, the client's
 	// reply buffer: whoever resolves the wait writes the reply under mu.
@@ -63,6 +64,7 @@ type blockRegistry struct {
 	mu      sync.Mutex
 	byKey   map[blockKey][]*waiter
 	clients atomic.Int64 // registered waiters: writers note keys only when > 0
+	nokey   atomic.Int64 // keys with a WakeOnAnyChange waiter (total_blocking_keys_on_nokey)
 	waiting atomic.Int64 // waiters past preparation (INFO blocked_clients)
 	nkeys   atomic.Int64
 }
@@ -81,6 +83,22 @@ func (r *blockRegistry) add(w *waiter) {
 	}
 	r.clients.Add(1)
 	r.nkeys.Store(int64(len(r.byKey)))
+	r.countNokey()
+}
+
+// countNokey recounts the keys some WakeOnAnyChange waiter waits on; r.mu
+// is held.
+func (r *blockRegistry) countNokey() {
+	n := int64(0)
+	for _, ws := range r.byKey {
+		for _, w := range ws {
+			if w.anyChange {
+				n++
+				break
+			}
+		}
+	}
+	r.nokey.Store(n)
 }
 
 func dupKey(keys []blockKey, k blockKey) bool {
@@ -115,6 +133,7 @@ func (r *blockRegistry) remove(w *waiter) {
 	}
 	r.clients.Add(-1)
 	r.nkeys.Store(int64(len(r.byKey)))
+	r.countNokey()
 }
 
 // waitersOn returns, in arrival order, the clients waiting on k.
@@ -192,7 +211,7 @@ func (s *Server) tryServe(w *waiter, k blockKey) []blockKey {
 	}
 	now := time.Now().UnixMilli()
 	e, ok := s.Store.DB(k.db).At(now).Lookup([]byte(k.key))
-	if !ok || e.Type() != w.typ {
+	if (!ok || e.Type() != w.typ) && !w.anyChange {
 		// A key deleted, or replaced by another type, does not wake anyone.
 		return nil
 	}
@@ -221,7 +240,7 @@ func (s *Server) tryServe(w *waiter, k blockKey) []blockKey {
 // for; the command's shards are still locked. The client parks (park) once
 // the locks are released.
 func (c *Client) startBlocking(cmd *command.Command, args [][]byte, req *command.BlockRequest) *waiter {
-	w := &waiter{c: c, cmd: cmd, db: c.db, typ: req.Type, deadline: req.Deadline, done: make(chan struct{})}
+	w := &waiter{c: c, cmd: cmd, db: c.db, typ: req.Type, deadline: req.Deadline, anyChange: req.WakeOnAnyChange, done: make(chan struct{})}
 	w.args = make([][]byte, len(args))
 	for i, a := range args {
 		w.args[i] = append([]byte(nil), a...)

@@ -65,7 +65,9 @@ type Client struct {
 	trackFlags    atomic.Uint32
 	trackRedir    atomic.Int64
 	trackPrefixes []string
+	trackMu       sync.Mutex // guards trackPending and executing
 	trackPending  [][]byte
+	executing     bool
 	trackIdx      []int
 	bcastPending  bool
 	// asyncOn mirrors async for other goroutines.

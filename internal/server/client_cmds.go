@@ -217,9 +217,10 @@ func clientUnpauseCommand(c *command.Ctx) {
 	c.OK()
 }
 
-// clientHelp is CLIENT HELP's text, as Redis 7.2 words it, without the
-// subcommands Corvid does not have yet (CACHING, TRACKING).
+// clientHelp is CLIENT HELP's text, as Redis 7.2 words it.
 var clientHelp = []string{
+	"CACHING (YES|NO)",
+	"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
 	"GETREDIR",
 	"    Return the client ID we are redirecting to when tracking is enabled.",
 	"GETNAME",
@@ -260,6 +261,9 @@ var clientHelp = []string{
 	"    Set client meta attr. Options are:",
 	"    * LIB-NAME: the client lib name.",
 	"    * LIB-VER: the client lib version.",
+	"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+	"         [OPTIN] [OPTOUT] [NOLOOP]",
+	"    Control server assisted client side caching.",
 	"TRACKINGINFO",
 	"    Report tracking status for the current connection.",
 	"UNBLOCK <clientid> [TIMEOUT|ERROR]",

@@ -16,6 +16,7 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.memoryCommands()...)
 	s.Table.Register(s.txCommands()...)
 	s.Table.Register(s.pubsubCommands()...)
+	s.Table.Register(s.scriptCommands()...)
 	s.initTx()
 }
 

@@ -52,6 +52,14 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, command.ErrNoAuth)
 		return
 	}
+	if cmd.Flags&command.AllowBusy == 0 {
+		// A script past busy-reply-threshold: only SCRIPT KILL and the
+		// like get through (one atomic load when no script runs).
+		if msg := s.ScriptBusyError(); msg != "" {
+			c.rejectf(cmd, msg)
+			return
+		}
+	}
 	if c.w.Proto == 2 && c.subscribed() && !allowedWhenSubscribed(cmd) {
 		c.rejectf(cmd, errSubscribedContext(cmd.Name))
 		return
@@ -152,6 +160,10 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 			ss.Add(args[i])
 		}
 	}
+	tracking := c.trackFlags.Load() != 0 || c.bcastPending
+	if tracking {
+		c.setExecuting(true)
+	}
 	if !ss.Empty() {
 		s.Store.Lock(ss)
 	}
@@ -174,7 +186,7 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	}
 	c.account(cmd, args, dur)
 	c.setLastCmd(cmd)
-	if c.trackFlags.Load() != 0 || len(c.trackPending) > 0 || c.bcastPending {
+	if tracking || c.bcastPending {
 		c.trackingAfterCommand(cmd)
 	}
 }

@@ -396,7 +396,7 @@ func (s *Server) infoClients(ib *infoBuf) {
 	ib.int("tracking_clients", s.tracking.clients.Load())
 	ib.int("clients_in_timeout_table", 0)
 	ib.int("total_blocking_keys", s.blocking.nkeys.Load())
-	ib.int("total_blocking_keys_on_nokey", 0)
+	ib.int("total_blocking_keys_on_nokey", s.blocking.nokey.Load())
 }
 
 // ---------------------------------------------------------------------------
@@ -558,8 +558,12 @@ func (s *Server) infoMemory(ib *infoBuf, m memInfo) {
 	ib.int("used_memory_lua", 0)
 	ib.int("used_memory_vm_eval", 0)
 	ib.str("used_memory_lua_human", "0B")
-	ib.int("used_memory_scripts_eval", 0)
-	ib.int("number_of_cached_scripts", 0)
+	var scriptMem, nscripts int64
+	if e := s.scriptEngine(); e != nil {
+		scriptMem, nscripts = int64(e.Memory()), int64(e.Len())
+	}
+	ib.int("used_memory_scripts_eval", scriptMem)
+	ib.int("number_of_cached_scripts", nscripts)
 	ib.int("number_of_functions", 0)
 	ib.int("number_of_libraries", 0)
 	ib.int("used_memory_vm_functions", 0)

@@ -41,6 +41,7 @@ import (
 	"github.com/corvid-db/corvid/internal/commands"
 	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/keyspace"
+	"github.com/corvid-db/corvid/internal/scripting"
 )
 
 // Version is the Redis version Corvid reports, the one whose semantics it follows.
@@ -74,10 +75,11 @@ type Server struct {
 	adminSt  adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
 	dirty    atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
 	pause    pauseState
-	blocking blockRegistry // clients waiting in blocking commands (blocking.go)
-	ps       pubsubState   // subscriptions (pubsub.go)
-	tracking trackingState // client-side caching (tracking.go)
-	trackMax config.IntVar // tracking-table-max-keys
+	blocking blockRegistry     // clients waiting in blocking commands (blocking.go)
+	ps       pubsubState       // subscriptions (pubsub.go)
+	tracking trackingState     // client-side caching (tracking.go)
+	scripts  *scripting.Engine // EVAL's script cache and Lua VM (script_cmds.go)
+	trackMax config.IntVar     // tracking-table-max-keys
 	psLimits atomic.Pointer[[3]int64]
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
@@ -395,6 +397,7 @@ func (s *Server) cron() {
 		}
 		s.pause.expire()
 		s.closeIdleClients()
+		s.limitTrackingTable(s.trackMax.Load())
 		if s.tracking.pendingBcast.Load() {
 			s.broadcastInvalidations()
 		}

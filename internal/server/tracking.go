@@ -295,13 +295,36 @@ func (s *Server) invalidateKey(writer *Client, key []byte, bcast bool) {
 		if target == writer && f&trackNoloop != 0 {
 			continue
 		}
-		msg := keysArray([][]byte{key})
-		if target == writer {
-			// After the reply to the command being run, not before it.
-			writer.trackPending = append(writer.trackPending, msg)
-			continue
-		}
-		s.sendTracking(target, msg)
+		s.sendOrDefer(target, keysArray([][]byte{key}))
+	}
+}
+
+// sendOrDefer sends an invalidation to c now or, while c is running a
+// command (a key it changed, or one its read found expired), after that
+// command's reply, as Redis orders them.
+func (s *Server) sendOrDefer(c *Client, msg []byte) {
+	c.trackMu.Lock()
+	if c.executing {
+		c.trackPending = append(c.trackPending, msg)
+		c.trackMu.Unlock()
+		return
+	}
+	c.trackMu.Unlock()
+	s.sendTracking(c, msg)
+}
+
+// setExecuting marks the client as running a top-level command (on) or
+// done with it (off); done, it sends the invalidations deferred meanwhile.
+func (c *Client) setExecuting(on bool) {
+	c.trackMu.Lock()
+	c.executing = on
+	var pending [][]byte
+	if !on && !c.inMulti {
+		pending, c.trackPending = c.trackPending, nil
+	}
+	c.trackMu.Unlock()
+	for _, m := range pending {
+		c.srv.sendTracking(c, m)
 	}
 }
 
@@ -372,12 +395,7 @@ func (s *Server) sendTracking(c *Client, payload []byte) {
 // broadcasts the BCAST batches, and clears CLIENT CACHING's one-shot flag.
 func (c *Client) trackingAfterCommand(cmd *command.Command) {
 	s := c.srv
-	if len(c.trackPending) > 0 && !c.inMulti {
-		for _, m := range c.trackPending {
-			s.sendTracking(c, m)
-		}
-		c.trackPending = c.trackPending[:0]
-	}
+	c.setExecuting(false)
 	if c.bcastPending || s.tracking.pendingBcast.Load() {
 		c.bcastPending = false
 		s.broadcastInvalidations()
@@ -432,7 +450,7 @@ func (s *Server) broadcastInvalidations() {
 
 // invalidateAll is a flush: every tracking client gets a null
 // invalidation, and the table is emptied.
-func (s *Server) invalidateAll(writer *Client) {
+func (s *Server) invalidateAll() {
 	t := &s.tracking
 	if !t.active() {
 		return
@@ -454,11 +472,7 @@ func (s *Server) invalidateAll(writer *Client) {
 		if c.proto.Load() >= 3 || s.redirProto(c) >= 3 {
 			null = []byte("_\r\n")
 		}
-		if c == writer {
-			writer.trackPending = append(writer.trackPending, null)
-			continue
-		}
-		s.sendTracking(c, null)
+		s.sendOrDefer(c, null)
 	}
 }
 
@@ -482,7 +496,7 @@ func (c *Client) trackWrites(ctx *command.Ctx) {
 	cmd := ctx.Cmd
 	switch cmd.Name {
 	case "flushall", "flushdb":
-		s.invalidateAll(c)
+		s.invalidateAll()
 		return
 	}
 	if cmd.Flags&command.AllShards != 0 && cmd.Keys == nil && cmd.FirstKey == 0 {
@@ -591,4 +605,25 @@ func (t *trackingState) figures() (keys, items, prefixes int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return int64(len(t.table)), t.items, int64(len(t.prefixes))
+}
+
+// limit enforces tracking-table-max-keys from the cron: keys past the limit
+// are invalidated as if they had changed.
+func (s *Server) limitTrackingTable(maxKeys int64) {
+	t := &s.tracking
+	if maxKeys <= 0 || !t.active() {
+		return
+	}
+	t.mu.Lock()
+	var evict []string
+	for k := range t.table {
+		if int64(len(t.table)-len(evict)) <= maxKeys {
+			break
+		}
+		evict = append(evict, k)
+	}
+	t.mu.Unlock()
+	for _, k := range evict {
+		s.invalidateKey(nil, []byte(k), false)
+	}
 }
