@@ -72,6 +72,11 @@ type Client struct {
 	bcastPending  bool
 	// asyncOn mirrors async for other goroutines.
 	asyncOn atomic.Bool
+	// inbox holds pushes other goroutines sent to a client without a
+	// writer goroutine (guarded by asyncMu); its owner, woken, moves them
+	// into its replies between commands (see push).
+	inbox   []byte
+	loopRef atomic.Pointer[eventLoop] // the loop serving the client, for wake-ups
 
 	// writeQueued: the loop will write w.Buf after the current batch.
 	writeQueued bool
@@ -269,6 +274,7 @@ func (c *Client) serveMigrated() {
 func (c *Client) serveLoop() {
 	s := c.srv
 	for !c.killed.Load() {
+		c.drainInbox()
 		if !c.runBuffered(time.Now().UnixMilli()) || c.closeAfter {
 			return
 		}
@@ -392,3 +398,36 @@ func (c *Client) Proto() int { return int(c.proto.Load()) }
 // Config returns the server configuration, for handlers outside this
 // package that need a setting (they see the client only as command.Ctx.Conn).
 func (c *Client) Config() *config.Config { return c.srv.Config }
+
+// push delivers out-of-band output (a tracking invalidation) from another
+// goroutine. A client with a writer goroutine queues it there; any other
+// gets it in its inbox and its owner is woken: its event loop, or its
+// goroutine, whose read is interrupted by a deadline in the past.
+func (c *Client) push(b []byte) {
+	if c.asyncOn.Load() {
+		c.enqueueAsync(b)
+		return
+	}
+	c.asyncMu.Lock()
+	c.inbox = append(c.inbox, b...)
+	c.asyncMu.Unlock()
+	if l := c.loopRef.Load(); l != nil {
+		l.wakeClient(c)
+		return
+	}
+	c.fdMu.Lock()
+	if c.conn != nil {
+		_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+	}
+	c.fdMu.Unlock()
+}
+
+// drainInbox moves pushes from other goroutines into the reply buffer.
+func (c *Client) drainInbox() {
+	c.asyncMu.Lock()
+	if len(c.inbox) > 0 {
+		c.w.Buf = append(c.w.Buf, c.inbox...)
+		c.inbox = c.inbox[:0]
+	}
+	c.asyncMu.Unlock()
+}

@@ -77,6 +77,11 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 	if (cmd.Flags&command.OwnGoroutine != 0 || (s.pause.active() && !c.isMonitor.Load())) && c.requestGoroutine(args, now) {
 		return
 	}
+	if s.tracking.active() {
+		// tracking-table-max-keys is enforced before every command too,
+		// as Redis does, so a lowered limit applies at once.
+		s.limitTrackingTable(s.trackMax.Load())
+	}
 	var turn *pauseWaiter
 	if s.pause.active() && !c.isMonitor.Load() {
 		t, ok := s.pause.wait(c, c.pauseCommand(cmd), args)
@@ -221,9 +226,9 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 		if cmd.Flags&command.ReadOnly != 0 && c.trackFlags.Load()&trackOn != 0 {
 			s.tracking.remember(c, cmd, args, s.trackMax.Load())
 		}
-		if ctx.Dirty != 0 {
-			c.trackWrites(ctx)
-		}
+		c.trackWrites(ctx)
+	} else if cmd.Flags&command.AllShards != 0 && (cmd.Name == "flushall" || cmd.Name == "flushdb") {
+		s.invalidateAll() // the table outlives its last tracking client
 	}
 	if ctx.Dirty != 0 {
 		if s.blocking.clients.Load() > 0 {

@@ -39,6 +39,7 @@ type eventLoop struct {
 
 	mu       sync.Mutex
 	incoming []*Client // accepted connections, not yet registered (guarded by mu)
+	woken    []*Client // clients with pushes in their inbox (guarded by mu)
 
 	// Owned by the loop goroutine.
 	clients  []*Client // indexed by file descriptor
@@ -131,6 +132,7 @@ func (l *eventLoop) adopt(c *Client) error {
 	c.fdMu.Unlock()
 	c.lp = l
 	c.inLoop.Store(true)
+	c.loopRef.Store(l)
 	l.mu.Lock()
 	l.incoming = append(l.incoming, c)
 	l.mu.Unlock()
@@ -227,7 +229,19 @@ func (l *eventLoop) takeIncoming() {
 	l.mu.Lock()
 	in := l.incoming
 	l.incoming = nil
+	woken := l.woken
+	l.woken = nil
 	l.mu.Unlock()
+	for _, c := range woken {
+		if c.sysfd < 0 || c.sysfd >= len(l.clients) || l.clients[c.sysfd] != c {
+			continue // gone, or not registered yet
+		}
+		c.drainInbox()
+		if c.w.Len() > 0 && !c.writeQueued && !c.outWait {
+			c.writeQueued = true
+			l.writes = append(l.writes, c)
+		}
+	}
 	for _, c := range in {
 		fd := c.sysfd
 		for fd >= len(l.clients) {
@@ -345,6 +359,7 @@ func (l *eventLoop) closeClient(c *Client) {
 	c.sysfd = -1
 	c.fdMu.Unlock()
 	c.inLoop.Store(false)
+	c.loopRef.Store(nil)
 	c.Kill()
 	c.discardTx()
 	c.unregister()
@@ -370,6 +385,7 @@ func (l *eventLoop) migrate(c *Client) {
 	c.fdMu.Unlock()
 	c.lp = nil
 	c.inLoop.Store(false)
+	c.loopRef.Store(nil)
 	if err != nil || killed {
 		if nc != nil {
 			_ = nc.Close()
@@ -450,4 +466,12 @@ func unsafePointer(p []byte) unsafe.Pointer {
 		return nil
 	}
 	return unsafe.Pointer(&p[0])
+}
+
+// wakeClient makes the loop move c's inbox into its output (Client.push).
+func (l *eventLoop) wakeClient(c *Client) {
+	l.mu.Lock()
+	l.woken = append(l.woken, c)
+	l.mu.Unlock()
+	l.wake()
 }

@@ -18,3 +18,4 @@ func (l *eventLoop) run()                {}
 func (l *eventLoop) wake()               {}
 func (l *eventLoop) adopt(*Client) error { return errors.New("no event loops on this platform") }
 func (c *Client) flushNonBlocking() bool { return c.flush() }
+func (l *eventLoop) wakeClient(*Client)  {}

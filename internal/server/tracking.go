@@ -220,6 +220,10 @@ func (t *trackingState) remember(c *Client, cmd *command.Command, args [][]byte,
 	if f&trackOn == 0 || f&trackBcast != 0 || cmd.Flags&command.PubSub != 0 {
 		return
 	}
+	switch cmd.Name {
+	case "eval_ro", "evalsha_ro", "fcall_ro":
+		return // a read-only script tracks the keys its commands read, not its KEYS
+	}
 	caching := f&trackCaching != 0
 	if (f&trackOptin != 0 && !caching) || (f&trackOptout != 0 && caching) {
 		return
@@ -361,7 +365,7 @@ func (s *Server) sendTracking(c *Client, payload []byte) {
 				w.PushLen(2)
 				w.BulkString("tracking-redir-broken")
 				w.Int(id)
-				c.enqueueAsync(w.Buf)
+				c.push(w.Buf)
 			}
 			return
 		}
@@ -382,12 +386,7 @@ func (s *Server) sendTracking(c *Client, payload []byte) {
 		return // RESP2 without redirection cannot receive pushes
 	}
 	w.Buf = append(w.Buf, payload...)
-	if !dst.asyncOn.Load() {
-		// Only a connection with a writer goroutine (a subscriber, a
-		// tracking client) can take output from other goroutines.
-		return
-	}
-	dst.enqueueAsync(w.Buf)
+	dst.push(w.Buf)
 }
 
 // afterCommand runs after each top-level command of a client: it sends the
@@ -452,13 +451,15 @@ func (s *Server) broadcastInvalidations() {
 // invalidation, and the table is emptied.
 func (s *Server) invalidateAll() {
 	t := &s.tracking
+	t.mu.Lock()
+	if t.table != nil {
+		t.table = map[string]map[int64]struct{}{}
+	}
+	t.items = 0
+	t.mu.Unlock()
 	if !t.active() {
 		return
 	}
-	t.mu.Lock()
-	t.table = map[string]map[int64]struct{}{}
-	t.items = 0
-	t.mu.Unlock()
 	s.clientsMu.Lock()
 	var targets []*Client
 	for _, c := range s.clients {
@@ -497,6 +498,9 @@ func (c *Client) trackWrites(ctx *command.Ctx) {
 	switch cmd.Name {
 	case "flushall", "flushdb":
 		s.invalidateAll()
+		return
+	}
+	if ctx.Dirty == 0 {
 		return
 	}
 	if cmd.Flags&command.AllShards != 0 && cmd.Keys == nil && cmd.FirstKey == 0 {

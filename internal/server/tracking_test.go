@@ -101,3 +101,21 @@ func TestTrackingBcastOptin(t *testing.T) {
 	expectSeq(t, c, "[invalidate [y]]", "PONG")
 	expect(t, c, "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.", "client", "caching", "no")
 }
+
+// TestTrackingRedirectToIdleRESP3 redirects to a RESP3 connection that is
+// neither subscribed nor tracking: the push reaches it while it is idle.
+func TestTrackingRedirectToIdleRESP3(t *testing.T) {
+	srv := testutil.Start(t)
+	target := srv.Raw(t)
+	c := srv.Raw(t)
+	w := srv.Raw(t)
+	do(t, target, "hello", "3")
+	id := do(t, target, "client", "id").(int64)
+	if err := target.Send("client", "reply", "off"); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, c, "OK", "client", "tracking", "on", "redirect", strconv.FormatInt(id, 10))
+	expect(t, c, "<nil>", "get", "k")
+	expect(t, w, "OK", "set", "k", "v")
+	expectSeq(t, target, "[invalidate [k]]")
+}
