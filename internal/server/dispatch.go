@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/scripting"
 )
 
 // dispatch admits and runs one command. Admission checks live here and only
@@ -74,7 +75,12 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, errReplicaKeyspace)
 		return
 	}
-	if (cmd.Flags&command.OwnGoroutine != 0 || (s.pause.active() && !c.isMonitor.Load())) && c.requestGoroutine(args, now) {
+	// A connection served by an event loop moves to a goroutine of its own
+	// before anything that could park it: a command that asks to, a pause,
+	// or shard locks a running script holds (the loop must stay free for
+	// SCRIPT KILL and the BUSY replies).
+	if (cmd.Flags&command.OwnGoroutine != 0 || (s.pause.active() && !c.isMonitor.Load()) ||
+		((cmd.Flags&command.NoKeyspace == 0 || cmd == s.tx.exec) && scripting.Running())) && c.requestGoroutine(args, now) {
 		return
 	}
 	if s.tracking.active() {

@@ -369,3 +369,30 @@ func TestScriptBusyAndKill(t *testing.T) {
 		t.Fatalf("unkillable script: %v", err)
 	}
 }
+
+// TestScriptKillWhileLoopClientWaits: a keyed command from an event-loop
+// connection during a long script must not stall its loop, so SCRIPT KILL
+// (from a connection that may share the loop) still gets through.
+func TestScriptKillWhileLoopClientWaits(t *testing.T) {
+	srv := testutil.Start(t, "busy-reply-threshold", "100")
+	long := srv.Raw(t)
+	if err := long.Send("eval", "while true do end", "0"); err != nil {
+		t.Fatal(err)
+	}
+	waiter := srv.Raw(t)
+	time.Sleep(20 * time.Millisecond) // the script is running, not yet busy
+	if err := waiter.Send("get", "k"); err != nil {
+		t.Fatal(err)
+	}
+	admin := srv.Raw(t)
+	testutil.WaitFor(t, 5*time.Second, "script killed", func() bool {
+		v, err := admin.Do("script", "kill")
+		return err == nil && v == "OK"
+	})
+	if v, err := long.Read(); err != nil || !strings.Contains(fmt.Sprint(v), "Script killed") {
+		t.Fatalf("killed script replied %v, %v", v, err)
+	}
+	if v, err := waiter.Read(); err != nil || v != nil {
+		t.Fatalf("GET after the kill: %v, %v", v, err)
+	}
+}
