@@ -241,24 +241,28 @@ func (e *Engine) Flush() {
 }
 
 // compile parses and compiles a script body.
-func compile(src string) (*lua.FunctionProto, error) {
-	chunk, err := parse.Parse(strings.NewReader(src), chunkName)
+func compile(src string) (*lua.FunctionProto, error) { return compileAs(src, chunkName) }
+
+// compileAs compiles src as the chunk name ("user_script" for EVAL,
+// "user_function" for function libraries), which runtime errors cite.
+func compileAs(src, name string) (*lua.FunctionProto, error) {
+	chunk, err := parse.Parse(strings.NewReader(src), name)
 	if err != nil {
-		return nil, compileError(err)
+		return nil, compileError(err, name)
 	}
-	proto, err := lua.Compile(chunk, chunkName)
+	proto, err := lua.Compile(chunk, name)
 	if err != nil {
-		return nil, compileError(err)
+		return nil, compileError(err, name)
 	}
 	return proto, nil
 }
 
 // compileError rewords gopher-lua's syntax errors closer to Lua's
 // "user_script:1: message" form.
-func compileError(err error) error {
+func compileError(err error, name string) error {
 	msg := strings.TrimSpace(err.Error())
 	// gopher-lua: "user_script line:1(column:9) near 'x':   syntax error"
-	if rest, ok := strings.CutPrefix(msg, chunkName+" line:"); ok {
+	if rest, ok := strings.CutPrefix(msg, name+" line:"); ok {
 		line := rest
 		if i := strings.IndexByte(rest, '('); i >= 0 {
 			line = rest[:i]
@@ -271,7 +275,7 @@ func compileError(err error) error {
 		if len(parts) == 2 {
 			detail = strings.TrimSpace(parts[1]) + " " + strings.TrimSpace(parts[0])
 		}
-		return errors.New(chunkName + ":" + line + ": " + strings.Join(strings.Fields(detail), " "))
+		return errors.New(name + ":" + line + ": " + strings.Join(strings.Fields(detail), " "))
 	}
 	return errors.New(strings.Join(strings.Fields(msg), " "))
 }
@@ -334,7 +338,22 @@ type Run struct {
 	killed    atomic.Bool
 	done      chan struct{} // closed by Kill
 	sha       string
+	// function is the name of the function FCALL runs ("" for EVAL), and
+	// command the caller's arguments (copied), for FUNCTION STATS.
+	function string
+	command  [][]byte
 }
+
+// Function returns the name of the function the run executes, or "" for
+// an EVAL script.
+func (r *Run) Function() string { return r.function }
+
+// Command returns the arguments of the command that started the run
+// (FCALL runs only).
+func (r *Run) Command() [][]byte { return r.command }
+
+// Duration is how long the run has been going.
+func (r *Run) Duration() time.Duration { return time.Since(r.start) }
 
 // MarkDirty records that the running script wrote to the dataset. The
 // Host calls it before running a write command.
@@ -394,16 +413,34 @@ const (
 	KillUnkillable
 )
 
+// KillWrongKind: SCRIPT KILL while a function runs, or FUNCTION KILL
+// while an EVAL script runs; Redis answers BUSY, naming the right command.
+const KillWrongKind KillResult = 100
+
 // Kill stops the running script unless it wrote (SCRIPT KILL). Only a
 // busy script can be killed, as in Redis, where SCRIPT KILL is served
-// only while a script is past the threshold.
+// only while a script is past the threshold. A running function is not
+// killed (KillNotBusy; KillRun tells KillWrongKind apart).
 func (e *Engine) Kill() KillResult {
+	res := e.KillRun(false)
+	if res == KillWrongKind {
+		return KillNotBusy
+	}
+	return res
+}
+
+// KillRun is SCRIPT KILL (function false) and FUNCTION KILL (true): each
+// stops only its own kind of run, in Redis's order of checks.
+func (e *Engine) KillRun(function bool) KillResult {
 	r := e.cur.Load()
 	if r == nil || r.threshold <= 0 || time.Since(r.start) < r.threshold {
 		return KillNotBusy
 	}
 	if r.dirty.Load() {
 		return KillUnkillable
+	}
+	if (r.function != "") != function {
+		return KillWrongKind
 	}
 	if r.killed.CompareAndSwap(false, true) {
 		close(r.done)

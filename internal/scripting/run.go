@@ -47,7 +47,7 @@ func (e *Engine) Run(s *Script, keys, argv [][]byte, host Host, opts RunOptions,
 	err := L.PCall(0, 1, v.errFn)
 	if err != nil {
 		L.SetTop(0)
-		out.Error(v.runError(err, s, r))
+		out.Error(v.runError(err, s.SHA, r))
 		return
 	}
 	ret := L.Get(-1)
@@ -56,8 +56,9 @@ func (e *Engine) Run(s *Script, keys, argv [][]byte, host Host, opts RunOptions,
 }
 
 // runError formats a failed run as Redis does: the error table's message,
-// then " script: <sha>, on @user_script:<line>.".
-func (v *vm) runError(err error, s *Script, r *Run) string {
+// then " script: <name>, on <source>:<line>." (name: the script's SHA, or
+// the function's name).
+func (v *vm) runError(err error, name string, r *Run) string {
 	var obj lua.LValue = lua.LString(err.Error())
 	if ae, ok := err.(*lua.ApiError); ok && ae.Object != nil {
 		obj = ae.Object
@@ -81,7 +82,7 @@ func (v *vm) runError(err error, s *Script, r *Run) string {
 	}
 	msg = strings.TrimPrefix(msg, "-")
 	if line != "" {
-		msg += " script: " + s.SHA + ", on " + chunkSourceName + ":" + line + "."
+		msg += " script: " + name + ", on " + v.source + ":" + line + "."
 	}
 	return msg
 }

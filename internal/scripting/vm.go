@@ -37,6 +37,9 @@ type vm struct {
 	errFn    *lua.LFunction
 	json     jsonConfig
 	null     *lua.LUserData // cjson.null
+	// source is the chunk name errors are located in: "@user_script" for
+	// EVAL's VM, "@user_function" for the functions' VM.
+	source string
 
 	// The current run.
 	host   Host
@@ -58,7 +61,7 @@ func newVM() *vm {
 		RegistrySize:        1024 * 8,
 		RegistryMaxSize:     1024 * 1024,
 	})
-	v := &vm{L: L, readonly: map[*lua.LTable]bool{}, ctx: &runCtx{},
+	v := &vm{L: L, readonly: map[*lua.LTable]bool{}, ctx: &runCtx{}, source: chunkSourceName,
 		rng: rand.New(rand.NewSource(time.Now().UnixNano())), json: defaultJSONConfig()}
 	for _, lib := range []struct {
 		name string
@@ -272,7 +275,7 @@ func (v *vm) errorHandler(L *lua.LState) int {
 	}
 	if t.RawGetString("line") == lua.LNil {
 		if line := v.currentLine(0); line > 0 {
-			t.RawSetString("source", lua.LString(chunkSourceName))
+			t.RawSetString("source", lua.LString(v.source))
 			t.RawSetString("line", lua.LNumber(line))
 		}
 	}
@@ -310,7 +313,7 @@ func (v *vm) errTable(msg string) *lua.LTable {
 // does with the table luaPushError built.
 func (v *vm) raise(t *lua.LTable) {
 	if line := v.currentLine(1); line > 0 {
-		t.RawSetString("source", lua.LString(chunkSourceName))
+		t.RawSetString("source", lua.LString(v.source))
 		t.RawSetString("line", lua.LNumber(line))
 	}
 	v.L.Error(t, 0)

@@ -90,17 +90,6 @@ func (s *Server) adminCommands() []*command.Command {
 			ACL: command.CatAdmin | command.CatDangerous | command.CatFast, Group: "server", Since: "1.0.0",
 			Summary: "Returns the Unix timestamp of the last successful save to disk.", Tips: []string{"nondeterministic_output"},
 			Handler: s.lastsaveCommand},
-		{Name: "function", Arity: -2, ACL: command.CatSlow, Group: "scripting", Since: "7.0.0",
-			Summary: "A container for function commands.",
-			Subcommands: []*command.Command{
-				{Name: "function|flush", Arity: -2, Flags: command.NoScript | command.Write | command.NoKeyspace,
-					ACL: command.CatScripting | command.CatWrite | command.CatSlow, Group: "scripting", Since: "7.0.0",
-					Summary: "Deletes all libraries and functions.",
-					Tips:    []string{"request_policy:all_shards", "response_policy:all_succeeded"}, Handler: functionFlushCommand},
-				{Name: "function|help", Arity: 2, Flags: helpF, ACL: command.CatScripting | command.CatSlow,
-					Group: "scripting", Since: "7.0.0", Summary: "Returns helpful text about the different subcommands.",
-					Handler: functionHelpCommand},
-			}},
 	}
 }
 
@@ -260,31 +249,4 @@ func (s *Server) shutdownCommand(c *command.Ctx) {
 	}
 	client(c).closeAfter = true
 	s.RequestShutdown()
-}
-
-func functionFlushCommand(c *command.Ctx) {
-	if len(c.Args) > 3 {
-		subcommandSyntaxError(c)
-		return
-	}
-	if len(c.Args) == 3 {
-		mode := strings.ToLower(string(c.Args[2]))
-		if mode != "sync" && mode != "async" {
-			c.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")
-			return
-		}
-	}
-	// The function library is empty until scripting exists.
-	c.OK()
-}
-
-func functionHelpCommand(c *command.Ctx) {
-	replyHelp(c, []string{
-		"FLUSH [ASYNC|SYNC]",
-		"    Delete all the libraries.",
-		"    When called without the optional mode argument, the behavior is determined by the",
-		"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
-		"    * ASYNC: Asynchronously flush the libraries.",
-		"    * SYNC: Synchronously flush the libraries.",
-	})
 }

@@ -66,21 +66,6 @@ func TestTimeAndLastsave(t *testing.T) {
 	admErr(t, c, "ERR wrong number of arguments for 'time' command", "time", "x")
 }
 
-func TestFunctionFlushAndHelp(t *testing.T) {
-	srv := testutil.Start(t)
-	r := srv.Raw(t)
-	admExpect(t, r, "OK", "function", "flush")
-	admExpect(t, r, "OK", "function", "flush", "async")
-	admExpect(t, r, "OK", "FUNCTION", "FLUSH", "SYNC")
-	admExpect(t, r, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option", "function", "flush", "now")
-	admExpect(t, r, "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.", "function", "flush", "a", "b")
-	admExpect(t, r, "ERR unknown subcommand 'list'. Try FUNCTION HELP.", "function", "list")
-	help := admDo(t, r, "function", "help").([]any)
-	if help[0] != "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" || help[len(help)-2] != "HELP" {
-		t.Fatalf("FUNCTION HELP: %q", help)
-	}
-}
-
 func TestShutdown(t *testing.T) {
 	srv := testutil.Start(t)
 	r := srv.Raw(t)

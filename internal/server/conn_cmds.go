@@ -17,6 +17,7 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.txCommands()...)
 	s.Table.Register(s.pubsubCommands()...)
 	s.Table.Register(s.scriptCommands()...)
+	s.Table.Register(s.functionCommands()...)
 	s.initTx()
 }
 

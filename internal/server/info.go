@@ -564,12 +564,18 @@ func (s *Server) infoMemory(ib *infoBuf, m memInfo) {
 	}
 	ib.int("used_memory_scripts_eval", scriptMem)
 	ib.int("number_of_cached_scripts", nscripts)
-	ib.int("number_of_functions", 0)
-	ib.int("number_of_libraries", 0)
+	var nlibs, nfuncs int
+	var fnMem int64
+	if f := s.functionRegistry(); f != nil {
+		nlibs, nfuncs = f.Counts()
+		fnMem = f.Memory()
+	}
+	ib.int("number_of_functions", int64(nfuncs))
+	ib.int("number_of_libraries", int64(nlibs))
 	ib.int("used_memory_vm_functions", 0)
 	ib.int("used_memory_vm_total", 0)
 	ib.str("used_memory_vm_total_human", "0B")
-	ib.int("used_memory_functions", 0)
+	ib.int("used_memory_functions", fnMem)
 	ib.int("used_memory_scripts", 0)
 	ib.str("used_memory_scripts_human", "0B")
 	ib.int("maxmemory", maxmem)

@@ -281,9 +281,11 @@ func scriptLoadCommand(c *command.Ctx, eng *scripting.Engine) {
 }
 
 func scriptKillCommand(c *command.Ctx, eng *scripting.Engine) {
-	switch eng.Kill() {
+	switch eng.KillRun(false) {
 	case scripting.KillNotBusy:
 		c.Error(errNotBusy)
+	case scripting.KillWrongKind:
+		c.Error(errFunctionBusy)
 	case scripting.KillUnkillable:
 		c.Error(errUnkillable)
 	default:

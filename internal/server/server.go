@@ -68,19 +68,20 @@ type Server struct {
 
 	Stats Stats
 
-	errMu    sync.Mutex
-	errStats map[string]int64 // guarded by errMu
-	slowlog  slowlog
-	latency  latencyMonitor
-	adminSt  adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
-	dirty    atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
-	pause    pauseState
-	blocking blockRegistry     // clients waiting in blocking commands (blocking.go)
-	ps       pubsubState       // subscriptions (pubsub.go)
-	tracking trackingState     // client-side caching (tracking.go)
-	scripts  *scripting.Engine // EVAL's script cache and Lua VM (script_cmds.go)
-	trackMax config.IntVar     // tracking-table-max-keys
-	psLimits atomic.Pointer[[3]int64]
+	errMu     sync.Mutex
+	errStats  map[string]int64 // guarded by errMu
+	slowlog   slowlog
+	latency   latencyMonitor
+	adminSt   adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
+	dirty     atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
+	pause     pauseState
+	blocking  blockRegistry        // clients waiting in blocking commands (blocking.go)
+	ps        pubsubState          // subscriptions (pubsub.go)
+	tracking  trackingState        // client-side caching (tracking.go)
+	scripts   *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
+	functions *scripting.Functions // FUNCTION libraries (function_cmds.go)
+	trackMax  config.IntVar        // tracking-table-max-keys
+	psLimits  atomic.Pointer[[3]int64]
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
 	tx          txState // MULTI/EXEC and the WATCH registry (tx.go)

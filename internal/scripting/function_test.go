@@ -1,0 +1,55 @@
+package scripting
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCRC64Jones(t *testing.T) {
+	// Redis's crc64.c self-test vector.
+	if got := crc64Jones([]byte("123456789")); got != 0xe9c6d914c4b8d9ca {
+		t.Fatalf("crc64 = %#x", got)
+	}
+}
+
+func TestPayloadRoundTrip(t *testing.T) {
+	codes := []string{"#!lua name=a\nredis.register_function('f', function() return 1 end)", strings.Repeat("x", 20000)}
+	p := DumpPayload(codes)
+	if !VerifyPayload(p) {
+		t.Fatal("payload does not verify")
+	}
+	got, msg := ParsePayload(p)
+	if msg != "" || len(got) != 2 || got[0] != codes[0] || got[1] != codes[1] {
+		t.Fatalf("parse: %q %v", msg, len(got))
+	}
+	p[0] ^= 1
+	if VerifyPayload(p) {
+		t.Fatal("corrupted payload verifies")
+	}
+}
+
+func TestLZF(t *testing.T) {
+	// "aaaaaaaaaa": one literal 'a', then a back reference of 9 bytes at distance 1.
+	in := []byte{0, 'a', 7 << 5, 0, 0}
+	out, ok := lzfDecompress(in, 1+7+0+2)
+	if !ok || string(out) != "aaaaaaaaaa" {
+		t.Fatalf("lzf: %q %v", out, ok)
+	}
+}
+
+func TestParseLibraryMeta(t *testing.T) {
+	for code, want := range map[string]string{
+		"return 1":                    errMissingMeta,
+		"#!lua name=x":                errInvalidMeta,
+		"#!lua\n":                     errNoLibName,
+		"#!lua name=a name=b\n":       errNameTwice,
+		"#!lua name=a foo=bar\n":      "Invalid metadata value given: foo=bar",
+		"#!lua name=a-b\n":            errBadName,
+		"#!js name=a\n":               "Engine 'js' not found",
+		"#!LUA name=ok_1\nreturn 1\n": "",
+	} {
+		if _, _, msg := parseLibraryMeta(code); msg != want {
+			t.Errorf("%q: %q, want %q", code, msg, want)
+		}
+	}
+}
