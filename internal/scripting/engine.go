@@ -451,3 +451,11 @@ func (e *Engine) KillRun(function bool) KillResult {
 // Running reports whether a script is running in any engine of the
 // process: the dispatcher's busy check starts with this one atomic load.
 func Running() bool { return running.Load() != 0 }
+
+// ShebangFlags returns the flags a script body declares in its shebang
+// (FlagEvalCompat without one), for decisions taken before it runs, such
+// as whether CLIENT PAUSE WRITE holds it back.
+func ShebangFlags(body []byte) Flags {
+	f, _, _ := parseShebang(body)
+	return f
+}

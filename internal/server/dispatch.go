@@ -90,7 +90,7 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 	}
 	var turn *pauseWaiter
 	if s.pause.active() && !c.isMonitor.Load() {
-		t, ok := s.pause.wait(c, c.pauseCommand(cmd), args)
+		t, ok := s.pause.wait(c, c.pauseCommand(cmd, args), args)
 		if !ok {
 			return
 		}

@@ -297,6 +297,12 @@ func (l *eventLoop) handle(c *Client, events uint32) {
 		}
 	}
 	l.process(c)
+	if c.sysfd >= 0 && c.lp == l {
+		// Make the room the next read needs now (a big argument half
+		// read), so CLIENT LIST shows the buffer the client waits on, as
+		// the goroutine path does before its blocking read.
+		c.queryBufCron()
+	}
 }
 
 // process runs the buffered commands and decides what c waits for next.

@@ -9,6 +9,7 @@ import (
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/keyspace"
 	"github.com/corvid-db/corvid/internal/resp"
+	"github.com/corvid-db/corvid/internal/scripting"
 )
 
 // Transactions: MULTI, EXEC, DISCARD, WATCH and UNWATCH with Redis 7.2's
@@ -66,6 +67,8 @@ type txState struct {
 	// execWrite stands for an EXEC whose queue writes, in the pause check:
 	// a transaction is postponed by CLIENT PAUSE WRITE as a whole, at EXEC.
 	execWrite *command.Command
+	// readOnly stands for a script declared no-writes, in the pause check.
+	readOnly *command.Command
 
 	watches watchRegistry
 
@@ -105,6 +108,7 @@ func (s *Server) txCommands() []*command.Command {
 		Group: "transactions", Since: "2.2.0", Summary: "Forgets about watched keys of a transaction.",
 		Handler: unwatchCommand}
 	t.execWrite = &command.Command{Name: "exec", Flags: command.Write}
+	t.readOnly = &command.Command{Name: "script", Flags: command.ReadOnly}
 	return []*command.Command{t.multi, t.exec, t.discard, t.watch, unwatch}
 }
 
@@ -128,11 +132,40 @@ func (t *txState) runsInMulti(cmd *command.Command) bool {
 
 // pauseCommand is the command the pause check weighs: for EXEC, the
 // queued commands as a whole.
-func (c *Client) pauseCommand(cmd *command.Command) *command.Command {
+func (c *Client) pauseCommand(cmd *command.Command, args [][]byte) *command.Command {
 	if cmd == c.srv.tx.exec && c.inMulti && c.txFlags&(command.Write|command.MayReplicate) != 0 {
 		return c.srv.tx.execWrite
 	}
+	if len(args) > 1 && c.scriptDeclaresNoWrites(cmd, args[1]) {
+		// A script or function flagged no-writes is a read for the pause.
+		return c.srv.tx.readOnly
+	}
 	return cmd
+}
+
+// scriptDeclaresNoWrites reports whether EVAL's body, EVALSHA's cached
+// script or FCALL's function carries the no-writes flag.
+func (c *Client) scriptDeclaresNoWrites(cmd *command.Command, arg []byte) bool {
+	var f scripting.Flags
+	switch cmd.Name {
+	case "eval":
+		f = scripting.ShebangFlags(arg)
+	case "evalsha":
+		if e := c.srv.scriptEngine(); e != nil {
+			if sc := e.Lookup(arg); sc != nil {
+				f = sc.Flags
+			}
+		}
+	case "fcall":
+		if fns := c.srv.functionRegistry(); fns != nil {
+			if fn := fns.Lookup(arg); fn != nil {
+				f = fn.Flags
+			}
+		}
+	default:
+		return false
+	}
+	return f&scripting.FlagNoWrites != 0
 }
 
 // queue stores an admitted command for EXEC and replies +QUEUED. As in
