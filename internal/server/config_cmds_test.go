@@ -110,3 +110,18 @@ func TestConfigRewrite(t *testing.T) {
 	plain := testutil.Start(t)
 	admExpect(t, plain.Raw(t), "ERR The server is running without a config file", "config", "rewrite")
 }
+
+func TestMaxmemoryNoevictionRefusesWrites(t *testing.T) {
+	srv := testutil.Start(t)
+	r := srv.Raw(t)
+	admExpect(t, r, "OK", "set", "k", "v")
+	admExpect(t, r, "OK", "config", "set", "maxmemory", "1")
+	admExpect(t, r, "OOM command not allowed when used memory > 'maxmemory'.", "set", "x", "1")
+	admExpect(t, r, "v", "get", "k")
+	admExpect(t, r, "1", "del", "k")
+	admExpect(t, r, "OK", "multi")
+	admExpect(t, r, "OOM command not allowed when used memory > 'maxmemory'.", "set", "x", "1")
+	admExpect(t, r, "OK", "discard")
+	admExpect(t, r, "OK", "config", "set", "maxmemory", "0")
+	admExpect(t, r, "OK", "set", "x", "1")
+}

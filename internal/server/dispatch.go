@@ -61,6 +61,10 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 			return
 		}
 	}
+	if cmd.Flags&command.DenyOOM != 0 && s.overMaxMemory() {
+		c.rejectf(cmd, errOOM)
+		return
+	}
 	if c.w.Proto == 2 && c.subscribed() && !allowedWhenSubscribed(cmd) {
 		c.rejectf(cmd, errSubscribedContext(cmd.Name))
 		return
@@ -82,6 +86,17 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 	if (cmd.Flags&command.OwnGoroutine != 0 || (s.pause.active() && !c.isMonitor.Load()) ||
 		((cmd.Flags&command.NoKeyspace == 0 || cmd == s.tx.exec) && scripting.Running())) && c.requestGoroutine(args, now) {
 		return
+	}
+	if scripting.Running() && (cmd.Flags&command.NoKeyspace == 0 || cmd == s.tx.exec) && !c.inMulti {
+		// The script holds every shard: wait for it, but like Redis answer
+		// BUSY once it runs past busy-reply-threshold.
+		for scripting.Running() {
+			if msg := s.ScriptBusyError(); msg != "" && cmd.Flags&command.AllowBusy == 0 {
+				c.rejectf(cmd, msg)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
 	}
 	if s.tracking.active() {
 		// tracking-table-max-keys is enforced before every command too,

@@ -84,6 +84,10 @@ type Server struct {
 	psLimits  atomic.Pointer[[3]int64]
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
+	// maxMemory, noEviction and usedMem serve the maxmemory check.
+	maxMemory  atomic.Int64
+	noEviction atomic.Bool
+	usedMem    atomic.Int64
 	tx          txState // MULTI/EXEC and the WATCH registry (tx.go)
 	startTime   time.Time
 	lastSave    atomic.Int64
@@ -172,7 +176,7 @@ func (s *Server) applyConfig() {
 	s.applyMemoryLimit()
 	refresh := func(string) error { s.applyConfigValues(); return nil }
 	for _, name := range []string{"hz", "maxclients", "timeout", "slowlog-max-len",
-		"slowlog-log-slower-than", "latency-monitor-threshold", "maxmemory"} {
+		"slowlog-log-slower-than", "latency-monitor-threshold", "maxmemory", "maxmemory-policy"} {
 		s.Config.OnChange(name, refresh)
 	}
 }
@@ -191,9 +195,33 @@ func (s *Server) applyConfigValues() {
 // applyMemoryLimit lets the Go collector pace itself on maxmemory when one
 // is set: the soft limit keeps the heap from doubling past the budget.
 func (s *Server) applyMemoryLimit() {
-	if mm := s.Config.Int("maxmemory"); mm > 0 {
+	mm := s.Config.Int("maxmemory")
+	if mm > 0 {
 		debug.SetMemoryLimit(mm + mm/4)
 	}
+	s.maxMemory.Store(mm)
+	s.noEviction.Store(s.Config.String("maxmemory-policy") == "noeviction")
+	s.refreshUsedMemory()
+}
+
+// refreshUsedMemory samples used_memory for the maxmemory check (the cron
+// does it every tick while a limit is set; measuring per command would
+// cost more than the commands).
+func (s *Server) refreshUsedMemory() {
+	if s.maxMemory.Load() > 0 {
+		s.usedMem.Store(s.usedMemory().used)
+	}
+}
+
+// errOOM is Redis's refusal of a denyoom command past maxmemory.
+const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
+
+// overMaxMemory reports whether a command that may grow memory must be
+// refused: past maxmemory with the noeviction policy. (Eviction policies
+// are not implemented yet: with them Corvid neither evicts nor refuses.)
+func (s *Server) overMaxMemory() bool {
+	mm := s.maxMemory.Load()
+	return mm > 0 && s.noEviction.Load() && s.usedMem.Load() > mm
 }
 
 // Start opens the listeners named by bind/port (and unixsocket) and serves
@@ -389,6 +417,7 @@ func (s *Server) cron() {
 		}
 		s.Store.UpdateLRUClock()
 		s.adminCron()
+		s.refreshUsedMemory()
 		if s.activeExpire.Load() && !s.pause.blocksExpiry() {
 			start := time.Now()
 			s.expirer.Cycle(int(hz), int(s.Config.Int("active-expire-effort")))
