@@ -88,9 +88,9 @@ type Server struct {
 	maxMemory  atomic.Int64
 	noEviction atomic.Bool
 	usedMem    atomic.Int64
-	tx          txState // MULTI/EXEC and the WATCH registry (tx.go)
-	startTime   time.Time
-	lastSave    atomic.Int64
+	tx         txState // MULTI/EXEC and the WATCH registry (tx.go)
+	startTime  time.Time
+	lastSave   atomic.Int64
 
 	// EphemeralPort makes "port 0" mean "any free port" (embedding and
 	// tests) instead of redis-server's "no TCP listener".
