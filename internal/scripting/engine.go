@@ -111,6 +111,9 @@ type RunOptions struct {
 	BusyThreshold time.Duration
 	// Proto is the calling client's protocol, for the script's reply.
 	Proto int
+	// MemoryLimit (maxmemory, bytes; 0 = none) bounds the heap while the
+	// script runs (see memlimit.go).
+	MemoryLimit int64
 }
 
 // Engine is one server's scripting state: the cache and the VM.
@@ -336,6 +339,7 @@ type Run struct {
 	threshold time.Duration
 	dirty     atomic.Bool // a write command ran: the script can no longer be killed
 	killed    atomic.Bool
+	oom       atomic.Bool   // stopped by the memory watchdog, not SCRIPT KILL
 	done      chan struct{} // closed by Kill
 	sha       string
 	// function is the name of the function FCALL runs ("" for EVAL), and
@@ -378,6 +382,9 @@ func (c *runCtx) Done() <-chan struct{} {
 }
 func (c *runCtx) Err() error {
 	if r := c.r.Load(); r != nil && r.killed.Load() {
+		if r.oom.Load() {
+			return errOOMCtx
+		}
 		return errKilledCtx
 	}
 	return nil

@@ -657,6 +657,7 @@ func (f *Functions) Call(fn *Function, keys, argv [][]byte, host Host, opts RunO
 	}
 	r := &Run{start: time.Now(), threshold: opts.BusyThreshold, sha: fn.Name, done: make(chan struct{}),
 		function: fn.Name, command: saved}
+	defer watchMemory(r, opts.MemoryLimit)()
 	v.run, v.host, v.resp = r, host, 2
 	v.ctx.r.Store(r)
 	e.cur.Store(r)

@@ -29,6 +29,7 @@ func (e *Engine) Run(s *Script, keys, argv [][]byte, host Host, opts RunOptions,
 	}
 
 	r := &Run{start: time.Now(), threshold: opts.BusyThreshold, sha: s.SHA, done: make(chan struct{})}
+	defer watchMemory(r, opts.MemoryLimit)()
 	v.run, v.host, v.script, v.resp = r, host, s, 2
 	v.ctx.r.Store(r)
 	e.cur.Store(r)
@@ -79,6 +80,9 @@ func (v *vm) runError(err error, name string, r *Run) string {
 	}
 	if r.killed.Load() && strings.Contains(msg, errKilled) {
 		msg = "ERR " + errKilled
+	}
+	if r.oom.Load() {
+		msg = errOutOfMemory
 	}
 	msg = strings.TrimPrefix(msg, "-")
 	if line != "" {

@@ -137,6 +137,7 @@ func (s *Server) fcallGeneric(c *command.Ctx, eng *scripting.Engine, fns *script
 	opts := scripting.RunOptions{
 		ReadOnly:      h.readOnly,
 		BusyThreshold: time.Duration(s.Config.Int("busy-reply-threshold")) * time.Millisecond,
+		MemoryLimit:   s.maxMemory.Load(),
 		Proto:         c.W.Proto,
 	}
 	fns.Call(fn, keys, argv, h, opts, c.Args, c.W)

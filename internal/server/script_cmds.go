@@ -163,6 +163,7 @@ func (s *Server) evalGeneric(c *command.Ctx, eng *scripting.Engine, bySHA, readO
 	opts := scripting.RunOptions{
 		ReadOnly:      h.readOnly,
 		BusyThreshold: time.Duration(s.Config.Int("busy-reply-threshold")) * time.Millisecond,
+		MemoryLimit:   s.maxMemory.Load(),
 		Proto:         c.W.Proto,
 	}
 	eng.Run(sc, keys, argv, h, opts, c.W)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -395,5 +397,28 @@ func TestScriptKillWhileLoopClientWaits(t *testing.T) {
 	// Past busy-reply-threshold the waiting GET is answered BUSY, as Redis does.
 	if v, err := waiter.Read(); err != nil || !strings.HasPrefix(fmt.Sprint(v), "BUSY") {
 		t.Fatalf("GET during the script: %v, %v", v, err)
+	}
+}
+
+// TestScriptMemoryLimit: a script allocating without bound is stopped at
+// maxmemory, and the server carries on.
+func TestScriptMemoryLimit(t *testing.T) {
+	srv := testutil.Start(t)
+	r := srv.Raw(t)
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	limit := int64(ms.HeapAlloc) + 64<<20
+	if v, err := r.Do("config", "set", "maxmemory", strconv.FormatInt(limit, 10)); err != nil || v != "OK" {
+		t.Fatalf("CONFIG SET maxmemory: %v %v", v, err)
+	}
+	v, err := r.Do("eval", "local t = {} for i = 1, 100000000 do t[i] = string.rep('x', 64) .. i end return #t", "0")
+	if err != nil || !strings.Contains(fmt.Sprint(v), "Script exceeded the memory limit") {
+		t.Fatalf("runaway script: %v, %v", v, err)
+	}
+	if v, err := r.Do("config", "set", "maxmemory", "0"); err != nil || v != "OK" {
+		t.Fatalf("CONFIG SET maxmemory 0: %v %v", v, err)
+	}
+	if v, err := r.Do("eval", "return 1", "0"); err != nil || v != int64(1) {
+		t.Fatalf("after the limit: %v, %v", v, err)
 	}
 }
