@@ -128,8 +128,13 @@ func (s *Server) fcallGeneric(c *command.Ctx, eng *scripting.Engine, fns *script
 		c.Error(errROWithWriteFlag)
 		return
 	}
+	allowOOM := fn.Flags&scripting.FlagAllowOOM != 0
+	if !noWrites && !allowOOM && s.overMaxMemory() {
+		c.Error(errOOM)
+		return
+	}
 	cl := client(c)
-	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly || noWrites, now: c.DB.Now()}
+	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly || noWrites, allowOOM: allowOOM, now: c.DB.Now()}
 	outer := *c
 	db := cl.db
 	keys := c.Args[3 : 3+numkeys]

@@ -154,8 +154,14 @@ func (s *Server) evalGeneric(c *command.Ctx, eng *scripting.Engine, bySHA, readO
 		c.Error(errROWithWriteFlag)
 		return
 	}
+	allowOOM := sc.Flags&scripting.FlagAllowOOM != 0
+	if !compat && !noWrites && !allowOOM && s.overMaxMemory() {
+		// A script that may write is refused up front past maxmemory.
+		c.Error(errOOM)
+		return
+	}
 	cl := client(c)
-	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly || noWrites, now: c.DB.Now()}
+	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly || noWrites, allowOOM: allowOOM, now: c.DB.Now()}
 	outer := *c
 	db := cl.db
 	keys := c.Args[3 : 3+numkeys]
@@ -182,6 +188,7 @@ type scriptHost struct {
 	cl       *Client
 	eng      *scripting.Engine
 	readOnly bool
+	allowOOM bool // the allow-oom flag: denyoom commands run past maxmemory
 	now      int64
 }
 
@@ -217,6 +224,9 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 	}
 	if h.readOnly && cmd.Flags&(command.Write|command.MayReplicate) != 0 {
 		return refuse(scriptReadOnly)
+	}
+	if cmd.Flags&command.DenyOOM != 0 && !h.allowOOM && s.overMaxMemory() {
+		return refuse("-" + errOOM)
 	}
 	if cmd.Flags&command.Write != 0 {
 		if r := h.eng.Current(); r != nil {
