@@ -125,3 +125,25 @@ func TestMaxmemoryNoevictionRefusesWrites(t *testing.T) {
 	admExpect(t, r, "OK", "config", "set", "maxmemory", "0")
 	admExpect(t, r, "OK", "set", "x", "1")
 }
+
+func TestMaxmemoryEviction(t *testing.T) {
+	srv := testutil.Start(t)
+	r := srv.Raw(t)
+	sub := srv.Raw(t)
+	admExpect(t, r, "OK", "config", "set", "notify-keyspace-events", "Ee")
+	expect(t, sub, "[psubscribe * 1]", "psubscribe", "*")
+	admExpect(t, r, "OK", "config", "set", "maxmemory-policy", "volatile-lru")
+	admExpect(t, r, "OK", "set", "keep", "v")
+	admExpect(t, r, "OK", "set", "tmp", "v", "ex", "100")
+	admExpect(t, r, "OK", "config", "set", "maxmemory", "1")
+	expectSeq(t, sub, "[pmessage * __keyevent@0__:evicted tmp]")
+	// Only keys with a TTL go under volatile-*: the rest stays, and writes
+	// are refused.
+	admExpect(t, r, "v", "get", "keep")
+	admExpect(t, r, "OOM command not allowed when used memory > 'maxmemory'.", "set", "x", "1")
+	admExpect(t, r, "OK", "config", "set", "maxmemory-policy", "allkeys-random")
+	admExpect(t, r, "OK", "config", "set", "maxmemory", "2")
+	expectSeq(t, sub, "[pmessage * __keyevent@0__:evicted keep]")
+	admExpect(t, r, "0", "dbsize")
+	admExpect(t, r, "OK", "config", "set", "maxmemory", "0")
+}

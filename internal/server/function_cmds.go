@@ -129,7 +129,7 @@ func (s *Server) fcallGeneric(c *command.Ctx, eng *scripting.Engine, fns *script
 		return
 	}
 	allowOOM := fn.Flags&scripting.FlagAllowOOM != 0
-	if !noWrites && !allowOOM && s.overMaxMemory() {
+	if !noWrites && !allowOOM && s.pastMaxMemory() {
 		c.Error(errOOM)
 		return
 	}

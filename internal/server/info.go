@@ -747,7 +747,7 @@ func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
 	ib.f2("expired_stale_perc", 0, "")
 	ib.int("expired_time_cap_reached_count", s.Store.ExpiredTimeCapReached())
 	ib.int("expire_cycle_cpu_milliseconds", 0)
-	ib.int("evicted_keys", 0)
+	ib.int("evicted_keys", s.Stats.EvictedKeys.Load())
 	ib.int("evicted_clients", 0)
 	ib.int("total_eviction_exceeded_time", 0)
 	ib.int("current_eviction_exceeded_time", 0)

@@ -155,7 +155,7 @@ func (s *Server) evalGeneric(c *command.Ctx, eng *scripting.Engine, bySHA, readO
 		return
 	}
 	allowOOM := sc.Flags&scripting.FlagAllowOOM != 0
-	if !compat && !noWrites && !allowOOM && s.overMaxMemory() {
+	if !compat && !noWrites && !allowOOM && s.pastMaxMemory() {
 		// A script that may write is refused up front past maxmemory.
 		c.Error(errOOM)
 		return
@@ -225,7 +225,7 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 	if h.readOnly && cmd.Flags&(command.Write|command.MayReplicate) != 0 {
 		return refuse(scriptReadOnly)
 	}
-	if cmd.Flags&command.DenyOOM != 0 && !h.allowOOM && s.overMaxMemory() {
+	if cmd.Flags&command.DenyOOM != 0 && !h.allowOOM && s.pastMaxMemory() {
 		return refuse("-" + errOOM)
 	}
 	if cmd.Flags&command.Write != 0 {

@@ -85,12 +85,13 @@ type Server struct {
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
 	// maxMemory, noEviction and usedMem serve the maxmemory check.
-	maxMemory  atomic.Int64
-	noEviction atomic.Bool
-	usedMem    atomic.Int64
-	tx         txState // MULTI/EXEC and the WATCH registry (tx.go)
-	startTime  time.Time
-	lastSave   atomic.Int64
+	maxMemory      atomic.Int64
+	noEviction     atomic.Bool
+	volatilePolicy atomic.Bool // maxmemory-policy volatile-*: only keys with a TTL are evicted
+	usedMem        atomic.Int64
+	tx             txState // MULTI/EXEC and the WATCH registry (tx.go)
+	startTime      time.Time
+	lastSave       atomic.Int64
 
 	// EphemeralPort makes "port 0" mean "any free port" (embedding and
 	// tests) instead of redis-server's "no TCP listener".
@@ -131,6 +132,7 @@ type Stats struct {
 	KeyspaceMisses   atomic.Int64
 	ErrorReplies     atomic.Int64
 	UnexpectedErrors atomic.Int64
+	EvictedKeys      atomic.Int64
 	IOReads          atomic.Int64
 	IOWrites         atomic.Int64
 }
@@ -200,8 +202,11 @@ func (s *Server) applyMemoryLimit() {
 		debug.SetMemoryLimit(mm + mm/4)
 	}
 	s.maxMemory.Store(mm)
-	s.noEviction.Store(s.Config.String("maxmemory-policy") == "noeviction")
+	policy := s.Config.String("maxmemory-policy")
+	s.noEviction.Store(policy == "noeviction")
+	s.volatilePolicy.Store(len(policy) > 9 && policy[:9] == "volatile-")
 	s.refreshUsedMemory()
+	s.evictIfNeeded() // a lowered maxmemory evicts at once, as in Redis
 }
 
 // refreshUsedMemory samples used_memory for the maxmemory check (the cron
@@ -217,11 +222,18 @@ func (s *Server) refreshUsedMemory() {
 const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
 
 // overMaxMemory reports whether a command that may grow memory must be
-// refused: past maxmemory with the noeviction policy. (Eviction policies
-// are not implemented yet: with them Corvid neither evicts nor refuses.)
+// refused: past maxmemory with the noeviction policy, or with another
+// policy when eviction (evict.go) could not get under it.
 func (s *Server) overMaxMemory() bool {
+	s.evictIfNeeded()
+	return s.pastMaxMemory()
+}
+
+// pastMaxMemory is overMaxMemory without evicting, for callers that hold
+// shard locks (scripts): eviction locks every shard.
+func (s *Server) pastMaxMemory() bool {
 	mm := s.maxMemory.Load()
-	return mm > 0 && s.noEviction.Load() && s.usedMem.Load() > mm
+	return mm > 0 && s.usedMem.Load() > mm
 }
 
 // Start opens the listeners named by bind/port (and unixsocket) and serves
