@@ -58,6 +58,9 @@ type Client struct {
 	nsub, npsub, nssub atomic.Int32
 	softSince          int64
 	keepPush           bool // the reply just written is a push: CLIENT REPLY leaves it
+	// pendingPush: messages the client published to itself inside EXEC or
+	// a script, sent once that command's reply is queued (pubsub.go).
+	pendingPush []byte
 
 	// Client-side caching (tracking.go): flags and redirect for other
 	// goroutines, the owner's prefixes, invalidations about its own writes

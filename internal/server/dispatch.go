@@ -275,6 +275,7 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 		c.applyReplyMode(mark)
 		if c.async {
 			c.handOff() // a monitor's own reply goes out before its feed line
+			c.flushPendingPush()
 		}
 	}
 	// Fed after execution, as Redis does, and before the shard locks are

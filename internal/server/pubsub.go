@@ -200,12 +200,23 @@ func (c *Client) dropSubscriptions() {
 // publish delivers msg to the subscribers of channel (and, for plain
 // channels, of the matching patterns) and returns how many got it.
 func (s *Server) publish(k *subKind, channel, msg []byte) int64 {
+	return s.publishFrom(nil, k, channel, msg)
+}
+
+// publishFrom is publish by the client from; a message to from itself
+// waits until the reply to the command running has been queued (Redis's
+// pending push messages).
+func (s *Server) publishFrom(from *Client, k *subKind, channel, msg []byte) int64 {
 	var enc [2][]byte // the message as RESP2 and as RESP3, built once
 	s.ps.mu.RLock()
 	defer s.ps.mu.RUnlock()
 	n := int64(0)
 	for c := range k.table(&s.ps)[string(channel)] {
-		c.deliver(&enc, k.msg, nil, channel, msg)
+		if c == from {
+			from.deferPush(&enc, k.msg, nil, channel, msg)
+		} else {
+			c.deliver(&enc, k.msg, nil, channel, msg)
+		}
 		n++
 	}
 	if k == kindChannel && len(s.ps.patterns) > 0 {
@@ -216,7 +227,11 @@ func (s *Server) publish(k *subKind, channel, msg []byte) int64 {
 			}
 			penc = [2][]byte{}
 			for c := range set {
-				c.deliver(&penc, "pmessage", []byte(pat), channel, msg)
+				if c == from {
+					from.deferPush(&penc, "pmessage", []byte(pat), channel, msg)
+				} else {
+					c.deliver(&penc, "pmessage", []byte(pat), channel, msg)
+				}
 				n++
 			}
 		}
@@ -224,8 +239,31 @@ func (s *Server) publish(k *subKind, channel, msg []byte) int64 {
 	return n
 }
 
+// deferPush is deliver for a message the client publishes to itself: it is
+// held until the reply to the command running (PUBLISH, or the EXEC or
+// EVAL around it) has gone to the writer (flushPendingPush), as Redis 7.2
+// orders them.
+func (c *Client) deferPush(enc *[2][]byte, kind string, pattern, channel, msg []byte) {
+	held := c.pendingPush
+	c.pendingPush = nil
+	c.deliverTo(enc, kind, pattern, channel, msg, func(b []byte) { held = append(held, b...) })
+	c.pendingPush = held
+}
+
+// flushPendingPush sends the messages deferPush held.
+func (c *Client) flushPendingPush() {
+	if len(c.pendingPush) > 0 {
+		c.enqueueAsync(c.pendingPush)
+		c.pendingPush = nil
+	}
+}
+
 // deliver queues one message for the subscriber, encoded for its protocol.
 func (c *Client) deliver(enc *[2][]byte, kind string, pattern, channel, msg []byte) {
+	c.deliverTo(enc, kind, pattern, channel, msg, c.enqueueAsync)
+}
+
+func (c *Client) deliverTo(enc *[2][]byte, kind string, pattern, channel, msg []byte, put func([]byte)) {
 	p := 0
 	if c.proto.Load() >= 3 {
 		p = 1
@@ -244,7 +282,7 @@ func (c *Client) deliver(enc *[2][]byte, kind string, pattern, channel, msg []by
 		w.Bulk(msg)
 		enc[p] = w.Buf
 	}
-	c.enqueueAsync(enc[p])
+	put(enc[p])
 }
 
 func subscribeCommand(c *command.Ctx)    { subscribeGeneric(c, kindChannel) }
@@ -255,11 +293,13 @@ func punsubscribeCommand(c *command.Ctx) { unsubscribeGeneric(c, kindPattern) }
 func sunsubscribeCommand(c *command.Ctx) { unsubscribeGeneric(c, kindShard) }
 
 func publishCommand(c *command.Ctx) {
-	c.W.Int(client(c).srv.publish(kindChannel, c.Args[1], c.Args[2]))
+	cl := client(c)
+	c.W.Int(cl.srv.publishFrom(cl, kindChannel, c.Args[1], c.Args[2]))
 }
 
 func spublishCommand(c *command.Ctx) {
-	c.W.Int(client(c).srv.publish(kindShard, c.Args[1], c.Args[2]))
+	cl := client(c)
+	c.W.Int(cl.srv.publishFrom(cl, kindShard, c.Args[1], c.Args[2]))
 }
 
 // pubsubChannels is PUBSUB CHANNELS and SHARDCHANNELS [pattern].
