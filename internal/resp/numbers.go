@@ -75,6 +75,17 @@ const maxExactInt = 1 << 62
 //   - otherwise scientific, the exponent signed and not zero-padded
 //     ("1e+20", "1.5e-7", "1.2345678901234567e+4", "1e-300").
 func AppendDouble(dst []byte, f float64) []byte {
+	if f != 0 && f >= -maxExactInt && f <= maxExactInt {
+		if i := int64(f); float64(i) == f {
+			return strconv.AppendInt(dst, i, 10)
+		}
+	}
+	return AppendFpconv(dst, f)
+}
+
+// AppendFpconv is fpconv_dtoa itself: AppendDouble without its integer
+// shortcut, so 1e15 is "1e+15". Redis converts Lua numbers this way.
+func AppendFpconv(dst []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
 		return append(dst, "nan"...)
@@ -87,10 +98,6 @@ func AppendDouble(dst []byte, f float64) []byte {
 			return append(dst, "-0"...)
 		}
 		return append(dst, '0')
-	case f >= -maxExactInt && f <= maxExactInt:
-		if i := int64(f); float64(i) == f {
-			return strconv.AppendInt(dst, i, 10)
-		}
 	}
 	// The shortest round-tripping digits, as "-d.ddde±XX".
 	var scratch [32]byte

@@ -3,7 +3,6 @@ package scripting
 import (
 	"math"
 	"math/rand"
-	"strconv"
 	"strings"
 	"time"
 
@@ -547,71 +546,4 @@ func luaToString(lv lua.LValue) (string, bool) {
 // appendLuaNumber formats a number argument of redis.call as Redis does
 // (fpconv_dtoa: the shortest round-tripping form, "%.17g"-like layout),
 // so that 9007199254740991 stays exact.
-func appendLuaNumber(dst []byte, f float64) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(dst, "nan"...)
-	case math.IsInf(f, 1):
-		return append(dst, "inf"...)
-	case math.IsInf(f, -1):
-		return append(dst, "-inf"...)
-	case f == 0:
-		if math.Signbit(f) {
-			return append(dst, "-0"...)
-		}
-		return append(dst, '0')
-	}
-	var scratch [32]byte
-	s := strconv.AppendFloat(scratch[:0], f, 'e', -1, 64)
-	if s[0] == '-' {
-		dst = append(dst, '-')
-		s = s[1:]
-	}
-	var digits [24]byte
-	nd, i := 0, 0
-	for ; s[i] != 'e'; i++ {
-		if s[i] != '.' {
-			digits[nd] = s[i]
-			nd++
-		}
-	}
-	e, _ := strconv.Atoi(string(s[i+1:]))
-	k := e - (nd - 1)
-	exp := e
-	absExp := exp
-	if absExp < 0 {
-		absExp = -absExp
-	}
-	d := digits[:nd]
-	if k >= 0 && absExp < nd+7 {
-		dst = append(dst, d...)
-		for ; k > 0; k-- {
-			dst = append(dst, '0')
-		}
-		return dst
-	}
-	if k < 0 && (k > -7 || absExp < 4) {
-		offset := nd + k
-		if offset <= 0 {
-			dst = append(dst, '0', '.')
-			for ; offset < 0; offset++ {
-				dst = append(dst, '0')
-			}
-			return append(dst, d...)
-		}
-		dst = append(dst, d[:offset]...)
-		dst = append(dst, '.')
-		return append(dst, d[offset:]...)
-	}
-	dst = append(dst, d[0])
-	if nd > 1 {
-		dst = append(dst, '.')
-		dst = append(dst, d[1:]...)
-	}
-	if exp < 0 {
-		dst = append(dst, 'e', '-')
-	} else {
-		dst = append(dst, 'e', '+')
-	}
-	return strconv.AppendInt(dst, int64(absExp), 10)
-}
+func appendLuaNumber(dst []byte, f float64) []byte { return resp.AppendFpconv(dst, f) }
