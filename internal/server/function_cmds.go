@@ -2,7 +2,6 @@ package server
 
 import (
 	"strings"
-	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/config"
@@ -128,31 +127,10 @@ func (s *Server) fcallGeneric(c *command.Ctx, eng *scripting.Engine, fns *script
 		c.Error(errROWithWriteFlag)
 		return
 	}
-	allowOOM := fn.Flags&scripting.FlagAllowOOM != 0
-	if !noWrites && !allowOOM && s.pastMaxMemory() {
-		c.Error(errOOM)
-		return
-	}
-	cl := client(c)
-	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly || noWrites, allowOOM: allowOOM, now: c.DB.Now()}
-	outer := *c
-	db := cl.db
-	keys := c.Args[3 : 3+numkeys]
-	argv := c.Args[3+numkeys:]
-	opts := scripting.RunOptions{
-		ReadOnly:      h.readOnly,
-		BusyThreshold: time.Duration(s.Config.Int("busy-reply-threshold")) * time.Millisecond,
-		MemoryLimit:   s.maxMemory.Load(),
-		Proto:         c.W.Proto,
-	}
-	fns.Call(fn, keys, argv, h, opts, c.Args, c.W)
-	// As for EVAL: the commands the function ran reused the client's
-	// context; the FCALL gets its own back for the dispatcher.
-	outer.Scratch = c.Scratch
-	*c = outer
-	if cl.db != db {
-		cl.selectDB(db)
-	}
+	s.runScript(c, eng, fn.Flags, false, readOnly || noWrites, int(numkeys),
+		func(keys, argv [][]byte, h *scriptHost, opts scripting.RunOptions) {
+			fns.Call(fn, keys, argv, h, opts, c.Args, c.W)
+		})
 }
 
 func functionLoadCommand(c *command.Ctx, fns *scripting.Functions) {

@@ -154,31 +154,40 @@ func (s *Server) evalGeneric(c *command.Ctx, eng *scripting.Engine, bySHA, readO
 		c.Error(errROWithWriteFlag)
 		return
 	}
-	allowOOM := sc.Flags&scripting.FlagAllowOOM != 0
-	if !compat && !noWrites && !allowOOM && s.pastMaxMemory() {
+	s.runScript(c, eng, sc.Flags, compat, readOnly || noWrites, int(numkeys),
+		func(keys, argv [][]byte, h *scriptHost, opts scripting.RunOptions) {
+			eng.Run(sc, keys, argv, h, opts, c.W)
+		})
+}
+
+// runScript is what EVAL and FCALL share once the script or function is
+// found: the OOM refusal of a script that may write, the host for its
+// redis.call, the run options, and afterwards the caller's context and
+// database back (the script's commands reused the context, and a SELECT
+// inside a script does not change the caller's database).
+func (s *Server) runScript(c *command.Ctx, eng *scripting.Engine, flags scripting.Flags, compat, readOnly bool, numkeys int,
+	run func(keys, argv [][]byte, h *scriptHost, opts scripting.RunOptions)) {
+	allowOOM := flags&scripting.FlagAllowOOM != 0
+	if !compat && !readOnly && !allowOOM && s.pastMaxMemory() {
 		// A script that may write is refused up front past maxmemory.
 		c.Error(errOOM)
 		return
 	}
 	cl := client(c)
-	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly || noWrites, allowOOM: allowOOM, now: c.DB.Now()}
+	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly, allowOOM: allowOOM, now: c.DB.Now()}
 	outer := *c
 	db := cl.db
-	keys := c.Args[3 : 3+numkeys]
-	argv := c.Args[3+numkeys:]
 	opts := scripting.RunOptions{
-		ReadOnly:      h.readOnly,
+		ReadOnly:      readOnly,
 		BusyThreshold: time.Duration(s.Config.Int("busy-reply-threshold")) * time.Millisecond,
 		MemoryLimit:   s.maxMemory.Load(),
 		Proto:         c.W.Proto,
 	}
-	eng.Run(sc, keys, argv, h, opts, c.W)
-	// The commands the script ran reused the client's context: give the
-	// script command its own back for the dispatcher's accounting.
+	run(c.Args[3:3+numkeys], c.Args[3+numkeys:], h, opts)
 	outer.Scratch = c.Scratch
 	*c = outer
 	if cl.db != db {
-		cl.selectDB(db) // SELECT inside a script does not change the caller's database
+		cl.selectDB(db)
 	}
 }
 
