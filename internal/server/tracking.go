@@ -39,6 +39,7 @@ type trackingState struct {
 	items    int64                         // IDs across the table
 	prefixes map[string]*bcastState
 	clients  atomic.Int64 // clients with tracking on
+	nkeys    atomic.Int64 // len(table), read without mu before every command
 	// pendingBcast: expiry noted BCAST keys with no client command to
 	// broadcast them after; the cron does.
 	pendingBcast atomic.Bool
@@ -238,6 +239,7 @@ func (t *trackingState) remember(c *Client, cmd *command.Command, args [][]byte,
 		if ids == nil {
 			ids = map[int64]struct{}{}
 			t.table[string(args[i])] = ids
+			t.nkeys.Store(int64(len(t.table)))
 		}
 		if _, ok := ids[c.ID]; !ok {
 			ids[c.ID] = struct{}{}
@@ -282,6 +284,7 @@ func (s *Server) invalidateKey(writer *Client, key []byte, bcast bool) {
 	ids := t.table[string(key)]
 	if ids != nil {
 		delete(t.table, string(key))
+		t.nkeys.Store(int64(len(t.table)))
 		t.items -= int64(len(ids))
 	}
 	t.mu.Unlock()
@@ -454,6 +457,7 @@ func (s *Server) invalidateAll() {
 	t.mu.Lock()
 	if t.table != nil {
 		t.table = map[string]map[int64]struct{}{}
+		t.nkeys.Store(0)
 	}
 	t.items = 0
 	t.mu.Unlock()
@@ -615,7 +619,7 @@ func (t *trackingState) figures() (keys, items, prefixes int64) {
 // are invalidated as if they had changed.
 func (s *Server) limitTrackingTable(maxKeys int64) {
 	t := &s.tracking
-	if maxKeys <= 0 || !t.active() {
+	if maxKeys <= 0 || t.nkeys.Load() <= maxKeys {
 		return
 	}
 	t.mu.Lock()
