@@ -26,8 +26,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/corvid-custom.XXXXXX")
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 if [ -z "${CORVID_BIN:-}" ]; then
-    (cd "$ROOT" && go build -o "$WORK/corvid" ./cmd/corvid) || exit 3
-    CORVID_BIN=$WORK/corvid
+    (cd "$ROOT" && go build -o "$WORK/corvid-server" ./cmd/corvid) || exit 3
+    CORVID_BIN=$WORK/corvid-server
 fi
 declare -A PORT CMD
 start() { # name bin [env]
@@ -44,7 +44,11 @@ start() { # name bin [env]
         CMD[$1]=$sha
     fi
     if [ -n "$SUB" ]; then
-        redis-cli -p "$port" subscribe "$SUB" >/dev/null &
+        # A subscriber that reads as fast as the socket delivers: redis-cli
+        # formats every message and falls behind a pipelined PUBLISH, and
+        # either server then cuts it off at the pubsub output limit, after
+        # which PUBLISH has nobody to deliver to.
+        ( exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'SUBSCRIBE %s\r\n' "$SUB" >&3 && exec cat <&3 >/dev/null ) &
     fi
 }
 start corvid "$CORVID_BIN" "${CORVID_GOMAXPROCS:+GOMAXPROCS=$CORVID_GOMAXPROCS}"
@@ -66,3 +70,9 @@ echo "command: $* (-P $P, -c $C, -n $N, $R rounds; corvid GOMAXPROCS=${CORVID_GO
 echo "corvid rounds:${RES[corvid]}"
 echo "redis  rounds:${RES[redis]}"
 awk -v c="$c" -v r="$r" 'BEGIN { printf "median corvid %.0f  redis %.0f  ratio %.3f\n", c, r, c / r }'
+if [ -n "$SUB" ]; then
+    # A subscriber cut off mid-run makes the figures meaningless: say so.
+    for name in corvid redis; do
+        echo "$name subscribers on $SUB at the end: $(redis-cli -p "${PORT[$name]}" pubsub numsub "$SUB" | tail -1)"
+    done
+fi

@@ -78,8 +78,15 @@ type Client struct {
 	// inbox holds pushes other goroutines sent to a client without a
 	// writer goroutine (guarded by asyncMu); its owner, woken, moves them
 	// into its replies between commands (see push).
-	inbox   []byte
-	loopRef atomic.Pointer[eventLoop] // the loop serving the client, for wake-ups
+	inbox      inbox
+	inboxBytes atomic.Int64              // inbox.size(), for the loop's lock-free check
+	loopRef    atomic.Pointer[eventLoop] // the loop serving the client, for wake-ups
+	// wakePending: the client is on its loop's woken list already, so
+	// more pushes before the loop drains the inbox need no wake-up.
+	wakePending atomic.Bool
+	// outQueued: bytes of w.Buf the loop has not written yet, for the
+	// output limit checks of pushers on other goroutines.
+	outQueued atomic.Int64
 
 	// writeQueued: the loop will write w.Buf after the current batch.
 	writeQueued bool
@@ -268,6 +275,11 @@ func (c *Client) serveMigrated() {
 	if !c.flush() {
 		return
 	}
+	if c.subscribed() {
+		// Messages must keep coming while the goroutine blocks in read
+		// or parks; startAsync also moves what the inbox holds.
+		c.startAsync()
+	}
 	args, now := c.migrateArgs, c.migrateNow
 	c.migrating, c.migrateArgs = false, nil
 	c.dispatch(args, now)
@@ -407,12 +419,20 @@ func (c *Client) Config() *config.Config { return c.srv.Config }
 // gets it in its inbox and its owner is woken: its event loop, or its
 // goroutine, whose read is interrupted by a deadline in the past.
 func (c *Client) push(b []byte) {
+	c.asyncMu.Lock()
 	if c.asyncOn.Load() {
+		// Decided under asyncMu: startAsync switches under it too.
+		c.asyncMu.Unlock()
 		c.enqueueAsync(b)
 		return
 	}
-	c.asyncMu.Lock()
-	c.inbox = append(c.inbox, b...)
+	if c.overOutputLimit(c.inbox.size() + int(c.outQueued.Load()) + len(b)) {
+		c.asyncMu.Unlock()
+		c.killForOutputLimit()
+		return
+	}
+	c.inbox.add(b)
+	c.inboxBytes.Store(int64(c.inbox.size()))
 	c.asyncMu.Unlock()
 	if l := c.loopRef.Load(); l != nil {
 		l.wakeClient(c)
@@ -425,12 +445,26 @@ func (c *Client) push(b []byte) {
 	c.fdMu.Unlock()
 }
 
-// drainInbox moves pushes from other goroutines into the reply buffer.
+// drainInbox moves pushes from other goroutines into the reply buffer: all
+// of them for a connection with a goroutine of its own, at most about
+// drainBatch bytes for one in an event loop, and nothing while the socket
+// has not taken the previous replies yet (the loop drains again when it
+// has; see flushNonBlocking). The inbox, not the reply buffer, holds a slow
+// subscriber's backlog.
 func (c *Client) drainInbox() {
 	c.asyncMu.Lock()
-	if len(c.inbox) > 0 {
-		c.w.Buf = append(c.w.Buf, c.inbox...)
-		c.inbox = c.inbox[:0]
+	if c.inbox.size() > 0 {
+		switch {
+		case c.lp == nil:
+			c.w.Buf = c.inbox.moveTo(c.w.Buf, c.inbox.size())
+		case !c.outWait:
+			c.w.Buf = c.inbox.moveTo(c.w.Buf, drainBatch)
+		}
+		c.inboxBytes.Store(int64(c.inbox.size()))
 	}
 	c.asyncMu.Unlock()
 }
+
+// inboxPending reports whether pushes wait in the inbox, without a lock:
+// the loop asks after every write.
+func (c *Client) inboxPending() bool { return c.inboxBytes.Load() > 0 }

@@ -276,6 +276,8 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 		if c.async {
 			c.handOff() // a monitor's own reply goes out before its feed line
 			c.flushPendingPush()
+		} else if len(c.pendingPush) > 0 {
+			c.flushPendingPush()
 		}
 	}
 	// Fed after execution, as Redis does, and before the shard locks are

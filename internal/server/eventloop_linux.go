@@ -40,6 +40,12 @@ type eventLoop struct {
 	mu       sync.Mutex
 	incoming []*Client // accepted connections, not yet registered (guarded by mu)
 	woken    []*Client // clients with pushes in their inbox (guarded by mu)
+	spare    []*Client // the previous woken slice, reused (owned by the loop)
+	// running: the loop is between two waits and checks woken before it
+	// waits again, so a push needs no wake-up through the pipe (guarded
+	// by mu). A PUBLISH to a subscriber on the same loop then costs no
+	// system call of its own.
+	running bool
 
 	// Owned by the loop goroutine.
 	clients  []*Client // indexed by file descriptor
@@ -158,6 +164,9 @@ func (l *eventLoop) run() {
 			l.srv.Log.Warningf("epoll_wait: %v", err)
 			time.Sleep(time.Millisecond)
 		}
+		l.mu.Lock()
+		l.running = true
+		l.mu.Unlock()
 		for i := 0; i < n; i++ {
 			ev := &l.events[i]
 			fd := int(ev.Fd)
@@ -170,6 +179,7 @@ func (l *eventLoop) run() {
 			}
 		}
 		l.writeReplies()
+		l.settle()
 		select {
 		case <-l.srv.done:
 			l.takeIncoming()
@@ -232,16 +242,7 @@ func (l *eventLoop) takeIncoming() {
 	woken := l.woken
 	l.woken = nil
 	l.mu.Unlock()
-	for _, c := range woken {
-		if c.sysfd < 0 || c.sysfd >= len(l.clients) || l.clients[c.sysfd] != c {
-			continue // gone, or not registered yet
-		}
-		c.drainInbox()
-		if c.w.Len() > 0 && !c.writeQueued && !c.outWait {
-			c.writeQueued = true
-			l.writes = append(l.writes, c)
-		}
-	}
+	l.drainWoken(woken)
 	for _, c := range in {
 		fd := c.sysfd
 		for fd >= len(l.clients) {
@@ -251,6 +252,65 @@ func (l *eventLoop) takeIncoming() {
 		if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, fd, &syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}); err != nil {
 			l.closeClient(c)
 		}
+	}
+}
+
+// drainWoken moves the inboxes of the woken clients into their output
+// and queues the writes. The flag is cleared before the drain: a push that
+// comes after it queues the client again.
+func (l *eventLoop) drainWoken(woken []*Client) {
+	for i, c := range woken {
+		woken[i] = nil
+		c.wakePending.Store(false)
+		if c.sysfd < 0 || c.sysfd >= len(l.clients) || l.clients[c.sysfd] != c {
+			continue // gone, or not registered yet
+		}
+		c.drainInbox()
+		if c.w.Len() > 0 && !c.writeQueued && !c.outWait {
+			c.writeQueued = true
+			l.writes = append(l.writes, c)
+		}
+	}
+}
+
+// requeueInbox puts a client whose socket took all its output back on the
+// woken list when its inbox holds more (drainInbox moves a batch at a
+// time); the loop is running, so settle picks it up without a wake-up.
+func (l *eventLoop) requeueInbox(c *Client) {
+	if c.inboxPending() && c.wakePending.CompareAndSwap(false, true) {
+		l.mu.Lock()
+		l.woken = append(l.woken, c)
+		l.mu.Unlock()
+	}
+}
+
+// settle serves the pushes that arrived while the loop was running (from
+// its own commands, or other goroutines that saw it running) and then
+// marks it waiting, under the same lock as pushers check it.
+func (l *eventLoop) settle() {
+	for round := 0; ; round++ {
+		l.mu.Lock()
+		woken := l.woken
+		if len(woken) == 0 {
+			l.running = false
+			l.mu.Unlock()
+			return
+		}
+		if round == 8 {
+			// A fast reader fed from other loops could keep this going
+			// forever: serve the other connections, and come back
+			// through the pipe.
+			l.running = false
+			l.mu.Unlock()
+			l.wake()
+			return
+		}
+		l.woken = l.spare
+		l.spare = nil
+		l.mu.Unlock()
+		l.drainWoken(woken)
+		l.spare = woken[:0]
+		l.writeReplies()
 	}
 }
 
@@ -271,6 +331,7 @@ func (l *eventLoop) handle(c *Client, events uint32) {
 			return
 		}
 		l.interest(c, syscall.EPOLLIN)
+		l.requeueInbox(c)
 		l.process(c)
 		return
 	}
@@ -345,6 +406,8 @@ func (l *eventLoop) writeReplies() {
 			l.interest(c, syscall.EPOLLOUT)
 		case c.closeAfter || c.killed.Load():
 			l.closeClient(c)
+		default:
+			l.requeueInbox(c)
 		}
 	}
 	l.writes = l.writes[:0]
@@ -463,6 +526,11 @@ func (c *Client) flushNonBlocking() bool {
 			c.w.Buf = nil
 		}
 		c.w.Reset()
+		if c.outQueued.Load() != 0 {
+			c.outQueued.Store(0)
+		}
+	} else {
+		c.outQueued.Store(int64(len(c.w.Buf) - c.outOff))
 	}
 	return true
 }
@@ -476,8 +544,14 @@ func unsafePointer(p []byte) unsafe.Pointer {
 
 // wakeClient makes the loop move c's inbox into its output (Client.push).
 func (l *eventLoop) wakeClient(c *Client) {
+	if !c.wakePending.CompareAndSwap(false, true) {
+		return // queued already; the loop drains the whole inbox
+	}
 	l.mu.Lock()
 	l.woken = append(l.woken, c)
+	running := l.running
 	l.mu.Unlock()
-	l.wake()
+	if !running {
+		l.wake()
+	}
 }

@@ -38,11 +38,25 @@ func (c *Client) startAsync() {
 		return
 	}
 	c.async = true
-	c.asyncOn.Store(true)
 	c.asyncSig = make(chan struct{}, 1)
 	c.asyncStop = make(chan struct{})
 	c.asyncDone = make(chan struct{})
+	// Pushes other goroutines left in the inbox go out first, and the
+	// switch happens under asyncMu, so none is stranded or reordered.
+	c.asyncMu.Lock()
+	if c.inbox.size() > 0 {
+		c.asyncOut = c.inbox.moveTo(c.asyncOut, c.inbox.size())
+		c.inboxBytes.Store(0)
+	}
+	c.asyncOn.Store(true)
+	c.asyncMu.Unlock()
 	go c.asyncWriter()
+	if len(c.asyncOut) > 0 {
+		select {
+		case c.asyncSig <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // handOff moves the replies the owner goroutine has produced to the writer
@@ -79,8 +93,7 @@ func (c *Client) enqueueAsync(b []byte) {
 	c.asyncMu.Lock()
 	if c.overOutputLimit(len(c.asyncOut) + len(b)) {
 		c.asyncMu.Unlock()
-		c.srv.Log.Warningf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.ID, c.addr)
-		c.Kill()
+		c.killForOutputLimit()
 		return
 	}
 	c.asyncOut = append(c.asyncOut, b...)
@@ -89,6 +102,12 @@ func (c *Client) enqueueAsync(b []byte) {
 	case c.asyncSig <- struct{}{}:
 	default:
 	}
+}
+
+// killForOutputLimit drops a client whose pending output passed its limit.
+func (c *Client) killForOutputLimit() {
+	c.srv.Log.Warningf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.ID, c.addr)
+	c.Kill()
 }
 
 // asyncPending returns the bytes queued and not yet written (omem).

@@ -12,10 +12,14 @@ import (
 )
 
 // Pub/Sub: SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE, their UNSUBSCRIBE forms,
-// PUBLISH, SPUBLISH and PUBSUB. A subscriber's output goes through the
-// same writer goroutine as a monitor's (startAsync), so messages published
-// from any goroutine are queued behind its replies in order; a subscriber
-// that does not read is cut off at client-output-buffer-limit pubsub.
+// PUBLISH, SPUBLISH and PUBSUB. A subscriber stays in its event loop:
+// messages published from any goroutine go to its inbox (Client.push) and
+// the loop appends them to its output between commands, so they follow
+// its replies in order and are written with the loop's other replies. A
+// subscriber with a goroutine of its own (CORVID_IO=goroutines, or one
+// that left the loop to block) gets them through the writer goroutine a
+// monitor uses (startAsync). A subscriber that does not read is cut off
+// at client-output-buffer-limit pubsub.
 
 // subscriptions is one namespace of subscriptions: channel (or pattern) to
 // its subscribers.
@@ -106,7 +110,13 @@ func (c *Client) syncSubCounts() {
 // once per name.
 func subscribeGeneric(c *command.Ctx, k *subKind) {
 	cl := client(c)
-	cl.startAsync()
+	if cl.lp == nil {
+		// A connection with a goroutine of its own blocks in read, so
+		// messages need the writer goroutine; one in an event loop gets
+		// them through its inbox (Client.push), written with the loop's
+		// other replies.
+		cl.startAsync()
+	}
 	cl.keepPush = true
 	s := cl.srv
 	mine := k.mine(cl)
@@ -253,14 +263,18 @@ func (c *Client) deferPush(enc *[2][]byte, kind string, pattern, channel, msg []
 // flushPendingPush sends the messages deferPush held.
 func (c *Client) flushPendingPush() {
 	if len(c.pendingPush) > 0 {
-		c.enqueueAsync(c.pendingPush)
+		if c.async {
+			c.enqueueAsync(c.pendingPush)
+		} else {
+			c.w.Buf = append(c.w.Buf, c.pendingPush...)
+		}
 		c.pendingPush = nil
 	}
 }
 
 // deliver queues one message for the subscriber, encoded for its protocol.
 func (c *Client) deliver(enc *[2][]byte, kind string, pattern, channel, msg []byte) {
-	c.deliverTo(enc, kind, pattern, channel, msg, c.enqueueAsync)
+	c.deliverTo(enc, kind, pattern, channel, msg, c.push)
 }
 
 func (c *Client) deliverTo(enc *[2][]byte, kind string, pattern, channel, msg []byte, put func([]byte)) {
@@ -432,7 +446,7 @@ func (c *Client) overOutputLimit(n int) bool {
 func (s *Server) pubsubCommands() []*command.Command {
 	const (
 		ps    = command.PubSub | command.Loading | command.Stale | command.NoKeyspace
-		subF  = ps | command.NoScript | command.OwnGoroutine
+		subF  = ps | command.NoScript
 		cat   = command.CatPubSub
 		catS  = cat | command.CatSlow
 		catF  = cat | command.CatFast

@@ -191,3 +191,53 @@ func TestPubSubRESP3PushesIgnoreClientReplyOff(t *testing.T) {
 	expectSeq(t, sub, "[message ch m]")
 	expect(t, sub, "[unsubscribe ch 0]", "unsubscribe", "ch")
 }
+
+// A subscriber that falls behind while several connections publish holds
+// its backlog in the server (below the output limit) and, once it reads
+// again, gets every message, each publisher's in order.
+func TestPubSubLaggingSubscriberCatchesUp(t *testing.T) {
+	srv := testutil.Start(t)
+	sub := srv.Raw(t)
+	expect(t, sub, "[subscribe lag 1]", "subscribe", "lag")
+	ctx := context.Background()
+	const pubs, per = 4, 3000
+	payload := strings.Repeat("p", 512) // 4 x 3000 x ~540 B: about 6.5 MB of backlog
+	var wg sync.WaitGroup
+	for p := range pubs {
+		c := srv.Client(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pipe := c.Pipeline()
+			for i := range per {
+				pipe.Publish(ctx, "lag", fmt.Sprintf("%d:%d:%s", p, i, payload))
+				if i%100 == 99 {
+					if _, err := pipe.Exec(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait() // the subscriber has read nothing meanwhile
+	next := make([]int, pubs)
+	for range pubs * per {
+		v, err := sub.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, ok := v.([]any)
+		if !ok || len(m) != 3 || m[0] != "message" {
+			t.Fatalf("unexpected frame %v", v)
+		}
+		var p, i int
+		if _, err := fmt.Sscanf(m[2].(string), "%d:%d:", &p, &i); err != nil {
+			t.Fatal(err)
+		}
+		if i != next[p] {
+			t.Fatalf("publisher %d: message %d arrived, want %d", p, i, next[p])
+		}
+		next[p]++
+	}
+}
