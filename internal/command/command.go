@@ -380,6 +380,17 @@ type Ctx struct {
 	// classes, so handlers can skip preparing notifications nobody wants.
 	Notifier   Notifier
 	NotifyMask *atomic.Int64
+
+	// Propagation (propagate.go): Propagating is set when a replica or the
+	// AOF consumes the write stream. PropArgs (when PropRewritten) replaces
+	// the command's arguments in it; PropNone drops them, PropForce sends
+	// them although Dirty is 0; PropAlso queues an extra command.
+	Propagating   bool
+	PropRewritten bool
+	PropNone      bool
+	PropForce     bool
+	PropArgs      [][]byte
+	PropAlso      func(args [][]byte)
 }
 
 // BlockRequest is what a blocking command (BLPOP, BZPOPMIN…) that found

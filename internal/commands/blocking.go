@@ -83,6 +83,7 @@ func blockingPop(c *command.Ctx, head bool) {
 			c.W.ArrayLen(2)
 			c.W.Bulk(key)
 			popReply(c, key, v, head, 1, false)
+			c.PropagateAs(popName(head), key)
 			return
 		}
 	}
@@ -125,6 +126,33 @@ func blockingMove(c *command.Ctx, fromHead, toHead bool, deadline int64) {
 		return
 	}
 	lmoveGeneric(c, fromHead, toHead)
+	if c.Propagating {
+		if c.Cmd.Name == "brpoplpush" {
+			c.PropagateAs(argRPOPLPUSH, c.Args[1], c.Args[2])
+		} else {
+			c.PropagateAs(argLMOVE, c.Args[1], c.Args[2], c.Args[3], c.Args[4])
+		}
+	}
+}
+
+// Names the blocking commands propagate as.
+var (
+	argLPOP      = []byte("LPOP")
+	argRPOP      = []byte("RPOP")
+	argLMOVE     = []byte("LMOVE")
+	argRPOPLPUSH = []byte("RPOPLPUSH")
+	argZPOPMIN   = []byte("ZPOPMIN")
+	argZPOPMAX   = []byte("ZPOPMAX")
+	argSREM      = []byte("SREM")
+	argHSET      = []byte("HSET")
+)
+
+// popName is the list pop from the given end.
+func popName(head bool) []byte {
+	if head {
+		return argLPOP
+	}
+	return argRPOP
 }
 
 func blmpopCommand(c *command.Ctx) {

@@ -590,6 +590,7 @@ func hincrbyfloatCommand(c *command.Ctx) {
 	h.setKeepTTL(field, out, hvLimitsOf(c))
 	hvStore(c, key, &h, exp)
 	c.Dirty++
+	c.PropagateAs(argHSET, key, field, out) // the sum as stored
 	c.W.Bulk(out)
 }
 

@@ -394,6 +394,7 @@ func flushdbCommand(c *command.Ctx) {
 	}
 	c.Dirty += int64(c.DB.Len())
 	c.DB.Flush()
+	c.ForcePropagation() // an empty database on the primary may not be one on a replica
 	c.OK()
 }
 
@@ -406,6 +407,7 @@ func flushallCommand(c *command.Ctx) {
 		c.Dirty += int64(s.DB(i).Len())
 	}
 	s.FlushAll()
+	c.ForcePropagation()
 	c.OK()
 }
 

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/resp"
@@ -98,9 +99,15 @@ func expireGeneric(c *command.Ctx, base int64, seconds bool) {
 		// A time already past deletes the key, as if it expired now.
 		c.DB.Delete(key)
 		c.Notify(command.NotifyGeneric, "del", key)
+		c.PropagateAs(argDEL, key)
 	} else {
 		c.DB.SetExpire(key, when)
 		c.Notify(command.NotifyGeneric, "expire", key)
+		if c.Propagating {
+			// PEXPIREAT with the absolute time, the NX/XX/GT/LT options kept.
+			args := append([][]byte{argPEXPIREAT, key, strconv.AppendInt(nil, when, 10)}, c.Args[3:]...)
+			c.PropagateAs(args...)
+		}
 	}
 	c.W.Int(1)
 }

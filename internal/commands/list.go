@@ -2,6 +2,7 @@ package commands
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/ds/listpack"
@@ -946,9 +947,13 @@ func lmpopGeneric(c *command.Ctx, base int, deadline int64, block bool) {
 		if !found || v.len() == 0 {
 			continue
 		}
+		n := int(min(count, int64(v.len())))
 		c.W.ArrayLen(2)
 		c.W.Bulk(key)
-		popReply(c, key, v, head, int(min(count, int64(v.len()))), true)
+		popReply(c, key, v, head, n, true)
+		if c.Propagating {
+			c.PropagateAs(popName(head), key, strconv.AppendInt(nil, int64(n), 10))
+		}
 		return
 	}
 	if block {

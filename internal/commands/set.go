@@ -584,6 +584,9 @@ func spopCommand(c *command.Ctx) {
 	var tmp [20]byte
 	m := s.random(tmp[:0])
 	c.W.Bulk(m)
+	if c.Propagating {
+		c.PropagateAs(argSREM, key, append([]byte(nil), m...))
+	}
 	s.remove(m)
 	svStore(c, key, &s, keyspace.KeepTTL)
 	svRecycle(c, &s)
@@ -620,12 +623,17 @@ func spopCount(c *command.Ctx) {
 		svReply(c, &u)
 		c.DB.Delete(key)
 		c.Dirty += int64(size)
+		c.PropagateAs(argDEL, key)
 		return
 	}
 	count := int(n)
 	remaining := size - count
 	c.Dirty += int64(count)
 	c.W.SetLen(count)
+	// Replicas get the members removed, as SREMs (SPOP's random choice
+	// would differ there).
+	pp := spopPropagator{c: c, key: key}
+	defer pp.done()
 	s := svLoadMut(e, c.Scratch)
 	var tmp [20]byte
 	switch {
@@ -637,7 +645,7 @@ func spopCount(c *command.Ctx) {
 		i := 0
 		for p := listpack.First(lp); p >= 0; p = listpack.Next(lp, p) {
 			if rand.IntN(size-i) < need {
-				c.W.Bulk(listpack.Get(lp, p))
+				pp.reply(listpack.Get(lp, p))
 				need--
 			} else {
 				out = listpack.Append(out, listpack.Get(lp, p))
@@ -648,11 +656,11 @@ func spopCount(c *command.Ctx) {
 	case remaining*spopMoveStrategyMul > count:
 		for k := 0; k < count; k++ {
 			if s.enc == svHT {
-				c.W.BulkString(s.ht.PopRandom())
+				pp.reply([]byte(s.ht.PopRandom()))
 				continue
 			}
 			i := rand.IntN(intset.Len(s.b))
-			c.W.Bulk(strconv.AppendInt(tmp[:0], intset.Get(s.b, i), 10))
+			pp.reply(strconv.AppendInt(tmp[:0], intset.Get(s.b, i), 10))
 			s.b = intset.RemoveAt(s.b, i)
 		}
 	default:
@@ -686,13 +694,52 @@ func spopCount(c *command.Ctx) {
 				s.remove(m)
 			}
 		}
-		s.each(func(m []byte) bool { c.W.Bulk(m); return true })
+		s.each(func(m []byte) bool { pp.reply(m); return true })
 		keep.fresh = true
 		svStore(c, key, &keep, keyspace.KeepTTL)
 		return
 	}
 	svStore(c, key, &s, keyspace.KeepTTL)
 	svRecycle(c, &s)
+}
+
+// spopPropagator replies SPOP's members and, when the write stream is
+// consumed, queues them as SREMs of up to spopPropagateBatch members, as
+// Redis does.
+type spopPropagator struct {
+	c    *command.Ctx
+	key  []byte
+	args [][]byte
+}
+
+const spopPropagateBatch = 1024
+
+func (p *spopPropagator) reply(m []byte) {
+	p.c.W.Bulk(m)
+	if !p.c.Propagating {
+		return
+	}
+	if p.args == nil {
+		p.args = append(make([][]byte, 0, 2+min(spopPropagateBatch, 64)), argSREM, p.key)
+	}
+	p.args = append(p.args, append([]byte(nil), m...))
+	if len(p.args)-2 == spopPropagateBatch {
+		p.flush()
+	}
+}
+
+func (p *spopPropagator) flush() {
+	if len(p.args) > 2 {
+		p.c.AlsoPropagate(p.args...)
+	}
+	p.args = p.args[:2]
+}
+
+func (p *spopPropagator) done() {
+	if p.c.Propagating {
+		p.flush()
+		p.c.PreventPropagation()
+	}
 }
 
 // srandmemberSubStrategyMul is Redis's SRANDMEMBER_SUB_STRATEGY_MUL: when

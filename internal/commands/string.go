@@ -2,6 +2,7 @@ package commands
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/keyspace"
@@ -321,8 +322,18 @@ func setGeneric(c *command.Ctx, o strOpts, key, val []byte, intReply bool) {
 	strStore(c.DB, key, val, expireAt)
 	c.Dirty++
 	c.Notify(command.NotifyString, "set", key)
-	if expireAt != 0 && expireAt != keyspace.KeepTTL {
+	hasExpire := expireAt != 0 && expireAt != keyspace.KeepTTL
+	if hasExpire {
 		c.Notify(command.NotifyGeneric, "expire", key)
+	}
+	if c.Propagating {
+		switch {
+		case hasExpire && o.flags&soPXAT == 0:
+			// Replicas get the absolute time, whatever form was used.
+			c.PropagateAs(argSET, key, val, argPXAT, strconv.AppendInt(nil, expireAt, 10))
+		case o.flags&soGet != 0 && !hasExpire:
+			c.PropagateAs(withoutGet(c.Args)...)
+		}
 	}
 	if o.flags&soGet == 0 {
 		if intReply {
@@ -382,17 +393,43 @@ func getexCommand(c *command.Ctx) {
 		c.DB.Delete(key)
 		c.Dirty++
 		c.Notify(command.NotifyGeneric, "del", key)
+		c.PropagateAs(argDEL, key)
 	case o.expire != nil:
 		c.DB.SetExpire(key, at)
 		c.Dirty++
 		c.Notify(command.NotifyGeneric, "expire", key)
+		c.PropagateAs(argPEXPIREAT, key, strconv.AppendInt(nil, at, 10))
 	case o.flags&soPersist != 0:
 		if e.ExpireAt() != 0 {
 			c.DB.SetExpire(key, 0)
 			c.Dirty++
 			c.Notify(command.NotifyGeneric, "persist", key)
+			c.PropagateAs(argPERSIST, key)
 		}
 	}
+}
+
+// Command names and options that propagation rewrites produce.
+var (
+	argSET       = []byte("SET")
+	argDEL       = []byte("DEL")
+	argPXAT      = []byte("PXAT")
+	argKEEPTTL   = []byte("KEEPTTL")
+	argPEXPIREAT = []byte("PEXPIREAT")
+	argPERSIST   = []byte("PERSIST")
+)
+
+// withoutGet is SET's arguments without its GET options: a replica has
+// nobody to answer.
+func withoutGet(args [][]byte) [][]byte {
+	out := make([][]byte, 0, len(args))
+	for i, a := range args {
+		if i >= 3 && len(a) == 3 && (a[0]|0x20) == 'g' && (a[1]|0x20) == 'e' && (a[2]|0x20) == 't' {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 func getdelCommand(c *command.Ctx) {
@@ -410,6 +447,7 @@ func getdelCommand(c *command.Ctx) {
 	c.DB.Delete(key)
 	c.Dirty++
 	c.Notify(command.NotifyGeneric, "del", key)
+	c.PropagateAs(argDEL, key)
 }
 
 func getsetCommand(c *command.Ctx) {
@@ -427,6 +465,7 @@ func getsetCommand(c *command.Ctx) {
 	strStore(c.DB, key, c.Args[2], 0)
 	c.Dirty++
 	c.Notify(command.NotifyString, "set", key)
+	c.PropagateAs(argSET, key, c.Args[2])
 }
 
 func mgetCommand(c *command.Ctx) {
@@ -716,6 +755,8 @@ func incrbyfloatCommand(c *command.Ctx) {
 	c.DB.SetString(key, out, strEncoding(len(out)), keyspace.KeepTTL)
 	c.Dirty++
 	c.Notify(command.NotifyString, "incrbyfloat", key)
+	// The sum as stored, so that float formatting cannot make replicas differ.
+	c.PropagateAs(argSET, key, out, argKEEPTTL)
 	c.W.Bulk(out)
 	c.Scratch = out[:0]
 }

@@ -788,6 +788,18 @@ func zpopGeneric(c *command.Ctx, keys [][]byte, popMax, emitKey bool, count int6
 			ev = "zpopmax"
 		}
 		notifyChange(c, command.NotifyZset, ev, key)
+		if emitKey && c.Propagating {
+			// BZPOPMIN, ZMPOP, BZMPOP: the plain pop of the key served.
+			name := argZPOPMIN
+			if popMax {
+				name = argZPOPMAX
+			}
+			if nested {
+				c.PropagateAs(name, key, strconv.AppendInt(nil, int64(n), 10))
+			} else {
+				c.PropagateAs(name, key)
+			}
+		}
 	}
 }
 

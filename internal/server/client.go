@@ -98,6 +98,11 @@ type Client struct {
 	migrateArgs [][]byte
 	migrateNow  int64
 
+	// The write stream (propagate.go): commands collected for the unit
+	// (command, EXEC or script) running, encoded in propBuf.
+	propOps []propOp
+	propBuf []byte
+
 	parser resp.Parser
 	w      resp.Writer
 	ctx    command.Ctx
@@ -198,6 +203,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	c.ctx.W = &c.w
 	c.ctx.Conn = c
 	c.ctx.Notifier = s.notify
+	c.ctx.PropAlso = c.propAlso
 	c.ctx.NotifyMask = &s.notifyFlags
 	s.clientsMu.Lock()
 	s.clients[c.ID] = c

@@ -200,6 +200,9 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 		// the command's empty check and the registration.
 		w = c.startBlocking(cmd, args, c.ctx.Block)
 		c.ctx.Block = nil
+		c.dropProp()
+	} else if len(c.propOps) > 0 {
+		c.flushProp() // before the unlock: per-key stream order
 	}
 	if !ss.Empty() {
 		s.Store.Unlock(ss)
@@ -234,6 +237,8 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	ctx.DB.NoTouch = c.noTouch && cmd.Name != "touch"
 	ctx.Block = nil
 	ctx.NoBlock = inner || c.inExec || c.lp != nil
+	ctx.Propagating = s.prop.active.Load()
+	ctx.PropRewritten, ctx.PropNone, ctx.PropForce = false, false, false
 	mark := c.w.Len()
 	start := monotonic()
 	var plan []watchAction
@@ -243,6 +248,9 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	}
 	c.run(ctx)
 	dur := monotonic() - start
+	if ctx.Propagating {
+		c.captureProp(cmd, args)
+	}
 	if s.tracking.active() {
 		if cmd.Flags&command.ReadOnly != 0 && c.trackFlags.Load()&trackOn != 0 {
 			s.tracking.remember(c, cmd, args, s.trackMax.Load())

@@ -67,6 +67,9 @@ func (s *Server) evictSome(volatile bool) int {
 				n++
 				s.Stats.EvictedKeys.Add(1)
 				s.notify(command.NotifyEvicted, "evicted", key, i)
+				if s.prop.active.Load() {
+					s.prop.emitNow(i, delArg, key)
+				}
 				if s.tracking.active() {
 					s.invalidateKey(nil, key, true)
 				}

@@ -152,6 +152,7 @@ func functionLoadCommand(c *command.Ctx, fns *scripting.Functions) {
 		c.Error("ERR " + msg)
 		return
 	}
+	c.Dirty++ // as Redis: counts as a change, and replicas load it too
 	c.W.BulkString(name)
 }
 
@@ -160,6 +161,7 @@ func functionDeleteCommand(c *command.Ctx, fns *scripting.Functions) {
 		c.Error(errLibNotFound)
 		return
 	}
+	c.Dirty++
 	c.OK()
 }
 
@@ -176,6 +178,7 @@ func functionFlushCmd(c *command.Ctx, fns *scripting.Functions) {
 		}
 	}
 	fns.Flush()
+	c.Dirty++
 	c.OK()
 }
 
@@ -210,6 +213,7 @@ func functionRestoreCommand(c *command.Ctx, fns *scripting.Functions) {
 		c.Error("ERR " + msg)
 		return
 	}
+	c.Dirty++
 	c.OK()
 }
 

@@ -27,6 +27,10 @@ func (s *Server) initNotify() {
 			prev(db, key)
 		}
 		s.notify(command.NotifyExpired, "expired", key, db)
+		if s.prop.active.Load() {
+			// Sent at once, outside the unit of the command that found it.
+			s.prop.emitNow(db, delArg, key)
+		}
 		if s.tracking.active() {
 			s.invalidateKey(nil, key, true)
 		}

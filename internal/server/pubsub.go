@@ -309,11 +309,13 @@ func sunsubscribeCommand(c *command.Ctx) { unsubscribeGeneric(c, kindShard) }
 func publishCommand(c *command.Ctx) {
 	cl := client(c)
 	c.W.Int(cl.srv.publishFrom(cl, kindChannel, c.Args[1], c.Args[2]))
+	c.ForcePropagation() // replicas' subscribers get it too
 }
 
 func spublishCommand(c *command.Ctx) {
 	cl := client(c)
 	c.W.Int(cl.srv.publishFrom(cl, kindShard, c.Args[1], c.Args[2]))
+	c.ForcePropagation()
 }
 
 // pubsubChannels is PUBSUB CHANNELS and SHARDCHANNELS [pattern].

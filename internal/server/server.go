@@ -77,6 +77,7 @@ type Server struct {
 	pause     pauseState
 	blocking  blockRegistry        // clients waiting in blocking commands (blocking.go)
 	ps        pubsubState          // subscriptions (pubsub.go)
+	prop      propFeed             // the write stream for replicas (propagate.go)
 	tracking  trackingState        // client-side caching (tracking.go)
 	scripts   *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
 	functions *scripting.Functions // FUNCTION libraries (function_cmds.go)

@@ -1,0 +1,210 @@
+package server
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/corvid-db/corvid/internal/command"
+)
+
+// The write stream: what replicas (and the append-only file, later) are
+// sent so that they reach the same state, in Redis's replication-stream
+// form. Each command's effects are collected by its client while it runs
+// (command.Ctx's propagation API) and emitted as one unit when the
+// command, the whole EXEC or the whole script ends: a unit of more than
+// one command is wrapped in MULTI/EXEC, and a SELECT goes before any
+// command for another database than the previous one. A unit is emitted
+// while its shards are still locked, so commands on the same keys reach
+// the stream in the order they ran; commands on different keys, which
+// different cores run at once, commute. Keys that expire (lazily in a
+// lookup, or in the cron) are sent as DEL at once, outside any unit.
+
+// propFeed is the server's write stream and its consumers.
+type propFeed struct {
+	active atomic.Bool // someone consumes the stream; commands collect effects
+
+	mu        sync.Mutex
+	lastDB    int // database of the last command sent; -1: SELECT first
+	consumers []propConsumer
+	buf       []byte
+	offset    int64 // bytes of stream produced (master_repl_offset)
+}
+
+// propConsumer receives the encoded stream.
+type propConsumer interface {
+	feed(b []byte)
+}
+
+// propOp is one collected command: its database and its arguments,
+// encoded as a RESP array in the client's propBuf at [start, end).
+type propOp struct {
+	db         int
+	start, end int
+}
+
+// addConsumer starts feeding c; the next unit begins with a SELECT, as a
+// new replica's stream does.
+func (f *propFeed) addConsumer(c propConsumer) {
+	f.mu.Lock()
+	f.consumers = append(f.consumers, c)
+	f.lastDB = -1
+	f.active.Store(true)
+	f.mu.Unlock()
+}
+
+// removeConsumer stops feeding c.
+func (f *propFeed) removeConsumer(c propConsumer) {
+	f.mu.Lock()
+	for i, x := range f.consumers {
+		if x == c {
+			f.consumers = append(f.consumers[:i], f.consumers[i+1:]...)
+			break
+		}
+	}
+	f.active.Store(len(f.consumers) > 0)
+	f.mu.Unlock()
+}
+
+var (
+	delArg    = []byte("DEL")
+	respMulti = []byte("*1\r\n$5\r\nMULTI\r\n")
+	respExec  = []byte("*1\r\n$4\r\nEXEC\r\n")
+)
+
+// appendCommand appends args as a RESP array of bulk strings.
+func appendCommand(b []byte, args [][]byte) []byte {
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, '\r', '\n')
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
+
+// appendSelect writes a SELECT to db into f.buf when the stream is on
+// another database; f.mu is held.
+func (f *propFeed) appendSelect(db int) {
+	if db == f.lastDB {
+		return
+	}
+	var num [20]byte
+	n := strconv.AppendInt(num[:0], int64(db), 10)
+	f.buf = appendCommand(f.buf, [][]byte{[]byte("SELECT"), n})
+	f.lastDB = db
+}
+
+// emit sends one unit of collected commands.
+func (f *propFeed) emit(ops []propOp, data []byte) {
+	if len(ops) == 0 {
+		return
+	}
+	f.mu.Lock()
+	f.buf = f.buf[:0]
+	if len(ops) > 1 {
+		f.buf = append(f.buf, respMulti...)
+	}
+	for _, op := range ops {
+		f.appendSelect(op.db)
+		f.buf = append(f.buf, data[op.start:op.end]...)
+	}
+	if len(ops) > 1 {
+		f.buf = append(f.buf, respExec...)
+	}
+	f.send()
+	f.mu.Unlock()
+}
+
+// emitNow sends a single command on its own (an expired key's DEL).
+func (f *propFeed) emitNow(db int, args ...[]byte) {
+	f.mu.Lock()
+	if len(f.consumers) > 0 {
+		f.buf = f.buf[:0]
+		f.appendSelect(db)
+		f.buf = appendCommand(f.buf, args)
+		f.send()
+	}
+	f.mu.Unlock()
+}
+
+// send hands f.buf to every consumer; f.mu is held.
+func (f *propFeed) send() {
+	f.offset += int64(len(f.buf))
+	for _, c := range f.consumers {
+		c.feed(f.buf)
+	}
+	if cap(f.buf) > 1<<20 {
+		f.buf = nil
+	}
+}
+
+// Offset reports how many bytes of stream have been produced.
+func (f *propFeed) Offset() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.offset
+}
+
+// ---- collection by the client ----
+
+// propAlso is the client's Ctx.PropAlso: an extra command for the unit.
+func (c *Client) propAlso(args [][]byte) {
+	c.addProp(c.ctx.DB.Index(), args)
+}
+
+// addProp appends one command to the unit being collected.
+func (c *Client) addProp(db int, args [][]byte) {
+	start := len(c.propBuf)
+	c.propBuf = appendCommand(c.propBuf, args)
+	c.propOps = append(c.propOps, propOp{db, start, len(c.propBuf)})
+}
+
+// captureProp records what the command just run propagates.
+func (c *Client) captureProp(cmd *command.Command, args [][]byte) {
+	ctx := &c.ctx
+	if ctx.PropNone || c.srv.noSelfProp(cmd) || (ctx.Dirty == 0 && !ctx.PropForce) {
+		return
+	}
+	if ctx.PropRewritten {
+		args = ctx.PropArgs
+	}
+	c.addProp(ctx.DB.Index(), args)
+}
+
+// flushProp emits the unit collected (a command, an EXEC, a script); the
+// shards it wrote are still locked.
+func (c *Client) flushProp() {
+	if len(c.propOps) == 0 {
+		return
+	}
+	c.srv.prop.emit(c.propOps, c.propBuf)
+	c.propOps = c.propOps[:0]
+	if cap(c.propBuf) > 64<<10 {
+		c.propBuf = nil
+	} else {
+		c.propBuf = c.propBuf[:0]
+	}
+}
+
+// dropProp forgets what was collected (a blocked command that will run
+// again).
+func (c *Client) dropProp() {
+	c.propOps = c.propOps[:0]
+	c.propBuf = c.propBuf[:0]
+}
+
+// noSelfProp reports commands that never propagate themselves: EXEC
+// (its commands go, wrapped) and scripts (the commands they ran go:
+// effects replication, Redis's only mode since 7.0).
+func (s *Server) noSelfProp(cmd *command.Command) bool {
+	switch cmd.Name {
+	case "exec", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro":
+		return true
+	}
+	return false
+}
