@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/corvid-db/corvid/internal/command"
@@ -233,6 +234,9 @@ type trimParse struct {
 	seqGiven   bool
 	noMkstream bool
 	idPos      int
+	// approxPos and valPos locate "~" and the threshold, which
+	// propagation rewrites (streamPropagate).
+	approxPos, valPos int
 }
 
 func parseAddOrTrim(c *command.Ctx, xadd bool) (p trimParse, ok bool) {
@@ -255,9 +259,11 @@ func parseAddOrTrim(c *command.Ctx, xadd bool) (p trimParse, ok bool) {
 			if more >= 2 && len(next) == 1 && next[0] == '~' {
 				p.args.Approx = true
 				i++
+				p.approxPos = i
 			} else if more >= 2 && len(next) == 1 && next[0] == '=' {
 				i++
 			}
+			p.valPos = i + 1
 			if opt[1] == 'a' || opt[1] == 'A' {
 				n, okn := resp.ParseInt(c.Args[i+1])
 				if !okn {
@@ -408,6 +414,9 @@ func xaddCommand(c *command.Ctx) {
 			c.Notify(command.NotifyStream, "xtrim", key)
 		}
 	}
+	if c.Propagating {
+		streamPropagate(c, s, &p, id, !(p.idGiven && p.seqGiven))
+	}
 }
 
 func xlenCommand(c *command.Ctx) {
@@ -527,8 +536,39 @@ func xtrimCommand(c *command.Ctx) {
 	if deleted > 0 {
 		c.Notify(command.NotifyStream, "xtrim", c.Args[1])
 		c.Dirty += deleted
+		if c.Propagating {
+			streamPropagate(c, s, &p, stream.ID{}, false)
+		}
 	}
 	c.W.Int(deleted)
+}
+
+// streamPropagate makes XADD and XTRIM deterministic on replicas, as
+// Redis does: the ID generated replaces "*" or "ms-*", and an approximate
+// trim ("~", maybe with LIMIT) becomes an exact one to where this stream
+// was cut: MAXLEN = its length, or MINID = its first entry.
+func streamPropagate(c *command.Ctx, s *stream.Stream, p *trimParse, id stream.ID, rewriteID bool) {
+	approx := p.args.Approx && p.args.Strategy != stream.TrimNone
+	if !approx && !rewriteID {
+		return
+	}
+	args := append([][]byte(nil), c.Args...)
+	if approx {
+		args[p.approxPos] = []byte("=")
+		if p.args.Strategy == stream.TrimMaxLen {
+			args[p.valPos] = strconv.AppendUint(nil, s.Len(), 10)
+		} else {
+			first, ok := s.FirstLiveID()
+			if !ok {
+				first = stream.MaxID // empty: every entry went
+			}
+			args[p.valPos] = first.Append(nil)
+		}
+	}
+	if rewriteID {
+		args[p.idPos] = id.Append(nil)
+	}
+	c.PropagateAs(args...)
 }
 
 func xsetidCommand(c *command.Ctx) {

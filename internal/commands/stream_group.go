@@ -2,6 +2,7 @@ package commands
 
 import (
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/corvid-db/corvid/internal/command"
@@ -429,10 +430,13 @@ func xclaimCommand(c *command.Ctx) {
 			return
 		}
 	}
+	propagateLastID := false
 	if lastID.Compare(g.LastID) > 0 {
 		g.LastID = lastID
 		c.Dirty++
+		propagateLastID = true
 	}
+	c.PreventPropagation()
 	if delivery != -1 {
 		if delivery < 0 || delivery > now {
 			delivery = now
@@ -448,6 +452,8 @@ func xclaimCommand(c *command.Ctx) {
 		fv, exists := s.Get(id)
 		if !exists {
 			if nack != nil {
+				propagateXclaim(c, c.Args[1], c.Args[2], g, id, nack)
+				propagateLastID = false // the XCLAIM carries LASTID
 				g.Ack(id)
 				c.Dirty++
 			}
@@ -478,6 +484,11 @@ func xclaimCommand(c *command.Ctx) {
 		n++
 		cons.ActiveTime = now
 		c.Dirty++
+		propagateXclaim(c, c.Args[1], c.Args[2], g, id, nack)
+		propagateLastID = false
+	}
+	if propagateLastID {
+		propagateGroupID(c, c.Args[1], c.Args[2], g)
 	}
 	prependArrayLen(c, mark, n)
 }
@@ -548,6 +559,7 @@ func xautoclaimCommand(c *command.Ctx) {
 		attempts--
 		fv, exists := s.Get(id)
 		if !exists {
+			propagateXclaim(c, c.Args[1], c.Args[2], g, id, nack)
 			g.Ack(id)
 			c.Dirty++
 			deleted = append(deleted, id)
@@ -571,8 +583,10 @@ func xautoclaimCommand(c *command.Ctx) {
 		count--
 		cons.ActiveTime = now
 		c.Dirty++
+		propagateXclaim(c, c.Args[1], c.Args[2], g, id, nack)
 		return true
 	})
+	c.PreventPropagation()
 	body := append([]byte(nil), c.W.Buf[mark:]...)
 	c.W.Buf = c.W.Buf[:mark]
 	replyID(c, next)
@@ -581,5 +595,56 @@ func xautoclaimCommand(c *command.Ctx) {
 	c.W.ArrayLen(len(deleted))
 	for _, id := range deleted {
 		replyID(c, id)
+	}
+}
+
+// Stream group changes reach replicas as the commands that recreate them
+// (Redis's streamPropagateXCLAIM, streamPropagateGroupID and
+// streamPropagateConsumerCreation): XREADGROUP, XCLAIM and XAUTOCLAIM
+// never propagate themselves.
+var (
+	argXCLAIM         = []byte("XCLAIM")
+	argXGROUP         = []byte("XGROUP")
+	argSETID          = []byte("SETID")
+	argCREATECONSUMER = []byte("CREATECONSUMER")
+	argENTRIESREAD    = []byte("ENTRIESREAD")
+	argTIME           = []byte("TIME")
+	argRETRYCOUNT     = []byte("RETRYCOUNT")
+	argFORCE          = []byte("FORCE")
+	argJUSTID         = []byte("JUSTID")
+	argLASTID         = []byte("LASTID")
+	argZero           = []byte("0")
+)
+
+// propagateXclaim queues the XCLAIM that gives a replica's group the
+// pending entry id as this one holds it; for an entry gone from the stream
+// it makes the replica drop the entry from its PEL.
+func propagateXclaim(c *command.Ctx, key, group []byte, g *stream.Group, id stream.ID, nack *stream.NACK) {
+	if !c.Propagating {
+		return
+	}
+	var consumer []byte
+	if nack.Consumer != nil {
+		consumer = []byte(nack.Consumer.Name)
+	}
+	c.AlsoPropagate(argXCLAIM, key, group, consumer, argZero, id.Append(nil),
+		argTIME, strconv.AppendInt(nil, nack.DeliveryTime, 10),
+		argRETRYCOUNT, strconv.AppendUint(nil, nack.DeliveryCount, 10),
+		argFORCE, argJUSTID, argLASTID, g.LastID.Append(nil))
+}
+
+// propagateGroupID queues XGROUP SETID with the group's last ID and read
+// counter.
+func propagateGroupID(c *command.Ctx, key, group []byte, g *stream.Group) {
+	if c.Propagating {
+		c.AlsoPropagate(argXGROUP, argSETID, key, group, g.LastID.Append(nil),
+			argENTRIESREAD, strconv.AppendInt(nil, g.EntriesRead, 10))
+	}
+}
+
+// propagateConsumerCreation queues XGROUP CREATECONSUMER.
+func propagateConsumerCreation(c *command.Ctx, key, group, consumer []byte) {
+	if c.Propagating {
+		c.AlsoPropagate(argXGROUP, argCREATECONSUMER, key, group, consumer)
 	}
 }

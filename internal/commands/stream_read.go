@@ -51,6 +51,9 @@ func xreadgroupCommand(c *command.Ctx) { xreadGeneric(c, true) }
 
 // xreadGeneric is XREAD and XREADGROUP (Redis's xreadCommand).
 func xreadGeneric(c *command.Ctx, group bool) {
+	if group {
+		c.PreventPropagation() // its effects go as XCLAIM and XGROUP commands
+	}
 	timeout := int64(-1)
 	count := int64(0)
 	streamsArg := 0
@@ -220,6 +223,9 @@ func xreadGeneric(c *command.Ctx, group bool) {
 				consumer = r.g.CreateConsumer(consumerName, now)
 				c.Dirty++
 				c.Notify(command.NotifyStream, "xgroup-createconsumer", key)
+				if noack {
+					propagateConsumerCreation(c, key, groupName, consumerName)
+				}
 			}
 			consumer.SeenTime = now
 		} else if s.Len() > 0 {
@@ -250,16 +256,23 @@ func xreadGeneric(c *command.Ctx, group bool) {
 		case group:
 			bodyMark := c.W.Len()
 			var n int64
+			lastBefore := r.g.LastID
 			s.Range(start, stream.MaxID, false, func(id stream.ID, fv [][]byte) bool {
 				s.Delivered(r.g, id)
 				replyEntry(c, id, fv)
 				if !noack {
 					r.g.Deliver(id, consumer, now)
 					consumer.ActiveTime = now
+					if c.Propagating {
+						propagateXclaim(c, key, groupName, r.g, id, r.g.PEL.Get(id))
+					}
 				}
 				n++
 				return count == 0 || n < count
 			})
+			if noack && r.g.LastID != lastBefore {
+				propagateGroupID(c, key, groupName, r.g)
+			}
 			prependArrayLen(c, bodyMark, int(n))
 		case r.last:
 			replyRange(c, s, start, stream.MaxID, false, 1)

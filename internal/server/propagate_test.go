@@ -201,3 +201,52 @@ func TestWriteStreamPopsAndExpiry(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteStreamStreams(t *testing.T) {
+	srv := testutil.Start(t)
+	ws := attachStream(t, srv)
+	r := srv.Raw(t)
+	for _, cmd := range [][]string{
+		{"xadd", "s", "1-1", "f", "1"},
+		{"xadd", "s", "2-*", "f", "2"},
+		{"xadd", "s", "3-0", "f", "3"},
+		{"xadd", "s", "maxlen", "~", "1", "4-*", "f", "4"},
+		{"xadd", "s", "minid", "=", "0", "5-0", "f", "5"},
+		{"xadd", "t", "*", "f", "1"},
+		{"xgroup", "create", "s", "g", "0"},
+		{"multi"},
+		{"xreadgroup", "group", "g", "c1", "count", "2", "streams", "s", ">"},
+		{"xreadgroup", "group", "g", "c1", "streams", "s", ">"},
+		{"exec"},
+		{"xreadgroup", "group", "g", "c2", "noack", "streams", "s", "0"}, // history: no entries
+		{"xclaim", "s", "g", "c2", "0", "2-0"},
+		{"xautoclaim", "s", "g", "c3", "0", "0", "count", "1"},
+	} {
+		if _, err := r.Do(cmd...); err != nil {
+			t.Fatal(cmd, err)
+		}
+	}
+	claim := func(consumer, id, count string) string {
+		return "xclaim s g " + consumer + " 0 " + id + " TIME * RETRYCOUNT " + count + " FORCE JUSTID LASTID 5-0"
+	}
+	expectStream(t, ws,
+		"select 0",
+		"xadd s 1-1 f 1",
+		"xadd s 2-0 f 2",
+		"xadd s 3-0 f 3",
+		"xadd s maxlen = 4 4-0 f 4",
+		"xadd s minid = 0 5-0 f 5",
+		"xadd t *-0 f 1",
+		"xgroup create s g 0",
+		"multi",
+		"xclaim s g c1 0 1-1 TIME * RETRYCOUNT 1 FORCE JUSTID LASTID 1-1",
+		"xclaim s g c1 0 2-0 TIME * RETRYCOUNT 1 FORCE JUSTID LASTID 2-0",
+		"xclaim s g c1 0 3-0 TIME * RETRYCOUNT 1 FORCE JUSTID LASTID 3-0",
+		"xclaim s g c1 0 4-0 TIME * RETRYCOUNT 1 FORCE JUSTID LASTID 4-0",
+		claim("c1", "5-0", "1"),
+		"exec",
+		"xgroup CREATECONSUMER s g c2",
+		claim("c2", "2-0", "2"),
+		claim("c3", "1-1", "2"),
+	)
+}
