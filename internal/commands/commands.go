@@ -22,4 +22,5 @@ func Register(t *command.Table) {
 	t.Register(hllCommands()...)
 	t.Register(sortCommands()...)
 	t.Register(streamCommands()...)
+	t.Register(dumpCommands()...)
 }

@@ -99,7 +99,9 @@ func expireGeneric(c *command.Ctx, base int64, seconds bool) {
 		// A time already past deletes the key, as if it expired now.
 		c.DB.Delete(key)
 		c.Notify(command.NotifyGeneric, "del", key)
-		c.PropagateAs(argDEL, key)
+		if c.Propagating {
+			c.PropagateAs(deletionName(c, "lazyfree-lazy-expire"), key)
+		}
 	} else {
 		c.DB.SetExpire(key, when)
 		c.Notify(command.NotifyGeneric, "expire", key)

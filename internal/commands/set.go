@@ -623,7 +623,9 @@ func spopCount(c *command.Ctx) {
 		svReply(c, &u)
 		c.DB.Delete(key)
 		c.Dirty += int64(size)
-		c.PropagateAs(argDEL, key)
+		if c.Propagating {
+			c.PropagateAs(deletionName(c, "lazyfree-lazy-server-del"), key)
+		}
 		return
 	}
 	count := int(n)

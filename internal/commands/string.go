@@ -393,7 +393,9 @@ func getexCommand(c *command.Ctx) {
 		c.DB.Delete(key)
 		c.Dirty++
 		c.Notify(command.NotifyGeneric, "del", key)
-		c.PropagateAs(argDEL, key)
+		if c.Propagating {
+			c.PropagateAs(deletionName(c, "lazyfree-lazy-expire"), key)
+		}
 	case o.expire != nil:
 		c.DB.SetExpire(key, at)
 		c.Dirty++
@@ -418,6 +420,18 @@ var (
 	argPEXPIREAT = []byte("PEXPIREAT")
 	argPERSIST   = []byte("PERSIST")
 )
+
+var argUNLINK = []byte("UNLINK")
+
+// deletionName is the command a deletion propagates as: UNLINK when the
+// lazyfree setting named governs it and is on, DEL otherwise (Redis's
+// propagateDeletion).
+func deletionName(c *command.Ctx, lazyfreeSetting string) []byte {
+	if cfg := configOf(c); cfg != nil && cfg.Bool(lazyfreeSetting) {
+		return argUNLINK
+	}
+	return argDEL
+}
 
 // withoutGet is SET's arguments without its GET options: a replica has
 // nobody to answer.

@@ -73,6 +73,10 @@ func (e Entry) ExpireAt() int64 {
 // LRU returns the access clock the key was last stamped with.
 func (e Entry) LRU() uint32 { return hdr(e.r).lru }
 
+// SetLRU sets the access field (RESTORE's IDLETIME and FREQ); the caller
+// holds the key's shard.
+func (e Entry) SetLRU(v uint32) { hdr(e.r).lru = v }
+
 // StringEncoding returns the string encoding of a string value.
 func (e Entry) StringEncoding() Encoding { return Encoding(hdr(e.r).meta & 15) }
 

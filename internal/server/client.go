@@ -98,6 +98,12 @@ type Client struct {
 	migrateArgs [][]byte
 	migrateNow  int64
 
+	// replica: set once the connection ran SYNC/PSYNC (replication.go);
+	// isReplica mirrors it for other goroutines.
+	replica           *replicaState
+	isReplica         atomic.Bool
+	replListeningPort atomic.Int64
+
 	// The write stream (propagate.go): commands collected for the unit
 	// (command, EXEC or script) running, encoded in propBuf.
 	propOps []propOp
@@ -234,6 +240,9 @@ func (c *Client) closeSocket() {
 
 func (c *Client) unregister() {
 	s := c.srv
+	if c.isReplica.Load() {
+		s.prop.removeConsumer(c)
+	}
 	c.dropSubscriptions()
 	s.tracking.disable(c)
 	s.clientsMu.Lock()

@@ -18,6 +18,7 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.pubsubCommands()...)
 	s.Table.Register(s.scriptCommands()...)
 	s.Table.Register(s.functionCommands()...)
+	s.Table.Register(s.replicationCommands()...)
 	s.initTx()
 }
 

@@ -68,7 +68,7 @@ func (s *Server) evictSome(volatile bool) int {
 				s.Stats.EvictedKeys.Add(1)
 				s.notify(command.NotifyEvicted, "evicted", key, i)
 				if s.prop.active.Load() {
-					s.prop.emitNow(i, delArg, key)
+					s.prop.emitNow(i, s.deletionName("lazyfree-lazy-eviction"), key)
 				}
 				if s.tracking.active() {
 					s.invalidateKey(nil, key, true)

@@ -801,13 +801,27 @@ func (s *Server) infoReplication(ib *infoBuf) {
 	a.replMu.Lock()
 	id, id2 := a.replID, a.replID2
 	a.replMu.Unlock()
+	replicas := s.replicaInfo()
 	ib.section("Replication")
 	ib.str("role", "master")
-	ib.int("connected_slaves", 0)
+	ib.int("connected_slaves", int64(len(replicas)))
+	now := time.Now().Unix()
+	for i, r := range replicas {
+		ip := r.peerID()
+		if k := strings.LastIndexByte(ip, ':'); k >= 0 {
+			ip = ip[:k]
+		}
+		lag := int64(0)
+		if t := r.replica.ackTime.Load(); t > 0 {
+			lag = now - t
+		}
+		ib.str("slave"+strconv.Itoa(i), "ip="+ip+",port="+strconv.FormatInt(r.replListeningPort.Load(), 10)+
+			",state=online,offset="+strconv.FormatInt(r.replica.ackOffset.Load(), 10)+",lag="+strconv.FormatInt(lag, 10))
+	}
 	ib.str("master_failover_state", "no-failover")
 	ib.str("master_replid", id)
 	ib.str("master_replid2", id2)
-	ib.int("master_repl_offset", 0)
+	ib.int("master_repl_offset", s.prop.Offset())
 	ib.int("second_repl_offset", -1)
 	ib.int("repl_backlog_active", 0)
 	ib.int("repl_backlog_size", s.Config.Int("repl-backlog-size"))

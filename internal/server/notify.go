@@ -29,7 +29,7 @@ func (s *Server) initNotify() {
 		s.notify(command.NotifyExpired, "expired", key, db)
 		if s.prop.active.Load() {
 			// Sent at once, outside the unit of the command that found it.
-			s.prop.emitNow(db, delArg, key)
+			s.prop.emitNow(db, s.deletionName("lazyfree-lazy-expire"), key)
 		}
 		if s.tracking.active() {
 			s.invalidateKey(nil, key, true)

@@ -47,10 +47,15 @@ type propOp struct {
 // new replica's stream does.
 func (f *propFeed) addConsumer(c propConsumer) {
 	f.mu.Lock()
+	f.addConsumerLocked(c)
+	f.mu.Unlock()
+}
+
+// addConsumerLocked is addConsumer with f.mu held.
+func (f *propFeed) addConsumerLocked(c propConsumer) {
 	f.consumers = append(f.consumers, c)
 	f.lastDB = -1
 	f.active.Store(true)
-	f.mu.Unlock()
 }
 
 // removeConsumer stops feeding c.
@@ -68,6 +73,7 @@ func (f *propFeed) removeConsumer(c propConsumer) {
 
 var (
 	delArg    = []byte("DEL")
+	unlinkArg = []byte("UNLINK")
 	respMulti = []byte("*1\r\n$5\r\nMULTI\r\n")
 	respExec  = []byte("*1\r\n$4\r\nEXEC\r\n")
 )
@@ -132,6 +138,14 @@ func (f *propFeed) emitNow(db int, args ...[]byte) {
 	f.mu.Unlock()
 }
 
+// emitRaw sends b as is, with no SELECT (the replication PING).
+func (f *propFeed) emitRaw(b []byte) {
+	f.mu.Lock()
+	f.buf = append(f.buf[:0], b...)
+	f.send()
+	f.mu.Unlock()
+}
+
 // send hands f.buf to every consumer; f.mu is held.
 func (f *propFeed) send() {
 	f.offset += int64(len(f.buf))
@@ -148,6 +162,15 @@ func (f *propFeed) Offset() int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.offset
+}
+
+// deletionName is what a deletion the server makes (expiry, eviction)
+// propagates as: UNLINK when its lazyfree setting is on, as in Redis.
+func (s *Server) deletionName(lazyfreeSetting string) []byte {
+	if s.Config.Bool(lazyfreeSetting) {
+		return unlinkArg
+	}
+	return delArg
 }
 
 // ---- collection by the client ----

@@ -68,21 +68,22 @@ type Server struct {
 
 	Stats Stats
 
-	errMu     sync.Mutex
-	errStats  map[string]int64 // guarded by errMu
-	slowlog   slowlog
-	latency   latencyMonitor
-	adminSt   adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
-	dirty     atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
-	pause     pauseState
-	blocking  blockRegistry        // clients waiting in blocking commands (blocking.go)
-	ps        pubsubState          // subscriptions (pubsub.go)
-	prop      propFeed             // the write stream for replicas (propagate.go)
-	tracking  trackingState        // client-side caching (tracking.go)
-	scripts   *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
-	functions *scripting.Functions // FUNCTION libraries (function_cmds.go)
-	trackMax  config.IntVar        // tracking-table-max-keys
-	psLimits  atomic.Pointer[[3]int64]
+	errMu        sync.Mutex
+	errStats     map[string]int64 // guarded by errMu
+	slowlog      slowlog
+	latency      latencyMonitor
+	adminSt      adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
+	dirty        atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
+	pause        pauseState
+	blocking     blockRegistry        // clients waiting in blocking commands (blocking.go)
+	ps           pubsubState          // subscriptions (pubsub.go)
+	prop         propFeed             // the write stream for replicas (propagate.go)
+	lastReplPing atomic.Int64         // Unix ns of the last PING to replicas
+	tracking     trackingState        // client-side caching (tracking.go)
+	scripts      *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
+	functions    *scripting.Functions // FUNCTION libraries (function_cmds.go)
+	trackMax     config.IntVar        // tracking-table-max-keys
+	psLimits     atomic.Pointer[[3]int64]
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
 	// maxMemory, noEviction and usedMem serve the maxmemory check.
@@ -439,6 +440,7 @@ func (s *Server) cron() {
 			s.latency.add("expire-cycle", time.Since(start))
 		}
 		s.pause.expire()
+		s.replicationCron(time.Now())
 		s.closeIdleClients()
 		s.limitTrackingTable(s.trackMax.Load())
 		if s.tracking.pendingBcast.Load() {

@@ -1,0 +1,684 @@
+package commands
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/ds/dict"
+	"github.com/corvid-db/corvid/internal/ds/intset"
+	"github.com/corvid-db/corvid/internal/ds/listpack"
+	"github.com/corvid-db/corvid/internal/ds/quicklist"
+	"github.com/corvid-db/corvid/internal/ds/stream"
+	"github.com/corvid-db/corvid/internal/ds/ztree"
+	"github.com/corvid-db/corvid/internal/keyspace"
+	"github.com/corvid-db/corvid/internal/rdb"
+	"github.com/corvid-db/corvid/internal/resp"
+)
+
+// DUMP and RESTORE, and the glue between keyspace values and RDB objects
+// (internal/rdb) that SAVE and replication will share: DumpValue writes a
+// value in the layout Redis 7.2 would for the same encoding, and
+// restoring builds the value in the encoding Redis's loader would pick
+// under the current thresholds, so OBJECT ENCODING agrees with Redis after
+// a RESTORE.
+
+// Errors only DUMP and RESTORE reply with.
+const (
+	errBusyKey        = "BUSYKEY Target key name already exists."
+	errRestoreTTL     = "ERR Invalid TTL value, must be >= 0"
+	errRestorePayload = "ERR DUMP payload version or checksum are wrong"
+	errRestoreFormat  = "ERR Bad data format"
+	errRestoreIdle    = "ERR Invalid IDLETIME value, must be >= 0"
+	errRestoreFreq    = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+)
+
+// dumpCommands are DUMP and RESTORE (MIGRATE, which needs a client to
+// another server, is not implemented).
+func dumpCommands() []*command.Command {
+	return []*command.Command{
+		{Name: "dump", Arity: 2, Flags: command.ReadOnly, ACL: command.CatKeyspace | command.CatRead | command.CatSlow,
+			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: []command.KeySpec{keyRange(1, 0, "RO", "access")},
+			Group: "generic", Since: "2.6.0", Summary: "Returns a serialized representation of the value of a key, which RESTORE accepts.",
+			Tips: []string{"nondeterministic_output"}, Handler: dumpCommand},
+		{Name: "restore", Arity: -4, Flags: command.Write | command.DenyOOM, ACL: command.CatKeyspace | command.CatWrite | command.CatSlow | command.CatDangerous,
+			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: []command.KeySpec{keyRange(1, 0, "OW", "update")},
+			Group: "generic", Since: "2.6.0", Summary: "Creates a key from the serialized value DUMP produced.",
+			Handler: restoreCommand},
+	}
+}
+
+func dumpCommand(c *command.Ctx) {
+	e, ok := c.DB.LookupRead(c.Args[1])
+	if !ok {
+		c.W.Null()
+		return
+	}
+	w := rdb.NewBufferWriter(c.Scratch[:0])
+	ver := DumpValue(w, e, c.DB.Now(), dumpLimitsOf(c))
+	p := rdb.AppendFooter(w.Bytes(), ver)
+	c.W.Bulk(p)
+	if cap(p) <= 64<<10 {
+		c.Scratch = p[:0]
+	}
+}
+
+// DumpLimits are the settings that shape how values are serialised
+// (list-max-listpack-size, stream-node-max-entries and -bytes).
+type DumpLimits struct {
+	ListFill                       int
+	StreamNodeEntries, StreamBytes int
+}
+
+// DefaultDumpLimits are Redis's defaults.
+var DefaultDumpLimits = DumpLimits{ListFill: -2, StreamNodeEntries: 100, StreamBytes: 4096}
+
+func dumpLimitsOf(c *command.Ctx) DumpLimits {
+	l := DefaultDumpLimits
+	if configOf(c) != nil {
+		l.ListFill = listFill(c)
+		l.StreamNodeEntries, l.StreamBytes = streamConfig(c)
+	}
+	return l
+}
+
+// DumpValue writes e's value as an RDB object (type byte and body) and
+// returns the RDB version the payload needs. Hash fields whose expiry is
+// at or before now are left out.
+func DumpValue(w *rdb.Writer, e keyspace.Entry, now int64, lim DumpLimits) int {
+	switch e.Type() {
+	case keyspace.TypeString:
+		w.WriteByte(rdb.TypeString)
+		var buf [24]byte
+		if n, ok := e.Int(); ok {
+			w.WriteString(strconv.AppendInt(buf[:0], n, 10))
+		} else {
+			w.WriteString(e.Bytes())
+		}
+	case keyspace.TypeList:
+		w.WriteByte(rdb.TypeListQuicklist2)
+		v := listOf(e)
+		w.WriteQuicklist2(func(yield func([]byte) bool) {
+			it := v.iter(0, false)
+			for {
+				el, ok := it.Next()
+				if !ok || !yield(el) {
+					return
+				}
+			}
+		}, lim.ListFill)
+	case keyspace.TypeSet:
+		dumpSet(w, svLoad(e))
+	case keyspace.TypeZSet:
+		dumpZSet(w, e)
+	case keyspace.TypeHash:
+		return dumpHash(w, hvLoad(e), now)
+	case keyspace.TypeStream:
+		w.WriteByte(rdb.TypeStreamListpacks3)
+		dumpStream(w, e.Object().(*stream.Stream), lim)
+	}
+	return rdb.Version
+}
+
+func dumpSet(w *rdb.Writer, s setVal) {
+	switch s.enc {
+	case svIntset:
+		w.WriteByte(rdb.TypeSetIntset)
+		w.WriteIntset(intset.Append(make([]int64, 0, intset.Len(s.b)), s.b))
+	case svListpack:
+		w.WriteByte(rdb.TypeSetListpack)
+		w.WriteListpack(func(yield func([]byte) bool) {
+			s.each(func(m []byte) bool { return yield(m) })
+		})
+	default:
+		w.WriteByte(rdb.TypeSet)
+		w.WriteLen(uint64(s.len()))
+		s.each(func(m []byte) bool { w.WriteString(m); return true })
+	}
+}
+
+// appendScore formats a listpack score as Redis's d2string does: integral
+// values as integers (which the listpack then stores as such), inf as
+// "inf", anything else in the shortest form that reads back exactly.
+func appendScore(dst []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-inf"...)
+	case f == math.Trunc(f) && math.Abs(f) < 1<<53 && !(f == 0 && math.Signbit(f)):
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
+	return strconv.AppendFloat(dst, f, 'g', 17, 64)
+}
+
+func dumpZSet(w *rdb.Writer, e keyspace.Entry) {
+	z := &zval{}
+	z.load(e)
+	n := z.Len()
+	if z.tree == nil {
+		w.WriteByte(rdb.TypeZSetListpack)
+		var sb [32]byte
+		w.WriteListpack(func(yield func([]byte) bool) {
+			for _, ze := range z.ents {
+				if !yield(ze.m) || !yield(appendScore(sb[:0], ze.s)) {
+					return
+				}
+			}
+		})
+		return
+	}
+	// Redis writes skiplists from the tail so that loading inserts at the head.
+	w.WriteByte(rdb.TypeZSet2)
+	w.WriteLen(uint64(n))
+	z.walk(n-1, n, true, func(m []byte, s float64) {
+		w.WriteString(m)
+		w.WriteBinaryDouble(s)
+	})
+}
+
+func dumpHash(w *rdb.Writer, h hashVal, now int64) int {
+	type fv struct {
+		f, v []byte
+		when int64
+	}
+	var fields []fv
+	var minTTL int64
+	if h.ht == nil && h.ex {
+		for p := listpack.First(h.lp); p >= 0; {
+			v := listpack.Next(h.lp, p)
+			t := listpack.Next(h.lp, v)
+			when := lpxTTL(listpack.Get(h.lp, t))
+			if when == 0 || when > now {
+				fields = append(fields, fv{listpack.Get(h.lp, p), listpack.Get(h.lp, v), when})
+				if when != 0 && (minTTL == 0 || when < minTTL) {
+					minTTL = when
+				}
+			}
+			p = listpack.Next(h.lp, t)
+		}
+		w.WriteByte(rdb.TypeHashListpackEx)
+		w.WriteMillis(minTTL)
+		var tb [24]byte
+		w.WriteListpack(func(yield func([]byte) bool) {
+			for _, x := range fields {
+				if !yield(x.f) || !yield(x.v) || !yield(strconv.AppendInt(tb[:0], x.when, 10)) {
+					return
+				}
+			}
+		})
+		return rdb.VersionHashTTL
+	}
+	if h.ht == nil {
+		w.WriteByte(rdb.TypeHashListpack)
+		w.WriteListpack(func(yield func([]byte) bool) {
+			h.each(func(f, v []byte) bool { return yield(f) && yield(v) })
+		})
+		return rdb.Version
+	}
+	if h.hx != nil {
+		h.each(func(f, v []byte) bool {
+			when, _ := h.ttlOf(f)
+			if when == 0 || when > now {
+				fields = append(fields, fv{f, v, when})
+				if when != 0 && (minTTL == 0 || when < minTTL) {
+					minTTL = when
+				}
+			}
+			return true
+		})
+	}
+	if minTTL == 0 {
+		// No live field TTL: the plain layout, readable by Redis 7.2.
+		w.WriteByte(rdb.TypeHash)
+		if h.hx == nil {
+			w.WriteLen(uint64(h.len()))
+			h.each(func(f, v []byte) bool { w.WriteString(f); w.WriteString(v); return true })
+		} else {
+			w.WriteLen(uint64(len(fields)))
+			for _, x := range fields {
+				w.WriteString(x.f)
+				w.WriteString(x.v)
+			}
+		}
+		return rdb.Version
+	}
+	// Redis 7.4's layout: the earliest expiry, then each field's expiry
+	// relative to it (plus one; 0 = none).
+	w.WriteByte(rdb.TypeHashMetadata)
+	w.WriteMillis(minTTL)
+	w.WriteLen(uint64(len(fields)))
+	for _, x := range fields {
+		rel := uint64(0)
+		if x.when != 0 {
+			rel = uint64(x.when-minTTL) + 1
+		}
+		w.WriteLen(rel)
+		w.WriteString(x.f)
+		w.WriteString(x.v)
+	}
+	return rdb.VersionHashTTL
+}
+
+func rdbID(id stream.ID) rdb.StreamID { return rdb.StreamID{Ms: id.Ms, Seq: id.Seq} }
+
+func dumpStream(w *rdb.Writer, s *stream.Stream, lim DumpLimits) {
+	meta := &rdb.Stream{
+		Length:       s.Len(),
+		LastID:       rdbID(s.LastID()),
+		FirstID:      rdbID(s.FirstID()),
+		MaxDeletedID: rdbID(s.MaxDeletedID()),
+		EntriesAdded: s.EntriesAdded(),
+	}
+	for _, g := range s.Groups() {
+		rg := rdb.StreamGroup{Name: []byte(g.Name), LastID: rdbID(g.LastID), EntriesRead: g.EntriesRead}
+		g.PEL.Ascend(stream.ID{}, func(id stream.ID, n *stream.NACK) bool {
+			rg.PEL = append(rg.PEL, rdb.StreamNACK{ID: rdbID(id), DeliveryTime: n.DeliveryTime, DeliveryCount: n.DeliveryCount})
+			return true
+		})
+		for _, cons := range g.Consumers() {
+			rc := rdb.StreamConsumer{Name: []byte(cons.Name), SeenTime: cons.SeenTime, ActiveTime: cons.ActiveTime}
+			cons.PEL.Ascend(stream.ID{}, func(id stream.ID, _ *stream.NACK) bool {
+				rc.PEL = append(rc.PEL, rdbID(id))
+				return true
+			})
+			rg.Consumers = append(rg.Consumers, rc)
+		}
+		meta.Groups = append(meta.Groups, rg)
+	}
+	w.WriteStream(meta, func(yield func(rdb.StreamID, [][]byte) bool) {
+		s.Range(stream.ID{}, stream.MaxID, false, func(id stream.ID, fv [][]byte) bool {
+			return yield(rdbID(id), fv)
+		})
+	}, lim.StreamNodeEntries, lim.StreamBytes)
+}
+
+var argABSTTL = []byte("ABSTTL")
+
+// restoreNothing answers a RESTORE that stores no key (its TTL already
+// past, or nothing left in the value): a key REPLACE deleted counts as a
+// deletion.
+func restoreNothing(c *command.Ctx, key []byte, deleted bool) {
+	if deleted {
+		c.Dirty++
+		c.Notify(command.NotifyGeneric, "del", key)
+		if c.Propagating {
+			c.PropagateAs(deletionName(c, "lazyfree-lazy-server-del"), key)
+		}
+	}
+	c.OK()
+}
+
+// lruSetter is implemented by keyspace entries that can have their access
+// field set (RESTORE's IDLETIME and FREQ).
+type lruSetter interface{ SetLRU(v uint32) }
+
+func restoreCommand(c *command.Ctx) {
+	key := c.Args[1]
+	replace, absTTL := false, false
+	idle, freq := int64(-1), int64(-1)
+	for j := 4; j < len(c.Args); j++ {
+		a := c.Args[j]
+		more := len(c.Args) - j - 1
+		switch {
+		case equalFold(a, "replace"):
+			replace = true
+		case equalFold(a, "absttl"):
+			absTTL = true
+		case equalFold(a, "idletime") && more >= 1 && freq == -1:
+			v, ok := resp.ParseInt(c.Args[j+1])
+			if !ok {
+				c.Error(command.ErrNotInteger)
+				return
+			}
+			if v < 0 {
+				c.Error(errRestoreIdle)
+				return
+			}
+			idle = v
+			j++
+		case equalFold(a, "freq") && more >= 1 && idle == -1:
+			v, ok := resp.ParseInt(c.Args[j+1])
+			if !ok {
+				c.Error(command.ErrNotInteger)
+				return
+			}
+			if v < 0 || v > 255 {
+				c.Error(errRestoreFreq)
+				return
+			}
+			freq = v
+			j++
+		default:
+			c.Error(command.ErrSyntax)
+			return
+		}
+	}
+	if !replace && c.DB.Exists(key) {
+		c.Error(errBusyKey)
+		return
+	}
+	ttl, ok := resp.ParseInt(c.Args[2])
+	if !ok {
+		c.Error(command.ErrNotInteger)
+		return
+	}
+	if ttl < 0 {
+		c.Error(errRestoreTTL)
+		return
+	}
+	body, _, ok := rdb.VerifyFooter(c.Args[3])
+	if !ok {
+		c.Error(errRestorePayload)
+		return
+	}
+	r := rdb.NewReader(body)
+	typ, err := r.ReadByte()
+	if err != nil || !rdb.IsObjectType(typ) {
+		c.Error(errRestoreFormat)
+		return
+	}
+	obj, err := rdb.ReadObject(r, typ)
+	if err != nil {
+		c.Error(errRestoreFormat)
+		return
+	}
+	now := c.DB.Now()
+	deleted := replace && c.DB.Delete(key)
+	if ttl != 0 && !absTTL {
+		if ttl > math.MaxInt64-now {
+			ttl = math.MaxInt64
+		} else {
+			ttl += now
+		}
+	}
+	if ttl != 0 && ttl <= now {
+		restoreNothing(c, key, deleted)
+		return
+	}
+	if !RestoreValue(c, key, obj, ttl) {
+		// Nothing left to store (every hash field had expired).
+		restoreNothing(c, key, deleted)
+		return
+	}
+	if c.Propagating && ttl != 0 && !absTTL {
+		// Replicas get the absolute time, as in Redis: TTL rewritten, ABSTTL added.
+		args := append([][]byte(nil), c.Args...)
+		args[2] = strconv.AppendInt(nil, ttl, 10)
+		c.PropagateAs(append(args, argABSTTL)...)
+	}
+	if idle >= 0 || freq >= 0 {
+		restoreLRU(c, key, idle, freq)
+	}
+	c.Notify(command.NotifyGeneric, "restore", key)
+	c.Dirty++
+	c.OK()
+}
+
+// restoreLRU applies IDLETIME or FREQ as Redis's objectSetLRUOrLFU: FREQ
+// under an LFU policy, IDLETIME under any other.
+func restoreLRU(c *command.Ctx, key []byte, idle, freq int64) {
+	e, ok := c.DB.Lookup(key)
+	if !ok {
+		return
+	}
+	s, ok := any(e).(lruSetter)
+	if !ok {
+		return
+	}
+	p, _ := policy(c)
+	switch {
+	case isLFU(p) && freq >= 0:
+		s.SetLRU(uint32(c.DB.Now()/60000)&0xffff<<8 | uint32(freq))
+	case !isLFU(p) && idle >= 0:
+		s.SetLRU(c.DB.Store().LRUClock() - uint32(min(idle, math.MaxUint32)))
+	}
+}
+
+// errRestoreEmpty reports a value with nothing left to store.
+var errRestoreEmpty = errors.New("empty value")
+
+// RestoreValue stores obj under key (replacing whatever is there) with
+// the expiry expireAt (Unix ms, 0 for none), in the encoding Redis's RDB
+// loader would give it under the current thresholds. It reports false,
+// storing nothing, when nothing is left of the value (a hash whose
+// fields had all expired).
+func RestoreValue(c *command.Ctx, key []byte, obj *rdb.Object, expireAt int64) bool {
+	switch obj.Kind {
+	case rdb.KindString:
+		strStore(c.DB, key, obj.Str, expireAt)
+	case rdb.KindList:
+		restoreList(c, key, obj, expireAt)
+	case rdb.KindSet:
+		restoreSet(c, key, obj, expireAt)
+	case rdb.KindZSet:
+		restoreZSet(c, key, obj, expireAt)
+	case rdb.KindHash:
+		return restoreHash(c, key, obj, expireAt) == nil
+	case rdb.KindStream:
+		restoreStream(c, key, obj.Stream, expireAt)
+	}
+	return true
+}
+
+func restoreList(c *command.Ctx, key []byte, o *rdb.Object, expireAt int64) {
+	fill := listFill(c)
+	if o.ListNodes <= 1 {
+		size := len(emptyListpack)
+		for _, e := range o.List {
+			size += len(e) + 11
+		}
+		if !quicklist.ExceedsLimit(fill, size, len(o.List)) {
+			lp := append(c.Scratch[:0], emptyListpack...)
+			lp = listpack.Append(lp, o.List...)
+			if quicklist.ExceedsLimit(fill, len(lp), len(o.List)) {
+				ql := quicklist.FromListpack(append([]byte(nil), lp...), fill)
+				c.DB.SetObject(key, keyspace.TypeList, ql, expireAt)
+				return
+			}
+			c.DB.SetInline(key, keyspace.TypeList, keyspace.EncListpack, lp, expireAt)
+			if cap(lp) <= 64<<10 {
+				c.Scratch = lp[:0]
+			}
+			return
+		}
+	}
+	ql := quicklist.New(fill)
+	for _, e := range o.List {
+		ql.PushBack(e)
+	}
+	c.DB.SetObject(key, keyspace.TypeList, ql, expireAt)
+}
+
+func restoreSet(c *command.Ctx, key []byte, o *rdb.Object, expireAt int64) {
+	lim := svLimitsOf(c)
+	var s setVal
+	switch {
+	case o.Ints != nil:
+		if len(o.Ints) > lim.intset {
+			s = setVal{enc: svHT, ht: dict.NewSet(len(o.Ints)), fresh: true}
+			var tmp [20]byte
+			for _, v := range o.Ints {
+				s.ht.Add(strconv.AppendInt(tmp[:0], v, 10))
+			}
+		} else {
+			is := intset.New()
+			for _, v := range o.Ints {
+				is, _ = intset.Add(is, v)
+			}
+			s = setVal{enc: svIntset, b: is}
+		}
+	case o.Type == rdb.TypeSetListpack:
+		if len(o.Set) > lim.lpEntries {
+			s = setVal{enc: svHT, ht: dict.NewSet(len(o.Set)), fresh: true}
+			for _, m := range o.Set {
+				s.ht.Add(m)
+			}
+		} else {
+			lp := listpack.New()
+			lp = listpack.Append(lp, o.Set...)
+			s = setVal{enc: svListpack, b: lp}
+		}
+	default:
+		// RDB_TYPE_SET: Redis adds member by member, starting from an
+		// intset when the count allows and converting as members demand.
+		if len(o.Set) > lim.intset {
+			s = setVal{enc: svHT, ht: dict.NewSet(len(o.Set)), fresh: true}
+		} else {
+			s = setVal{enc: svIntset, b: intset.New()}
+		}
+		maxLen := 0
+		for _, m := range o.Set {
+			maxLen = max(maxLen, len(m))
+			if s.enc == svIntset {
+				if v, ok := resp.ParseInt(m); ok {
+					s.b, _ = intset.Add(s.b, v)
+					continue
+				}
+				if s.len() < lim.lpEntries && maxLen <= lim.lpValue {
+					s.toListpack()
+				} else {
+					s.toHT(len(o.Set))
+				}
+			}
+			if s.enc == svListpack {
+				if s.len() < lim.lpEntries && len(m) <= lim.lpValue {
+					s.b = listpack.Append(s.b, m)
+					continue
+				}
+				s.toHT(len(o.Set))
+			}
+			s.ht.Add(m)
+		}
+	}
+	svStore(c, key, &s, expireAt)
+}
+
+func restoreZSet(c *command.Ctx, key []byte, o *rdb.Object, expireAt int64) {
+	maxEntries, maxValue := zlimits(c)
+	small := len(o.ZSet) <= maxEntries
+	if o.Type == rdb.TypeZSet || o.Type == rdb.TypeZSet2 {
+		for _, e := range o.ZSet {
+			if len(e.Member) > maxValue {
+				small = false
+				break
+			}
+		}
+	}
+	if !small {
+		t := ztree.New(len(o.ZSet))
+		for _, e := range o.ZSet {
+			t.Add(e.Member, e.Score)
+		}
+		c.DB.SetObject(key, keyspace.TypeZSet, t, expireAt)
+		return
+	}
+	ents := make([]zent, len(o.ZSet))
+	for i, e := range o.ZSet {
+		ents[i] = zent{e.Member, e.Score}
+	}
+	slices.SortFunc(ents, func(a, b zent) int {
+		switch {
+		case zless(a.s, a.m, b.s, b.m):
+			return -1
+		case zless(b.s, b.m, a.s, a.m):
+			return 1
+		}
+		return 0
+	})
+	lp := zencode(c.Scratch, ents)
+	c.DB.SetInline(key, keyspace.TypeZSet, keyspace.EncListpack, lp, expireAt)
+	if cap(lp) <= 64<<10 {
+		c.Scratch = lp[:0]
+	}
+}
+
+func restoreHash(c *command.Ctx, key []byte, o *rdb.Object, expireAt int64) error {
+	lim := hvLimitsOf(c)
+	now := c.DB.Now()
+	fields := o.Hash
+	if o.HashTTL {
+		// Fields already expired are not restored.
+		fields = slices.DeleteFunc(slices.Clone(fields), func(f rdb.HashField) bool {
+			return f.ExpireAt != 0 && f.ExpireAt <= now
+		})
+		if len(fields) == 0 {
+			return errRestoreEmpty
+		}
+	}
+	big := len(fields) > lim.entries
+	switch o.Type {
+	case rdb.TypeHash, rdb.TypeHashZipmap, rdb.TypeHashMetadata, rdb.TypeHashMetadataPreGA:
+		// Loaded field by field (or, for zipmaps, checked as a whole):
+		// a long field or value makes a hashtable too.
+		for _, f := range fields {
+			if len(f.Field) > lim.value || len(f.Value) > lim.value {
+				big = true
+				break
+			}
+		}
+	}
+	var h hashVal
+	if big {
+		h = hashVal{ht: dict.NewMap(len(fields)), fresh: true}
+		for _, f := range fields {
+			h.ht.Set(f.Field, f.Value)
+		}
+	} else {
+		lp := listpack.New()
+		for _, f := range fields {
+			lp = listpack.Append(lp, f.Field, f.Value)
+		}
+		h = hashVal{lp: lp}
+	}
+	if o.HashTTL {
+		h.toEx()
+		for _, f := range fields {
+			if f.ExpireAt != 0 {
+				h.setTTL(f.Field, f.ExpireAt)
+			}
+		}
+	}
+	hvStoreDB(c.DB, key, &h, expireAt)
+	return nil
+}
+
+func restoreStream(c *command.Ctx, key []byte, rs *rdb.Stream, expireAt int64) {
+	maxEntries, maxBytes := DefaultDumpLimits.StreamNodeEntries, DefaultDumpLimits.StreamBytes
+	if configOf(c) != nil {
+		maxEntries, maxBytes = streamConfig(c)
+	}
+	s := stream.New()
+	for _, e := range rs.Entries {
+		s.Append(stream.ID{Ms: e.ID.Ms, Seq: e.ID.Seq}, e.Fields, maxEntries, maxBytes)
+	}
+	s.SetLastID(stream.ID{Ms: rs.LastID.Ms, Seq: rs.LastID.Seq})
+	s.SetEntriesAdded(rs.EntriesAdded)
+	s.SetMaxDeletedID(stream.ID{Ms: rs.MaxDeletedID.Ms, Seq: rs.MaxDeletedID.Seq})
+	for _, g := range rs.Groups {
+		sg := s.CreateGroup(g.Name, stream.ID{Ms: g.LastID.Ms, Seq: g.LastID.Seq}, g.EntriesRead)
+		if sg == nil {
+			continue // duplicates were refused by the decoder
+		}
+		for _, n := range g.PEL {
+			sg.PEL.Insert(stream.ID{Ms: n.ID.Ms, Seq: n.ID.Seq}, &stream.NACK{DeliveryTime: n.DeliveryTime, DeliveryCount: n.DeliveryCount})
+		}
+		for _, rc := range g.Consumers {
+			cons := sg.CreateConsumer(rc.Name, rc.SeenTime)
+			if cons == nil {
+				continue
+			}
+			cons.SeenTime, cons.ActiveTime = rc.SeenTime, rc.ActiveTime
+			for _, id := range rc.PEL {
+				sid := stream.ID{Ms: id.Ms, Seq: id.Seq}
+				if nack := sg.PEL.Get(sid); nack != nil {
+					nack.Consumer = cons
+					cons.PEL.Insert(sid, nack)
+				}
+			}
+		}
+	}
+	c.DB.SetObject(key, keyspace.TypeStream, s, expireAt)
+}

@@ -1,0 +1,161 @@
+package server
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/resp"
+)
+
+// The primary side of replication: SYNC and PSYNC attach a connection to
+// the write stream (propagate.go) after sending it an RDB snapshot of the
+// dataset, taken under every shard lock in the same instant the stream
+// starts, so the replica's state is the snapshot plus exactly the stream.
+// Partial resynchronisation (a backlog to resume from) is not kept yet:
+// every PSYNC is answered with a full resynchronisation, which Redis's
+// replicas and tools accept. The replica side (REPLICAOF) does not exist
+// yet either.
+
+// replicaState is what the primary knows about one replica connection.
+type replicaState struct {
+	listeningPort atomic.Int64
+	ackOffset     atomic.Int64
+	ackTime       atomic.Int64 // Unix s of the last REPLCONF ACK
+}
+
+// feed is propConsumer: the stream goes out through the writer goroutine,
+// cut off past client-output-buffer-limit replica.
+func (c *Client) feed(b []byte) { c.enqueueAsync(b) }
+
+func (s *Server) replicationCommands() []*command.Command {
+	const (
+		flags = command.Admin | command.NoScript | command.NoAsyncLoading | command.NoMulti
+		cat   = command.CatAdmin | command.CatSlow | command.CatDangerous
+	)
+	sync := &command.Command{Name: "sync", Arity: 1, Flags: flags | command.AllShards | command.OwnGoroutine, ACL: cat,
+		Group: "server", Since: "1.0.0", Summary: "An internal command used in replication.", Handler: syncCommand}
+	psync := &command.Command{Name: "psync", Arity: -3, Flags: flags | command.AllShards | command.OwnGoroutine, ACL: cat,
+		Group: "server", Since: "2.8.0", Summary: "An internal command used in replication.", Handler: syncCommand}
+	replconf := &command.Command{Name: "replconf", Arity: -1,
+		Flags: command.Admin | command.NoScript | command.Loading | command.Stale | command.AllowBusy | command.NoKeyspace,
+		ACL:   cat, Group: "server", Since: "3.0.0", Summary: "An internal command for configuring the replication stream.",
+		Handler: replconfCommand}
+	return []*command.Command{sync, psync, replconf}
+}
+
+// syncCommand is SYNC and PSYNC. The dispatcher holds every shard (the
+// AllShards flag); holding the stream's lock as well while the snapshot is
+// queued and the replica registered means no write lands in neither or
+// both.
+func syncCommand(c *command.Ctx) {
+	cl := client(c)
+	s := cl.srv
+	if cl.replica != nil {
+		return // already a replica: Redis ignores it
+	}
+	var snap bytes.Buffer
+	if err := s.writeSnapshot(&snap); err != nil {
+		c.Error("ERR " + err.Error())
+		return
+	}
+	cl.startAsync()
+	s.prop.mu.Lock()
+	var head []byte
+	if cl.ctx.Cmd.Name == "psync" {
+		head = append(head, "+FULLRESYNC "...)
+		head = append(head, s.admin().replicationID()...)
+		head = append(head, ' ')
+		head = strconv.AppendInt(head, s.prop.offset, 10)
+		head = append(head, "\r\n"...)
+	}
+	head = append(head, '$')
+	head = strconv.AppendInt(head, int64(snap.Len()), 10)
+	head = append(head, "\r\n"...)
+	cl.enqueueAsync(append(head, snap.Bytes()...)) // no CRLF after the payload, as Redis sends it
+	cl.replica = &replicaState{}
+	cl.isReplica.Store(true)
+	s.prop.addConsumerLocked(cl)
+	s.prop.mu.Unlock()
+	s.lastReplPing.Store(time.Now().UnixNano()) // the first PING a period from now
+	s.Log.Noticef("Replica %s asks for synchronization", cl.addr)
+	s.Log.Noticef("Synchronization with replica %s succeeded", cl.addr)
+	// Replicas get no replies (Redis drops them): only the stream.
+	cl.replyMode = replyOff
+}
+
+// replconfCommand is REPLCONF: a replica's settings and acknowledgements.
+func replconfCommand(c *command.Ctx) {
+	cl := client(c)
+	if len(c.Args)%2 == 0 {
+		c.Error(command.ErrSyntax)
+		return
+	}
+	for i := 1; i+1 < len(c.Args); i += 2 {
+		opt := strings.ToLower(string(c.Args[i]))
+		val := c.Args[i+1]
+		switch opt {
+		case "listening-port":
+			n, ok := resp.ParseInt(val)
+			if !ok {
+				c.Error(command.ErrNotInteger)
+				return
+			}
+			cl.replListeningPort.Store(n)
+		case "ip-address", "capa", "rdb-only", "rdb-filter-only":
+		case "ack", "fack":
+			// An acknowledgement: no reply, ever.
+			if cl.replica != nil {
+				if n, ok := resp.ParseInt(val); ok && opt == "ack" {
+					cl.replica.ackOffset.Store(n)
+					cl.replica.ackTime.Store(time.Now().Unix())
+				}
+			}
+			return
+		case "getack":
+			return
+		default:
+			c.Error("ERR Unrecognized REPLCONF option: " + string(c.Args[i]))
+			return
+		}
+	}
+	c.OK()
+}
+
+// replicationCron sends replicas a PING every repl-ping-replica-period
+// seconds, as Redis does, so an idle link is seen alive.
+func (s *Server) replicationCron(now time.Time) {
+	if !s.prop.active.Load() {
+		return
+	}
+	period := time.Duration(s.Config.Int("repl-ping-replica-period")) * time.Second
+	last := time.Unix(0, s.lastReplPing.Load())
+	if now.Sub(last) < period {
+		return
+	}
+	s.lastReplPing.Store(now.UnixNano())
+	s.prop.emitRaw([]byte("*1\r\n$4\r\nPING\r\n"))
+}
+
+// replicaInfo lists the replicas for INFO replication.
+func (s *Server) replicaInfo() []*Client {
+	s.prop.mu.Lock()
+	defer s.prop.mu.Unlock()
+	var out []*Client
+	for _, x := range s.prop.consumers {
+		if c, ok := x.(*Client); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// replicationID returns master_replid.
+func (a *adminState) replicationID() string {
+	a.replMu.Lock()
+	defer a.replMu.Unlock()
+	return a.replID
+}
