@@ -15,8 +15,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/corvid-zbig.XXXXXX")
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$WORK"' EXIT
 REDIS_BIN=${REDIS_BIN:-redis-server}
 if [ -z "${CORVID_BIN:-}" ]; then
-    (cd "$ROOT" && go build -o "$WORK/corvid" ./cmd/corvid) || exit 3
-    CORVID_BIN=$WORK/corvid
+    (cd "$ROOT" && go build -o "$WORK/corvid-server" ./cmd/corvid) || exit 3
+    CORVID_BIN=$WORK/corvid-server
 fi
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
 

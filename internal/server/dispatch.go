@@ -259,6 +259,9 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	} else if cmd.Flags&command.AllShards != 0 && (cmd.Name == "flushall" || cmd.Name == "flushdb") {
 		s.invalidateAll() // the table outlives its last tracking client
 	}
+	if cmd.Flags&command.AllShards != 0 && (cmd.Name == "flushall" || cmd.Name == "flushdb") {
+		s.reclaimSoon.Store(true)
+	}
 	if ctx.Dirty != 0 {
 		if s.blocking.clients.Load() > 0 {
 			c.noteReady(cmd, args)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/ds/slab"
 )
 
 // INFO [section ...]
@@ -218,7 +219,9 @@ type keyspaceFigures struct {
 func (s *Server) measureKeyspace(c *command.Ctx, counts bool) keyspaceFigures {
 	var f keyspaceFigures
 	unlock := s.lockAllShards(c)
-	store := s.Store.UsedMemory()
+	// Off-heap collection internals (sorted-set leaves and indexes, stream
+	// nodes) are part of the dataset as much as the keyspace records.
+	store := s.Store.UsedMemory() + slab.SharedInUse()
 	f.hits, f.misses = s.Store.HitsMisses()
 	if counts {
 		f.dbs = make([]dbCounts, s.Store.Databases())

@@ -40,6 +40,7 @@ import (
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/commands"
 	"github.com/corvid-db/corvid/internal/config"
+	"github.com/corvid-db/corvid/internal/ds/slab"
 	"github.com/corvid-db/corvid/internal/keyspace"
 	"github.com/corvid-db/corvid/internal/scripting"
 )
@@ -75,15 +76,19 @@ type Server struct {
 	adminSt      adminState   // INFO/DEBUG state: run id, peaks, instantaneous metrics
 	dirty        atomic.Int64 // keyspace changes since the last save (rdb_changes_since_last_save)
 	pause        pauseState
-	blocking     blockRegistry        // clients waiting in blocking commands (blocking.go)
-	ps           pubsubState          // subscriptions (pubsub.go)
-	prop         propFeed             // the write stream for replicas (propagate.go)
-	lastReplPing atomic.Int64         // Unix ns of the last PING to replicas
-	tracking     trackingState        // client-side caching (tracking.go)
-	scripts      *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
-	functions    *scripting.Functions // FUNCTION libraries (function_cmds.go)
-	trackMax     config.IntVar        // tracking-table-max-keys
-	psLimits     atomic.Pointer[[3]int64]
+	blocking     blockRegistry // clients waiting in blocking commands (blocking.go)
+	ps           pubsubState   // subscriptions (pubsub.go)
+	prop         propFeed      // the write stream for replicas (propagate.go)
+	lastReplPing atomic.Int64  // Unix ns of the last PING to replicas
+	// Off-heap memory of dropped collections returns after a collection
+	// (see reclaimOffHeap): reclaimSoon asks the cron for one now.
+	reclaimSoon   atomic.Bool
+	lastReclaimGC time.Time            // owned by the cron
+	tracking      trackingState        // client-side caching (tracking.go)
+	scripts       *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
+	functions     *scripting.Functions // FUNCTION libraries (function_cmds.go)
+	trackMax      config.IntVar        // tracking-table-max-keys
+	psLimits      atomic.Pointer[[3]int64]
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
 	// maxMemory, noEviction and usedMem serve the maxmemory check.
@@ -441,6 +446,7 @@ func (s *Server) cron() {
 		}
 		s.pause.expire()
 		s.replicationCron(time.Now())
+		s.reclaimOffHeap(time.Now())
 		s.closeIdleClients()
 		s.limitTrackingTable(s.trackMax.Load())
 		if s.tracking.pendingBcast.Load() {
@@ -530,3 +536,20 @@ func (s *Server) countError(msg []byte) {
 }
 
 func numGoroutines() int { return runtime.NumGoroutine() }
+
+// reclaimOffHeap makes dropped big collections give their memory back.
+// Sorted-set leaves and stream nodes live off the Go heap and are freed
+// by a cleanup once their collection is unreachable, which only a garbage
+// collection finds out; and with most of the dataset off the heap, the
+// heap itself grows too slowly to trigger collections often. So after a
+// FLUSHALL or FLUSHDB, and every 10 s while more than 64 MiB is off the
+// heap, the cron starts one. The Go heap is small, so a collection is
+// cheap, and it runs concurrently with the event loops.
+func (s *Server) reclaimOffHeap(now time.Time) {
+	soon := s.reclaimSoon.Swap(false)
+	if !soon && (now.Sub(s.lastReclaimGC) < 10*time.Second || slab.SharedInUse() < 64<<20) {
+		return
+	}
+	s.lastReclaimGC = now
+	go runtime.GC()
+}

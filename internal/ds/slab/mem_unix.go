@@ -20,3 +20,12 @@ func osAlloc(n int) *byte {
 func osRelease(p unsafe.Pointer, n int) {
 	_ = syscall.Madvise(unsafe.Slice((*byte)(p), n), syscall.MADV_DONTNEED)
 }
+
+// osFree unmaps n bytes that osAlloc(n) returned at p. syscall.Munmap finds
+// the mapping by the slice's last byte, so the slice is rebuilt with the
+// exact length that was mapped.
+func osFree(p *byte, n int) {
+	if err := syscall.Munmap(unsafe.Slice(p, n)); err != nil {
+		panic("slab: munmap: " + err.Error())
+	}
+}

@@ -2,26 +2,17 @@ package stream
 
 import (
 	"runtime"
-	"sync"
 
 	"github.com/corvid-db/corvid/internal/ds/slab"
 )
 
 // Sealed nodes (every node but a stream's tail) live off the Go heap, in
-// the same slab allocator the keyspace records use: a million-entry stream
+// slab's shared arena for collection internals: a million-entry stream
 // is then a few tens of kilobytes of Go heap (the node headers), so the
 // collector neither scans its data nor lets the heap grow to twice its size
 // before collecting, which is what keeps a large stream's resident memory
 // close to Redis's. The tail node, which grows with every XADD, stays on
 // the heap until it is full.
-
-// offHeap is the process-wide arena for sealed nodes; streams on different
-// shards seal and free nodes concurrently, hence the mutex (taken once per
-// node, that is once per stream-node-max-entries entries).
-var offHeap struct {
-	mu sync.Mutex
-	a  slab.Arena
-}
 
 // holder owns a stream's nodes; it is what the stream's cleanup frees, so
 // it must never be shared between two streams.
@@ -55,9 +46,7 @@ func (n *node) seal() {
 		}
 		return
 	}
-	offHeap.mu.Lock()
-	r := offHeap.a.Alloc(size)
-	offHeap.mu.Unlock()
+	r := slab.SharedAlloc(size)
 	b := slab.Bytes(r, size)
 	copy(b, n.data)
 	n.data, n.ref = b, r
@@ -68,8 +57,6 @@ func (n *node) free() {
 	if n.ref == 0 {
 		return
 	}
-	offHeap.mu.Lock()
-	offHeap.a.Free(n.ref, len(n.data))
-	offHeap.mu.Unlock()
+	slab.SharedFree(n.ref, len(n.data))
 	n.ref, n.data = 0, nil
 }

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/corvid-db/corvid/internal/ds/slab"
 )
 
 type modelEntry struct {
@@ -253,11 +255,7 @@ func TestLagAndEntriesRead(t *testing.T) {
 // TestOffHeapReleased checks that sealed nodes go back to the arena when a
 // stream is trimmed, and when it becomes unreachable.
 func TestOffHeapReleased(t *testing.T) {
-	inUse := func() int64 {
-		offHeap.mu.Lock()
-		defer offHeap.mu.Unlock()
-		return offHeap.a.InUse()
-	}
+	inUse := slab.SharedInUse
 	before := inUse()
 	s := New()
 	for i := 1; i <= 1000; i++ {

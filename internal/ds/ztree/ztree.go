@@ -1,39 +1,60 @@
 // Package ztree is the ordered index of a large sorted set: members ordered
 // by (score, member bytes), with O(log N) insert, delete, rank, access by
-// rank and range starts, plus a member→score map for O(1) ZSCORE and
+// rank and range starts, plus a member index for O(1) ZSCORE and
 // membership tests.
 //
-// Why a counted B+tree and not Redis's skiplist: a skiplist node in Go is a
-// separate heap object with a forward pointer and a span per level, a back
-// pointer and a string header — about 80 bytes plus allocator rounding per
-// member before the member bytes and the map entry, and every node is one
-// more object for the garbage collector to trace. Here members live in
-// leaves of up to 63 (score, member) pairs held in one array, so the
-// ordering costs about 24 bytes per member at full leaves (~34 at the 70%
-// fill of random inserts) and one GC object per 63 members; internal nodes
-// keep, per child, its element count (which gives ranks) and a lower-bound
-// separator key. Appends at the right end (increasing scores) split leaves
-// unevenly so sequential loads leave full leaves behind. The member string
-// is allocated once and shared by the leaf entry and the map key.
+// Why it lives off the Go heap: a sorted set of ten million members kept as
+// Go strings, a map[string]float64 and arrays of string headers is tens of
+// millions of pointers the collector must trace on every cycle, and the
+// heap it grows to before collecting is twice the live data, so resident
+// memory was half again Redis's and the collector's work showed in the
+// tail latency of every command. Here the members and scores sit in 4 KiB
+// slotted leaves allocated from slab's shared arena (see leaf.go), and the
+// member index is an open-addressing table of (hash, score) slots with no
+// pointers (see index.go), mapped outside the heap once it is large. What
+// stays on the Go heap is one inner node (3 KB) per few dozen leaves.
 //
-// Nodes are never merged eagerly: a node that falls below a quarter of its
-// capacity is merged into a neighbour when the two fit in one node, which
-// keeps the tree compact under deletes without thrashing on alternating
-// insert/delete at a boundary.
+// The tree is a counted B+tree: inner nodes keep, per child, its element
+// count (which gives ranks and access by rank) and a lower-bound
+// separator. Separators are the shortest keys that divide two leaves when
+// they are made — usually a bare score — so they cost almost nothing even for
+// long members. Appends at the right end (increasing scores) start a new
+// leaf instead of splitting, so sequential loads leave full leaves; other
+// inserts into a full leaf first move entries to a sibling with room and
+// split only when neither has any, so random loads leave leaves over 80%
+// full. A leaf or inner node that falls under a quarter full is merged into
+// a neighbour when the two fit in one, which keeps the tree compact under
+// deletes without thrashing on alternating insert/delete at a boundary.
+//
+// The price of keeping no second copy of the members is that a member
+// lookup (ZSCORE) confirms its index hit with a descent of the tree, a few
+// cache misses more than a hash map; ZRANK and every update needed that
+// descent anyway.
+//
+// Memory is given back when the Tree becomes unreachable (the key is
+// deleted, overwritten or flushed): a cleanup attached to it frees every
+// leaf and the index.
 package ztree
 
 import (
 	"math/rand/v2"
+	"runtime"
+	"strings"
 	"unsafe"
+
+	"github.com/corvid-db/corvid/internal/ds/slab"
 )
 
 const (
-	leafCap  = 63
 	innerCap = 64
 	maxDepth = 24
+	// scratchKeep is the largest member buffer a tree keeps between calls.
+	scratchKeep = 4096
 )
 
-// Entry is one member of the set with its score.
+// Entry is one member of the set with its score. From Iter.Entry and
+// Random, Member aliases the tree's memory: it is valid only until the
+// tree next changes.
 type Entry struct {
 	Score  float64
 	Member string
@@ -44,19 +65,16 @@ func less(as float64, am string, bs float64, bm string) bool {
 	return as < bs || (as == bs && am < bm)
 }
 
-type leaf struct {
-	n          int
-	prev, next *leaf
-	ents       [leafCap]Entry
-}
-
+// inner is a node above the leaves. Separator k (k >= 1) is <= every entry
+// of child k and > every entry of child k-1; separator 0 is unused.
 type inner struct {
 	n        int
 	leafKids bool
 	cnt      [innerCap]int
-	sep      [innerCap]Entry
-	il       [innerCap]*inner
-	ll       [innerCap]*leaf
+	sepS     [innerCap]float64
+	sepM     [innerCap]string
+	kids     [innerCap]*inner
+	leaves   [innerCap]slab.Ref
 }
 
 func (in *inner) total() int {
@@ -73,8 +91,7 @@ func (in *inner) child(s float64, m string) int {
 	lo, hi := 1, in.n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		e := &in.sep[mid]
-		if less(s, m, e.Score, e.Member) {
+		if less(s, m, in.sepS[mid], in.sepM[mid]) {
 			hi = mid
 		} else {
 			lo = mid + 1
@@ -83,128 +100,330 @@ func (in *inner) child(s float64, m string) int {
 	return lo - 1
 }
 
-// Tree is a sorted set's big representation. The zero value is not
-// usable; call New.
-type Tree struct {
-	root       *inner
-	head, tail *leaf
-	dict       map[string]float64
+// holder owns what the tree's cleanup frees; it must not point back at
+// the Tree, or the Tree would never become unreachable.
+type holder struct {
+	head   slab.Ref // first leaf; the leaves are chained from it
+	leaves int
+	slots  []slot
+	large  bool // slots was mapped by slab.AllocLarge
 }
 
-// New returns an empty tree, its map sized for hint members.
-func New(hint int) *Tree {
-	return &Tree{root: &inner{leafKids: true}, dict: make(map[string]float64, hint)}
+func freeHolder(h *holder) {
+	for r := h.head; r != 0; {
+		next := leafAt(r).next()
+		slab.SharedFree(r, leafSize)
+		r = next
+	}
+	h.head, h.leaves = 0, 0
+	freeSlots(h.slots, h.large)
+	h.slots = nil
 }
+
+// Tree is a sorted set's big representation. The zero value is not
+// usable; call New. A Tree is not safe for concurrent use.
+type Tree struct {
+	root *inner
+	h    *holder
+	tail slab.Ref
+	n    int
+	// big holds members longer than maxInline; bigFree lists its unused
+	// indexes.
+	big      [][]byte
+	bigFree  []uint32
+	bigBytes int64
+	// scratch holds the member argument of a mutating call: it may alias
+	// the tree's own memory, which the mutation moves.
+	scratch []byte
+}
+
+func newTree(slots int) *Tree {
+	t := &Tree{root: &inner{leafKids: true}, h: &holder{}}
+	t.h.slots, t.h.large = allocSlots(slots)
+	runtime.AddCleanup(t, freeHolder, t.h)
+	return t
+}
+
+// New returns an empty tree, its member index sized for hint members.
+func New(hint int) *Tree { return newTree(slotsFor(hint)) }
 
 // Encoding is the name OBJECT ENCODING reports: Redis calls its big sorted
 // sets "skiplist", and clients and tests look for that name.
 func (t *Tree) Encoding() string { return "skiplist" }
 
-// Copy returns a deep copy (COPY).
+// Copy returns a deep copy (COPY): leaves are copied block for block and
+// the index slot for slot, with no re-sorting or re-hashing.
 func (t *Tree) Copy() any {
-	c := New(len(t.dict))
-	for it := t.First(); it.Valid(); it.Next() {
-		e := it.Entry()
-		c.insert(e.Score, e.Member)
-		c.dict[e.Member] = e.Score
-	}
+	c := newTree(len(t.h.slots))
+	copy(c.h.slots, t.h.slots)
+	c.n = t.n
+	c.big = make([][]byte, len(t.big))
+	// Out-of-line members are never written after they are stored, so the
+	// copies can share them.
+	copy(c.big, t.big)
+	c.bigFree = append([]uint32(nil), t.bigFree...)
+	c.bigBytes = t.bigBytes
+	var prev slab.Ref
+	c.root = c.copyInner(t.root, &prev)
+	c.tail = prev
+	runtime.KeepAlive(t)
 	return c
 }
 
+func (t *Tree) copyInner(in *inner, prev *slab.Ref) *inner {
+	ni := new(inner)
+	*ni = *in
+	for k := 0; k < in.n; k++ {
+		if !in.leafKids {
+			ni.kids[k] = t.copyInner(in.kids[k], prev)
+			continue
+		}
+		r := t.newLeaf()
+		b := leafAt(r)
+		*b = *leafAt(in.leaves[k])
+		b.setPrev(*prev)
+		b.setNext(0)
+		if *prev != 0 {
+			leafAt(*prev).setNext(r)
+		} else {
+			t.h.head = r
+		}
+		*prev = r
+		ni.leaves[k] = r
+	}
+	return ni
+}
+
+func (t *Tree) newLeaf() slab.Ref {
+	r := slab.SharedAlloc(leafSize)
+	leafAt(r).init()
+	t.h.leaves++
+	return r
+}
+
+func (t *Tree) freeLeaf(r slab.Ref) {
+	slab.SharedFree(r, leafSize)
+	t.h.leaves--
+}
+
 // Len returns the number of members.
-func (t *Tree) Len() int { return len(t.dict) }
+func (t *Tree) Len() int { return t.n }
+
+// MemoryUsage estimates the bytes the set uses (keyspace.MemoryUsager):
+// leaves, index, inner nodes and out-of-line members. samples is ignored;
+// the count is exact and cheap.
+func (t *Tree) MemoryUsage(samples int) int64 {
+	n := int64(unsafe.Sizeof(Tree{})+unsafe.Sizeof(holder{})) +
+		int64(t.h.leaves)*leafSize + t.h.indexBytes() +
+		t.bigBytes + int64(cap(t.big))*24 + int64(cap(t.bigFree))*4 + int64(cap(t.scratch))
+	var walk func(in *inner)
+	walk = func(in *inner) {
+		n += int64(unsafe.Sizeof(inner{}))
+		for k := 0; k < in.n; k++ {
+			n += int64(len(in.sepM[k]))
+			if !in.leafKids {
+				walk(in.kids[k])
+			}
+		}
+	}
+	walk(t.root)
+	return n
+}
+
+// own copies a mutating call's member argument into the tree's scratch,
+// since it may alias memory the call is about to move.
+func (t *Tree) own(member []byte) string {
+	if len(member) == 0 {
+		return ""
+	}
+	t.scratch = append(t.scratch[:0], member...)
+	return unsafe.String(&t.scratch[0], len(t.scratch))
+}
+
+func (t *Tree) dropScratch() {
+	if cap(t.scratch) > scratchKeep {
+		t.scratch = nil
+	}
+}
 
 // Score returns member's score.
 func (t *Tree) Score(member []byte) (float64, bool) {
-	s, ok := t.dict[string(member)]
-	return s, ok
+	var p path
+	m := unsafeString(member)
+	_, b, pos, _, ok := t.find(m, hashOf(m), &p, false)
+	if !ok {
+		return 0, false
+	}
+	s := b.score(pos)
+	runtime.KeepAlive(t) // the leaf is t's until t's cleanup runs
+	return s, true
 }
 
 // Add inserts member with score, or moves it to score if it is present.
 // It reports whether the member is new.
 func (t *Tree) Add(member []byte, score float64) bool {
-	old, ok := t.dict[string(member)]
-	if ok {
-		if old != score {
-			m := t.delete(old, unsafeString(member))
-			t.insert(score, m)
-			t.dict[m] = score
+	m := t.own(member)
+	defer t.dropScratch()
+	h := hashOf(m)
+	var p path
+	si, b, pos, _, ok := t.find(m, h, &p, false)
+	if !ok {
+		big := -1
+		if len(m) > maxInline {
+			big = t.addBig(m)
 		}
+		t.insert(score, m, big)
+		t.addSlot(si, h, score)
+		t.n++
+		return true
+	}
+	old := b.score(pos)
+	if old == score {
 		return false
 	}
-	m := string(member)
-	t.insert(score, m)
-	t.dict[m] = score
-	return true
+	t.h.slots[si].s = score
+	// A move that keeps the entry between the same two neighbours of one
+	// leaf (a small ZINCRBY, say) is a rewrite of its score in place.
+	if pos > 0 && pos < b.n()-1 &&
+		less(b.score(pos-1), t.member(b, pos-1), score, m) &&
+		less(score, m, b.score(pos+1), t.member(b, pos+1)) {
+		b.setScore(pos, score)
+		return false
+	}
+	big := b.bigIndex(pos)
+	t.removeAt(&p, b, pos, 1)
+	t.insert(score, m, big)
+	return false
 }
 
 // Remove deletes member and reports whether it was present.
 func (t *Tree) Remove(member []byte) bool {
-	s, ok := t.dict[string(member)]
+	m := t.own(member)
+	defer t.dropScratch()
+	var p path
+	si, b, pos, _, ok := t.find(m, hashOf(m), &p, false)
 	if !ok {
 		return false
 	}
-	m := t.delete(s, unsafeString(member))
-	delete(t.dict, m)
+	big := b.bigIndex(pos)
+	t.removeAt(&p, b, pos, 1)
+	t.freeBig(big)
+	t.removeSlot(si)
+	t.n--
+	t.shrink()
 	return true
 }
 
 // Rank returns member's 0-based rank in ascending order and its score.
 func (t *Tree) Rank(member []byte) (int, float64, bool) {
-	s, ok := t.dict[string(member)]
+	var p path
+	m := unsafeString(member)
+	_, b, pos, rank, ok := t.find(m, hashOf(m), &p, true)
 	if !ok {
 		return 0, 0, false
 	}
-	m := unsafeString(member)
-	rank := 0
-	in := t.root
-	for {
-		k := in.child(s, m)
-		for i := 0; i < k; i++ {
-			rank += in.cnt[i]
-		}
-		if in.leafKids {
-			l := in.ll[k]
-			return rank + l.search(s, m), s, true
-		}
-		in = in.il[k]
+	s := b.score(pos)
+	runtime.KeepAlive(t)
+	return rank + pos, s, true
+}
+
+func (t *Tree) addBig(m string) int {
+	t.bigBytes += int64(len(m))
+	if n := len(t.bigFree); n > 0 {
+		i := t.bigFree[n-1]
+		t.bigFree = t.bigFree[:n-1]
+		t.big[i] = []byte(m)
+		return int(i)
+	}
+	t.big = append(t.big, []byte(m))
+	return len(t.big) - 1
+}
+
+func (t *Tree) freeBig(i int) {
+	if i < 0 {
+		return
+	}
+	t.bigBytes -= int64(len(t.big[i]))
+	t.big[i] = nil
+	t.bigFree = append(t.bigFree, uint32(i))
+	if len(t.bigFree) == len(t.big) {
+		t.big, t.bigFree = nil, nil
 	}
 }
 
-// search returns the index of the first entry >= (s, m).
-func (l *leaf) search(s float64, m string) int {
-	lo, hi := 0, l.n
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		e := &l.ents[mid]
-		if less(e.Score, e.Member, s, m) {
-			lo = mid + 1
-		} else {
-			hi = mid
+type step struct {
+	in *inner
+	k  int
+}
+
+// path is the descent from the root to a leaf.
+type path struct {
+	st [maxDepth]step
+	d  int
+}
+
+// locate descends to the leaf that holds (or would hold) (s, m), recording
+// the way in p, and returns it with the index of its first entry >= (s, m)
+// and, if wantRank, the rank of the leaf's first entry. The tree must not
+// be empty, and the path's counts must be those of the leaves.
+func (t *Tree) locate(s float64, m string, p *path, wantRank bool) (*block, int, int) {
+	in := t.root
+	rank := 0
+	for {
+		k := in.child(s, m)
+		if wantRank {
+			for i := 0; i < k; i++ {
+				rank += in.cnt[i]
+			}
 		}
+		p.st[p.d] = step{in, k}
+		p.d++
+		if in.leafKids {
+			b := leafAt(in.leaves[k])
+			return b, t.lsearch(b, in.cnt[k], s, m), rank
+		}
+		in = in.kids[k]
 	}
-	return lo
+}
+
+// descendRank descends to the leaf holding the entry of rank r (which must
+// exist), recording the way in p, and returns it with r's index in it.
+func (t *Tree) descendRank(r int, p *path) (*block, int) {
+	in := t.root
+	for {
+		k := 0
+		for r >= in.cnt[k] {
+			r -= in.cnt[k]
+			k++
+		}
+		if p != nil {
+			p.st[p.d] = step{in, k}
+			p.d++
+		}
+		if in.leafKids {
+			return leafAt(in.leaves[k]), r
+		}
+		in = in.kids[k]
+	}
 }
 
 // Search returns the rank of the first entry for which pred is true
-// (Len() if none). pred must be monotone over the order: false for a
-// prefix of the entries and true for the rest.
+// (Len() if none). pred must be monotone over the order of all (score,
+// member) pairs, present or not: it is also asked about separators.
 func (t *Tree) Search(pred func(score float64, member string) bool) int {
-	rank := 0
-	in := t.root
-	if in.n == 0 {
+	if t.n == 0 {
 		return 0
 	}
+	rank := 0
+	in := t.root
 	for {
-		// The last child whose separator fails pred; if even the first
-		// separator satisfies it, every entry below does.
-		if pred(in.sep[0].Score, in.sep[0].Member) {
-			return rank
-		}
+		// The first child whose separator satisfies pred holds only
+		// entries that do; the answer is in the child before it, or is
+		// that child's first entry.
 		lo, hi := 1, in.n
 		for lo < hi {
 			mid := int(uint(lo+hi) >> 1)
-			if pred(in.sep[mid].Score, in.sep[mid].Member) {
+			if pred(in.sepS[mid], in.sepM[mid]) {
 				hi = mid
 			} else {
 				lo = mid + 1
@@ -215,11 +434,11 @@ func (t *Tree) Search(pred func(score float64, member string) bool) int {
 			rank += in.cnt[i]
 		}
 		if in.leafKids {
-			l := in.ll[k]
-			lo, hi := 0, l.n
+			b := leafAt(in.leaves[k])
+			lo, hi := 0, in.cnt[k]
 			for lo < hi {
 				mid := int(uint(lo+hi) >> 1)
-				if pred(l.ents[mid].Score, l.ents[mid].Member) {
+				if pred(b.score(mid), t.member(b, mid)) {
 					hi = mid
 				} else {
 					lo = mid + 1
@@ -227,27 +446,36 @@ func (t *Tree) Search(pred func(score float64, member string) bool) int {
 			}
 			return rank + lo
 		}
-		in = in.il[k]
+		in = in.kids[k]
 	}
 }
 
 // Iter is a position in the tree; it is invalidated by any change.
 type Iter struct {
-	l *leaf
+	t *Tree
+	b *block
 	i int
 }
 
 // Valid reports whether the iterator is on an entry.
-func (it *Iter) Valid() bool { return it.l != nil }
+func (it *Iter) Valid() bool { return it.b != nil }
 
-// Entry returns the current entry.
-func (it *Iter) Entry() *Entry { return &it.l.ents[it.i] }
+// Entry returns the current entry; its Member is valid until the tree
+// changes.
+func (it *Iter) Entry() Entry {
+	return Entry{it.b.score(it.i), it.t.member(it.b, it.i)}
+}
 
 // Next moves to the following entry.
 func (it *Iter) Next() {
 	it.i++
-	if it.i >= it.l.n {
-		it.l, it.i = it.l.next, 0
+	if it.i >= it.b.n() {
+		it.i = 0
+		if r := it.b.next(); r != 0 {
+			it.b = leafAt(r)
+		} else {
+			it.b = nil
+		}
 	}
 }
 
@@ -255,339 +483,386 @@ func (it *Iter) Next() {
 func (it *Iter) Prev() {
 	it.i--
 	if it.i < 0 {
-		it.l = it.l.prev
-		if it.l != nil {
-			it.i = it.l.n - 1
+		if r := it.b.prev(); r != 0 {
+			it.b = leafAt(r)
+			it.i = it.b.n() - 1
+		} else {
+			it.b = nil
 		}
 	}
 }
 
 // First returns an iterator on the lowest entry.
 func (t *Tree) First() Iter {
-	if len(t.dict) == 0 {
+	if t.n == 0 {
 		return Iter{}
 	}
-	return Iter{t.head, 0}
+	return Iter{t, leafAt(t.h.head), 0}
 }
 
 // Last returns an iterator on the highest entry.
 func (t *Tree) Last() Iter {
-	if len(t.dict) == 0 {
+	if t.n == 0 {
 		return Iter{}
 	}
-	return Iter{t.tail, t.tail.n - 1}
+	b := leafAt(t.tail)
+	return Iter{t, b, b.n() - 1}
 }
 
 // At returns an iterator on the entry of the given rank (invalid if out of range).
 func (t *Tree) At(rank int) Iter {
-	if rank < 0 || rank >= len(t.dict) {
+	if rank < 0 || rank >= t.n {
 		return Iter{}
 	}
-	in := t.root
-	for {
-		k := 0
-		for rank >= in.cnt[k] {
-			rank -= in.cnt[k]
-			k++
-		}
-		if in.leafKids {
-			return Iter{in.ll[k], rank}
-		}
-		in = in.il[k]
-	}
+	b, i := t.descendRank(rank, nil)
+	return Iter{t, b, i}
 }
 
 // Random returns a uniformly chosen entry; the tree must not be empty.
-func (t *Tree) Random() *Entry {
-	it := t.At(rand.IntN(len(t.dict)))
+func (t *Tree) Random() Entry {
+	it := t.At(rand.IntN(t.n))
 	return it.Entry()
 }
 
 // DeleteRange removes the entries of ranks start..end (inclusive, within
-// range) and returns how many it removed.
+// range) and returns how many it removed. It works a leaf at a time.
 func (t *Tree) DeleteRange(start, end int) int {
 	n := end - start + 1
-	for i := 0; i < n; i++ {
-		it := t.At(start)
-		e := it.Entry()
-		m := t.delete(e.Score, e.Member)
-		delete(t.dict, m)
+	for left := n; left > 0; {
+		var p path
+		b, pos := t.descendRank(start, &p)
+		c := min(left, b.n()-pos)
+		for i := pos; i < pos+c; i++ {
+			t.removeSlotOf(hashOf(t.member(b, i)), b.score(i))
+			t.freeBig(b.bigIndex(i))
+		}
+		t.removeAt(&p, b, pos, c)
+		t.n -= c
+		left -= c
 	}
+	t.shrink()
 	return n
 }
 
-type step struct {
-	in *inner
-	k  int
-}
-
-// insert adds (s, m), which must not be present.
-func (t *Tree) insert(s float64, m string) {
-	var path [maxDepth]step
-	depth := 0
-	in := t.root
-	rightmost := true
-	if in.n == 0 {
-		l := &leaf{}
-		in.ll[0], in.n = l, 1
-		in.sep[0] = Entry{s, m}
-		t.head, t.tail = l, l
+// insert adds (s, m), which must not be present; big >= 0 is m's index in
+// t.big when m is stored out of line.
+func (t *Tree) insert(s float64, m string, big int) {
+	if t.root.n == 0 {
+		r := t.newLeaf()
+		t.root.leaves[0], t.root.n, t.root.cnt[0] = r, 1, 0
+		t.h.head, t.tail = r, r
 	}
-	for {
-		k := in.child(s, m)
-		if k == 0 && less(s, m, in.sep[0].Score, in.sep[0].Member) {
-			in.sep[0] = Entry{s, m}
-		}
-		in.cnt[k]++
-		if k != in.n-1 {
+	var p path
+	b, pos, _ := t.locate(s, m, &p, false)
+	rightmost := true
+	for d := 0; d < p.d; d++ {
+		st := p.st[d]
+		st.in.cnt[st.k]++
+		if st.k != st.in.n-1 {
 			rightmost = false
 		}
-		path[depth] = step{in, k}
-		depth++
-		if in.leafKids {
-			break
-		}
-		in = in.il[k]
 	}
-	top := path[depth-1]
-	l := top.in.ll[top.k]
-	pos := l.search(s, m)
-	if l.n < leafCap {
-		l.insertAt(pos, s, m)
+	if b.insertAt(pos, s, m, big) {
 		return
 	}
-	// Full: hand one entry to a sibling with room before splitting (as a
-	// B*-tree does), which lifts the fill of random loads from ~69% to
-	// ~80% and so the memory per member.
-	p, k := top.in, top.k
-	if !(rightmost && pos == leafCap) {
-		if k > 0 && p.ll[k-1].n < leafCap {
-			left := p.ll[k-1]
-			if pos == 0 {
-				left.ents[left.n] = Entry{s, m}
-			} else {
-				left.ents[left.n] = l.ents[0]
-				copy(l.ents[:pos-1], l.ents[1:pos])
-				l.ents[pos-1] = Entry{s, m}
-			}
-			left.n++
-			p.cnt[k-1]++
-			p.cnt[k]--
-			p.sep[k] = l.ents[0]
-			return
-		}
-		if k+1 < p.n && p.ll[k+1].n < leafCap {
-			right := p.ll[k+1]
-			copy(right.ents[1:right.n+1], right.ents[:right.n])
-			if pos == leafCap {
-				right.ents[0] = Entry{s, m}
-			} else {
-				right.ents[0] = l.ents[leafCap-1]
-				copy(l.ents[pos+1:], l.ents[pos:leafCap-1])
-				l.ents[pos] = Entry{s, m}
-			}
-			right.n++
-			p.cnt[k+1]++
-			p.cnt[k]--
-			p.sep[k+1] = right.ents[0]
-			return
-		}
+	top := p.st[p.d-1]
+	if !(rightmost && pos == b.n()) && t.shift(top.in, top.k, b, pos, s, m, big) {
+		return
 	}
 	// Split the leaf.
-	nl := &leaf{}
-	if rightmost && pos == leafCap {
+	r := top.in.leaves[top.k]
+	nr := t.newLeaf()
+	nb := leafAt(nr)
+	if rightmost && pos == b.n() {
 		// Appending at the right end: start a fresh leaf, keep this one full.
-		nl.ents[0] = Entry{s, m}
-		nl.n = 1
+		nb.insertAt(0, s, m, big)
 	} else {
-		h := leafCap / 2
-		copy(nl.ents[:], l.ents[h:l.n])
-		nl.n = l.n - h
-		clear(l.ents[h:l.n])
-		l.n = h
+		h := b.splitPoint()
+		var tmp block
+		tmp = *b
+		b.rebuildFrom(&tmp, 0, h)
+		nb.rebuildFrom(&tmp, h, tmp.n())
 		if pos <= h {
-			l.insertAt(pos, s, m)
+			b.insertAt(pos, s, m, big)
 		} else {
-			nl.insertAt(pos-h, s, m)
+			nb.insertAt(pos-h, s, m, big)
 		}
 	}
-	nl.prev, nl.next = l, l.next
-	if l.next != nil {
-		l.next.prev = nl
+	nb.setPrev(r)
+	nb.setNext(b.next())
+	if nx := b.next(); nx != 0 {
+		leafAt(nx).setPrev(nr)
 	} else {
-		t.tail = nl
+		t.tail = nr
 	}
-	l.next = nl
-	top.in.cnt[top.k] = l.n
-	// Insert the new child into the parents, splitting them as needed.
-	var newKid any = nl
-	sep := nl.ents[0]
-	cnt := nl.n
-	for d := depth - 1; d >= 0; d-- {
-		p := path[d].in
-		k := path[d].k
-		if p.n < innerCap {
-			p.insertKid(k+1, newKid, sep, cnt)
+	b.setNext(nr)
+	top.in.cnt[top.k] = b.n()
+	sepS, sepM := t.separator(b, nb)
+	t.addKid(&p, rightmost, nil, nr, sepS, sepM, nb.n())
+}
+
+// shift makes room in the full leaf b (child k of par) by moving entries
+// to the sibling with more room, about evening out the two, and inserts
+// (s, m) at b's position pos in whichever leaf it then belongs to. It
+// reports false, changing nothing, if neither sibling has room enough to
+// be worth it. Deferring splits this way, as a B*-tree does, lifts the fill
+// of randomly loaded leaves from about 70% to over 80%, which is most of
+// the memory per member.
+func (t *Tree) shift(par *inner, k int, b *block, pos int, s float64, m string, big int) bool {
+	need := entrySize(len(m))
+	n := b.n()
+	var left, right *block
+	lroom, rroom := 0, 0
+	if k > 0 {
+		left = leafAt(par.leaves[k-1])
+		lroom = leafRoom - left.live()
+	}
+	if k+1 < par.n {
+		right = leafAt(par.leaves[k+1])
+		rroom = leafRoom - right.live()
+	}
+	if max(lroom, rroom) < need+leafRoom/8 {
+		return false
+	}
+	if lroom >= rroom {
+		// Move b's first j entries to the end of left.
+		target := (left.live() + b.live() + need) / 2
+		j, moved := 0, 0
+		for j < n-1 {
+			sz := slotSize + b.dataSize(j)
+			if left.live()+moved+sz > target {
+				break
+			}
+			moved += sz
+			j++
+		}
+		intoLeft := pos < j
+		if j == 0 || intoLeft && left.live()+moved+need > leafRoom ||
+			!intoLeft && b.live()-moved+need > leafRoom {
+			return false
+		}
+		if left.free() < moved {
+			left.compact()
+		}
+		ln := left.n()
+		left.appendFrom(b, 0, j)
+		b.removeRange(0, j)
+		if intoLeft {
+			left.insertAt(ln+pos, s, m, big)
+		} else {
+			b.insertAt(pos-j, s, m, big)
+		}
+		par.cnt[k-1], par.cnt[k] = left.n(), b.n()
+		par.sepS[k], par.sepM[k] = t.separator(left, b)
+		return true
+	}
+	// Move b's entries from j on to the front of right.
+	target := (right.live() + b.live() + need) / 2
+	j, moved := n, 0
+	for j > 1 {
+		sz := slotSize + b.dataSize(j-1)
+		if right.live()+moved+sz > target {
+			break
+		}
+		moved += sz
+		j--
+	}
+	intoRight := pos > j
+	if j == n || intoRight && right.live()+moved+need > leafRoom ||
+		!intoRight && b.live()-moved+need > leafRoom {
+		return false
+	}
+	var tmp block
+	tmp = *right
+	right.rebuildFrom(b, j, n)
+	right.appendFrom(&tmp, 0, tmp.n())
+	b.removeRange(j, n-j)
+	if intoRight {
+		right.insertAt(pos-j, s, m, big)
+	} else {
+		b.insertAt(pos, s, m, big)
+	}
+	par.cnt[k], par.cnt[k+1] = b.n(), right.n()
+	par.sepS[k+1], par.sepM[k+1] = t.separator(b, right)
+	return true
+}
+
+// separator returns the shortest key that is > every entry of a and <=
+// every entry of b, its right neighbour: b's first score alone when the
+// scores differ, else the shortest prefix of b's first member that sorts
+// after a's last.
+func (t *Tree) separator(a, b *block) (float64, string) {
+	as, am := a.score(a.n()-1), t.member(a, a.n()-1)
+	bs, bm := b.score(0), t.member(b, 0)
+	if as < bs {
+		return bs, ""
+	}
+	c := 0
+	for c < len(am) && am[c] == bm[c] {
+		c++
+	}
+	return bs, strings.Clone(bm[:c+1])
+}
+
+// addKid inserts a new child (kid or leaf) right after the path's child at
+// the bottom level, splitting inner nodes up the path as needed.
+func (t *Tree) addKid(p *path, rightmost bool, kid *inner, leaf slab.Ref, sepS float64, sepM string, cnt int) {
+	for d := p.d - 1; d >= 0; d-- {
+		par, k := p.st[d].in, p.st[d].k
+		if par.n < innerCap {
+			par.insertKid(k+1, kid, leaf, sepS, sepM, cnt)
 			return
 		}
-		np := &inner{leafKids: p.leafKids}
-		if rightmost && k == p.n-1 {
-			np.insertKid(0, newKid, sep, cnt)
+		np := &inner{leafKids: par.leafKids}
+		if rightmost && k == par.n-1 {
+			np.insertKid(0, kid, leaf, sepS, sepM, cnt)
 		} else {
 			h := innerCap / 2
-			np.n = p.n - h
-			copy(np.cnt[:], p.cnt[h:p.n])
-			copy(np.sep[:], p.sep[h:p.n])
-			copy(np.il[:], p.il[h:p.n])
-			copy(np.ll[:], p.ll[h:p.n])
-			clear(p.sep[h:p.n])
-			clear(p.il[h:p.n])
-			clear(p.ll[h:p.n])
-			clear(p.cnt[h:p.n])
-			p.n = h
+			np.n = par.n - h
+			copy(np.cnt[:], par.cnt[h:par.n])
+			copy(np.sepS[:], par.sepS[h:par.n])
+			copy(np.sepM[:], par.sepM[h:par.n])
+			copy(np.kids[:], par.kids[h:par.n])
+			copy(np.leaves[:], par.leaves[h:par.n])
+			clear(par.cnt[h:par.n])
+			clear(par.sepS[h:par.n])
+			clear(par.sepM[h:par.n])
+			clear(par.kids[h:par.n])
+			clear(par.leaves[h:par.n])
+			par.n = h
 			if k+1 <= h {
-				p.insertKid(k+1, newKid, sep, cnt)
+				par.insertKid(k+1, kid, leaf, sepS, sepM, cnt)
 			} else {
-				np.insertKid(k+1-h, newKid, sep, cnt)
+				np.insertKid(k+1-h, kid, leaf, sepS, sepM, cnt)
 			}
 		}
 		if d > 0 {
-			path[d-1].in.cnt[path[d-1].k] = p.total()
+			p.st[d-1].in.cnt[p.st[d-1].k] = par.total()
 		}
-		newKid, sep, cnt = np, np.sep[0], np.total()
+		kid, leaf, sepS, sepM, cnt = np, 0, np.sepS[0], np.sepM[0], np.total()
+		np.sepS[0], np.sepM[0] = 0, ""
 		if d == 0 {
 			// The root split: grow a level.
 			r := &inner{n: 2}
-			r.il[0], r.il[1] = p, np
-			r.sep[0], r.sep[1] = p.sep[0], sep
-			r.cnt[0], r.cnt[1] = p.total(), cnt
+			r.kids[0], r.kids[1] = par, np
+			r.sepS[1], r.sepM[1] = sepS, sepM
+			r.cnt[0], r.cnt[1] = par.total(), cnt
 			t.root = r
 		}
 	}
 }
 
-func (l *leaf) insertAt(pos int, s float64, m string) {
-	copy(l.ents[pos+1:l.n+1], l.ents[pos:l.n])
-	l.ents[pos] = Entry{s, m}
-	l.n++
-}
-
-func (in *inner) insertKid(pos int, kid any, sep Entry, cnt int) {
+func (in *inner) insertKid(pos int, kid *inner, leaf slab.Ref, sepS float64, sepM string, cnt int) {
 	copy(in.cnt[pos+1:in.n+1], in.cnt[pos:in.n])
-	copy(in.sep[pos+1:in.n+1], in.sep[pos:in.n])
+	copy(in.sepS[pos+1:in.n+1], in.sepS[pos:in.n])
+	copy(in.sepM[pos+1:in.n+1], in.sepM[pos:in.n])
 	if in.leafKids {
-		copy(in.ll[pos+1:in.n+1], in.ll[pos:in.n])
-		in.ll[pos] = kid.(*leaf)
+		copy(in.leaves[pos+1:in.n+1], in.leaves[pos:in.n])
+		in.leaves[pos] = leaf
 	} else {
-		copy(in.il[pos+1:in.n+1], in.il[pos:in.n])
-		in.il[pos] = kid.(*inner)
+		copy(in.kids[pos+1:in.n+1], in.kids[pos:in.n])
+		in.kids[pos] = kid
 	}
-	in.cnt[pos], in.sep[pos] = cnt, sep
+	in.cnt[pos], in.sepS[pos], in.sepM[pos] = cnt, sepS, sepM
 	in.n++
 }
 
 func (in *inner) removeKid(pos int) {
 	copy(in.cnt[pos:], in.cnt[pos+1:in.n])
-	copy(in.sep[pos:], in.sep[pos+1:in.n])
-	copy(in.il[pos:], in.il[pos+1:in.n])
-	copy(in.ll[pos:], in.ll[pos+1:in.n])
+	copy(in.sepS[pos:], in.sepS[pos+1:in.n])
+	copy(in.sepM[pos:], in.sepM[pos+1:in.n])
+	copy(in.kids[pos:], in.kids[pos+1:in.n])
+	copy(in.leaves[pos:], in.leaves[pos+1:in.n])
 	in.n--
-	in.cnt[in.n], in.sep[in.n], in.il[in.n], in.ll[in.n] = 0, Entry{}, nil, nil
+	in.cnt[in.n], in.sepS[in.n], in.sepM[in.n], in.kids[in.n], in.leaves[in.n] = 0, 0, "", nil, 0
 }
 
-// delete removes (s, m), which must be present, and returns the stored
-// member string (so callers can reuse it without allocating).
-func (t *Tree) delete(s float64, m string) string {
-	var path [maxDepth]step
-	depth := 0
-	in := t.root
-	for {
-		k := in.child(s, m)
-		in.cnt[k]--
-		path[depth] = step{in, k}
-		depth++
-		if in.leafKids {
-			break
-		}
-		in = in.il[k]
+// removeAt removes c entries from position pos of leaf b, the end of path
+// p, and rebalances: empty nodes go, sparse ones merge into a neighbour.
+// The index and t.n are the caller's to update.
+func (t *Tree) removeAt(p *path, b *block, pos, c int) {
+	for d := 0; d < p.d; d++ {
+		p.st[d].in.cnt[p.st[d].k] -= c
 	}
-	top := path[depth-1]
-	l := top.in.ll[top.k]
-	pos := l.search(s, m)
-	stored := l.ents[pos].Member
-	copy(l.ents[pos:], l.ents[pos+1:l.n])
-	l.n--
-	l.ents[l.n] = Entry{}
-
-	// Rebalance bottom-up: drop empty nodes, merge sparse ones into a neighbour.
-	p, k := top.in, top.k
+	b.removeRange(pos, c)
+	top := p.st[p.d-1]
+	par, k := top.in, top.k
 	switch {
-	case l.n == 0:
-		t.unlinkLeaf(l)
-		p.removeKid(k)
-	case l.n < leafCap/4:
-		if k > 0 && p.ll[k-1].n+l.n <= leafCap {
-			t.mergeLeaves(p, k-1)
-		} else if k+1 < p.n && p.ll[k+1].n+l.n <= leafCap {
-			t.mergeLeaves(p, k)
+	case b.n() == 0:
+		r := par.leaves[k]
+		t.unlinkLeaf(r, b)
+		t.freeLeaf(r)
+		par.removeKid(k)
+	case b.live() < leafRoom/4:
+		if k > 0 && leafAt(par.leaves[k-1]).live()+b.live() <= leafRoom {
+			t.mergeLeaves(par, k-1)
+		} else if k+1 < par.n && leafAt(par.leaves[k+1]).live()+b.live() <= leafRoom {
+			t.mergeLeaves(par, k)
 		}
 	}
-	for d := depth - 1; d > 0; d-- {
-		c := path[d].in
-		p, k := path[d-1].in, path[d-1].k
+	for d := p.d - 1; d > 0; d-- {
+		in := p.st[d].in
+		par, k := p.st[d-1].in, p.st[d-1].k
 		switch {
-		case c.n == 0:
-			p.removeKid(k)
-		case c.n < innerCap/4:
-			if k > 0 && p.il[k-1].n+c.n <= innerCap {
-				mergeInners(p, k-1)
-			} else if k+1 < p.n && p.il[k+1].n+c.n <= innerCap {
-				mergeInners(p, k)
+		case in.n == 0:
+			par.removeKid(k)
+		case in.n < innerCap/4:
+			if k > 0 && par.kids[k-1].n+in.n <= innerCap {
+				mergeInners(par, k-1)
+			} else if k+1 < par.n && par.kids[k+1].n+in.n <= innerCap {
+				mergeInners(par, k)
 			}
 		}
 	}
 	for !t.root.leafKids && t.root.n == 1 {
-		t.root = t.root.il[0]
+		t.root = t.root.kids[0]
 	}
 	if t.root.n == 0 {
 		t.root = &inner{leafKids: true}
 	}
-	return stored
 }
 
-func (t *Tree) unlinkLeaf(l *leaf) {
-	if l.prev != nil {
-		l.prev.next = l.next
+func (t *Tree) unlinkLeaf(r slab.Ref, b *block) {
+	prev, next := b.prev(), b.next()
+	if prev != 0 {
+		leafAt(prev).setNext(next)
 	} else {
-		t.head = l.next
+		t.h.head = next
 	}
-	if l.next != nil {
-		l.next.prev = l.prev
+	if next != 0 {
+		leafAt(next).setPrev(prev)
 	} else {
-		t.tail = l.prev
+		t.tail = prev
 	}
 }
 
 // mergeLeaves moves child k+1's entries into child k and drops k+1.
-func (t *Tree) mergeLeaves(p *inner, k int) {
-	a, b := p.ll[k], p.ll[k+1]
-	copy(a.ents[a.n:], b.ents[:b.n])
-	a.n += b.n
-	p.cnt[k] += p.cnt[k+1]
-	t.unlinkLeaf(b)
-	p.removeKid(k + 1)
+func (t *Tree) mergeLeaves(par *inner, k int) {
+	a, rb := leafAt(par.leaves[k]), par.leaves[k+1]
+	b := leafAt(rb)
+	if a.free() < b.live() {
+		a.compact()
+	}
+	a.appendFrom(b, 0, b.n())
+	par.cnt[k] += par.cnt[k+1]
+	t.unlinkLeaf(rb, b)
+	t.freeLeaf(rb)
+	par.removeKid(k + 1)
 }
 
-// mergeInners moves child k+1's children into child k and drops k+1.
-func mergeInners(p *inner, k int) {
-	a, b := p.il[k], p.il[k+1]
+// mergeInners moves child k+1's children into child k and drops k+1. The
+// parent's separator for k+1 becomes the separator of its first child.
+func mergeInners(par *inner, k int) {
+	a, b := par.kids[k], par.kids[k+1]
 	copy(a.cnt[a.n:], b.cnt[:b.n])
-	copy(a.sep[a.n:], b.sep[:b.n])
-	copy(a.il[a.n:], b.il[:b.n])
-	copy(a.ll[a.n:], b.ll[:b.n])
+	copy(a.sepS[a.n:], b.sepS[:b.n])
+	copy(a.sepM[a.n:], b.sepM[:b.n])
+	copy(a.kids[a.n:], b.kids[:b.n])
+	copy(a.leaves[a.n:], b.leaves[:b.n])
+	a.sepS[a.n], a.sepM[a.n] = par.sepS[k+1], par.sepM[k+1]
 	a.n += b.n
-	p.cnt[k] += p.cnt[k+1]
-	p.removeKid(k + 1)
+	par.cnt[k] += par.cnt[k+1]
+	par.removeKid(k + 1)
 }
 
 // unsafeString views b as a string for lookups that do not keep it.

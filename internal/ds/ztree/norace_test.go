@@ -1,0 +1,5 @@
+//go:build !race
+
+package ztree
+
+const raceEnabled = false
