@@ -658,7 +658,12 @@ func restoreStream(c *command.Ctx, key []byte, rs *rdb.Stream, expireAt int64) {
 	s.SetEntriesAdded(rs.EntriesAdded)
 	s.SetMaxDeletedID(stream.ID{Ms: rs.MaxDeletedID.Ms, Seq: rs.MaxDeletedID.Seq})
 	for _, g := range rs.Groups {
-		sg := s.CreateGroup(g.Name, stream.ID{Ms: g.LastID.Ms, Seq: g.LastID.Seq}, g.EntriesRead)
+		last := stream.ID{Ms: g.LastID.Ms, Seq: g.LastID.Seq}
+		read := g.EntriesRead
+		if rs.Legacy {
+			read = s.EstimateDistance(last) // as Redis's loader does
+		}
+		sg := s.CreateGroup(g.Name, last, read)
 		if sg == nil {
 			continue // duplicates were refused by the decoder
 		}

@@ -77,6 +77,9 @@ type Stream struct {
 	MaxDeletedID StreamID
 	EntriesAdded uint64
 	Groups       []StreamGroup
+	// Legacy: written before Redis 7 (STREAM_LISTPACKS), which kept no
+	// read counters; the loader estimates the groups' from their last IDs.
+	Legacy bool
 }
 
 // Object is a decoded value. Which fields are set depends on Kind.
@@ -602,6 +605,7 @@ func readStream(r *Reader, typ byte) (*Stream, error) {
 			return nil, err
 		}
 	} else {
+		s.Legacy = true
 		s.EntriesAdded = s.Length
 		if len(s.Entries) > 0 {
 			s.FirstID = s.Entries[0].ID

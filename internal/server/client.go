@@ -103,6 +103,11 @@ type Client struct {
 	replica           *replicaState
 	isReplica         atomic.Bool
 	replListeningPort atomic.Int64
+	// isMaster: this is our primary's connection, when we are a replica
+	// (replica.go): its commands are the write stream, it may write where
+	// others may not, and it gets no replies.
+	isMaster bool
+	primary  *primaryConn
 
 	// The write stream (propagate.go): commands collected for the unit
 	// (command, EXEC or script) running, encoded in propBuf.
@@ -172,6 +177,7 @@ type Client struct {
 	txDirtyExec bool // an admission error inside MULTI: EXEC aborts
 	txQueue     []queuedCmd
 	txFlags     command.Flags // union of the queued commands' flags
+	txInvFlags  command.Flags // union of their complements: flags some command lacks
 	txAlloc     int           // Redis's queue allocation, for multi-mem
 	txArgvMem   int64
 	watched     []*watchedKey

@@ -19,6 +19,7 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.scriptCommands()...)
 	s.Table.Register(s.functionCommands()...)
 	s.Table.Register(s.replicationCommands()...)
+	s.Table.Register(s.replicaofCommands()...)
 	s.initTx()
 }
 
@@ -27,7 +28,7 @@ func (s *Server) registerCommands() {
 func (s *Server) connCommands() []*command.Command {
 	conn := command.CatConnection
 	return []*command.Command{
-		{Name: "ping", Arity: -1, Flags: command.Fast | command.Stale | command.NoKeyspace, ACL: conn | command.CatFast,
+		{Name: "ping", Arity: -1, Flags: command.Fast | command.NoKeyspace, ACL: conn | command.CatFast,
 			Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Handler: pingCommand,
 			Tips: []string{"request_policy:all_shards", "response_policy:all_succeeded"}},
 		{Name: "echo", Arity: 2, Flags: command.Fast | command.Loading | command.Stale | command.NoKeyspace, ACL: conn | command.CatFast,

@@ -61,8 +61,19 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 			return
 		}
 	}
-	if cmd.Flags&command.DenyOOM != 0 && s.overMaxMemory() {
+	// EXEC is weighed as the transaction it runs: the union of the queued
+	// commands' flags, and for staleness whether any lacks the flag.
+	flags, stale := cmd.Flags, cmd.Flags&command.Stale != 0
+	if cmd == s.tx.exec && c.inMulti {
+		flags |= c.txFlags
+		stale = stale && c.txInvFlags&command.Stale == 0
+	}
+	if flags&command.DenyOOM != 0 && !c.isMaster && s.overMaxMemory() {
 		c.rejectf(cmd, errOOM)
+		return
+	}
+	if msg := s.replicationRefusal(c, flags, stale); msg != "" {
+		c.rejectf(cmd, msg)
 		return
 	}
 	if c.w.Proto == 2 && c.subscribed() && !allowedWhenSubscribed(cmd) {
@@ -73,7 +84,7 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, errNotAllowedInMulti)
 		return
 	}
-	if c.isMonitor.Load() && cmd.Flags&(command.Write|command.ReadOnly|command.MayReplicate) != 0 {
+	if (c.isMonitor.Load() || c.isReplica.Load()) && cmd.Flags&(command.Write|command.ReadOnly|command.MayReplicate) != 0 {
 		// A monitor is a replica in Redis's eyes; replicas are not paused
 		// and may not touch the keyspace.
 		c.rejectf(cmd, errReplicaKeyspace)

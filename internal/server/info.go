@@ -806,9 +806,30 @@ func (s *Server) infoReplication(ib *infoBuf) {
 	a.replMu.Unlock()
 	replicas := s.replicaInfo()
 	ib.section("Replication")
-	ib.str("role", "master")
-	ib.int("connected_slaves", int64(len(replicas)))
 	now := time.Now().Unix()
+	if host, port, up, since, off, ok := s.replicaStatus(); ok {
+		ib.str("role", "slave")
+		ib.str("master_host", host)
+		ib.int("master_port", int64(port))
+		link := "down"
+		if up {
+			link = "up"
+		}
+		ib.str("master_link_status", link)
+		ib.int("master_last_io_seconds_ago", -1+boolInt(up))
+		ib.int("master_sync_in_progress", 0)
+		ib.int("slave_read_repl_offset", off)
+		ib.int("slave_repl_offset", off)
+		if !up {
+			ib.int("master_link_down_since_seconds", now-since.Unix())
+		}
+		ib.int("slave_priority", s.Config.Int("replica-priority"))
+		ib.int("slave_read_only", boolInt(s.Config.Bool("replica-read-only")))
+		ib.int("replica_announced", 1)
+	} else {
+		ib.str("role", "master")
+	}
+	ib.int("connected_slaves", int64(len(replicas)))
 	for i, r := range replicas {
 		ip := r.peerID()
 		if k := strings.LastIndexByte(ip, ':'); k >= 0 {

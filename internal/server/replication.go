@@ -116,6 +116,9 @@ func replconfCommand(c *command.Ctx) {
 			}
 			return
 		case "getack":
+			if cl.isMaster {
+				cl.sendAck() // the one reply a primary gets from us
+			}
 			return
 		default:
 			c.Error("ERR Unrecognized REPLCONF option: " + string(c.Args[i]))

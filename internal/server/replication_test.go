@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/corvid-db/corvid/internal/rdb"
 	"github.com/corvid-db/corvid/internal/testutil"
 )
@@ -95,4 +97,61 @@ func TestPsyncSnapshotThenStream(t *testing.T) {
 	testutil.WaitFor(t, 2*time.Second, "replica gone", func() bool {
 		return strings.Contains(c.Info(ctx, "replication").Val(), "connected_slaves:0")
 	})
+}
+
+// A Corvid replica of a Corvid primary: the snapshot, then the stream,
+// with the replica refusing writes until it is promoted.
+func TestReplicaOfCorvid(t *testing.T) {
+	primary := testutil.Start(t)
+	replica := testutil.Start(t)
+	p, r := primary.Client(t), replica.Client(t)
+	ctx := context.Background()
+	p.Set(ctx, "before", "1", 0)
+	p.ZAdd(ctx, "z", redis.Z{Score: 1, Member: "a"}, redis.Z{Score: 2, Member: "b"})
+	p.XAdd(ctx, &redis.XAddArgs{Stream: "s", ID: "1-1", Values: []string{"f", "v"}})
+	p.Do(ctx, "function", "load", "#!lua name=lib\nredis.register_function('f', function() return 1 end)\n"+
+		"redis.register_function{function_name='ro', callback=function() return 2 end, flags={'no-writes'}}")
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
+		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
+	})
+	p.Set(ctx, "after", "2", time.Hour)
+	p.Incr(ctx, "n")
+	p.Do(ctx, "select", "2")
+	testutil.WaitFor(t, 5*time.Second, "stream applied", func() bool {
+		return r.Get(ctx, "n").Val() == "1"
+	})
+	if v := r.Get(ctx, "before").Val(); v != "1" {
+		t.Fatalf("before = %q", v)
+	}
+	if v := r.ZRangeWithScores(ctx, "z", 0, -1).Val(); len(v) != 2 || v[1].Member != "b" {
+		t.Fatalf("z = %v", v)
+	}
+	if ttl := r.TTL(ctx, "after").Val(); ttl < 59*time.Minute {
+		t.Fatalf("after's TTL %v", ttl)
+	}
+	if v, err := r.Do(ctx, "fcall", "ro", "0").Result(); err != nil || v != int64(2) {
+		t.Fatalf("function on the replica: %v %v", v, err)
+	}
+	if err := r.Do(ctx, "fcall", "f", "0").Err(); err == nil || err.Error() != "READONLY Can not run script with write flag on readonly replica" {
+		t.Fatalf("function that may write, on a replica: %v", err)
+	}
+	if err := r.Set(ctx, "x", "1", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "READONLY") {
+		t.Fatalf("write on a replica: %v", err)
+	}
+	if !strings.Contains(p.Info(ctx, "replication").Val(), "connected_slaves:1") {
+		t.Fatal("primary does not list its replica")
+	}
+	if err := r.Do(ctx, "replicaof", "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Set(ctx, "x", "1", 0).Err(); err != nil {
+		t.Fatalf("write after promotion: %v", err)
+	}
+	if !strings.Contains(r.Info(ctx, "replication").Val(), "role:master") {
+		t.Fatal("still a replica")
+	}
 }

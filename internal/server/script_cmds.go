@@ -174,6 +174,16 @@ func (s *Server) runScript(c *command.Ctx, eng *scripting.Engine, flags scriptin
 		return
 	}
 	cl := client(c)
+	if !compat && !readOnly {
+		// READONLY and NOREPLICAS too refuse a script that may write up front.
+		if msg := s.replicationRefusal(cl, command.Write, true); msg != "" {
+			if msg == errReadOnlyReplica {
+				msg = errReadOnlyScript
+			}
+			c.Error(msg)
+			return
+		}
+	}
 	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly, allowOOM: allowOOM, now: c.DB.Now()}
 	outer := *c
 	db := cl.db
@@ -236,6 +246,11 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 	}
 	if cmd.Flags&command.DenyOOM != 0 && !h.allowOOM && s.pastMaxMemory() {
 		return refuse("-" + errOOM)
+	}
+	if cmd.Flags&command.Write != 0 {
+		if msg := s.replicationRefusal(cl, cmd.Flags, true); msg != "" {
+			return refuse("-" + msg)
+		}
 	}
 	if cmd.Flags&command.Write != 0 {
 		if r := h.eng.Current(); r != nil {

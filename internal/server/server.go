@@ -83,6 +83,7 @@ type Server struct {
 	// Off-heap memory of dropped collections returns after a collection
 	// (see reclaimOffHeap): reclaimSoon asks the cron for one now.
 	reclaimSoon   atomic.Bool
+	replica       replicaLink          // our primary, when a replica (replica.go)
 	lastReclaimGC time.Time            // owned by the cron
 	tracking      trackingState        // client-side caching (tracking.go)
 	scripts       *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)

@@ -191,6 +191,7 @@ func (c *Client) queue(cmd *command.Command, args [][]byte) {
 		}
 		c.txQueue = append(c.txQueue, queuedCmd{cmd: cmd, args: cp})
 		c.txFlags |= cmd.Flags
+		c.txInvFlags |= ^cmd.Flags
 		c.txArgvMem += int64(n + 8*len(args))
 		c.publishTx()
 	}
@@ -252,7 +253,7 @@ func (c *Client) endTx() {
 	} else {
 		c.txQueue = c.txQueue[:0]
 	}
-	c.inMulti, c.txDirtyExec, c.txFlags, c.txAlloc, c.txArgvMem = false, false, 0, 0, 0
+	c.inMulti, c.txDirtyExec, c.txFlags, c.txInvFlags, c.txAlloc, c.txArgvMem = false, false, 0, 0, 0, 0
 	c.dirtyCAS.Store(false)
 	c.publishTx()
 }

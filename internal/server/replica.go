@@ -1,0 +1,482 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/commands"
+	"github.com/corvid-db/corvid/internal/config"
+	"github.com/corvid-db/corvid/internal/keyspace"
+	"github.com/corvid-db/corvid/internal/rdb"
+	"github.com/corvid-db/corvid/internal/resp"
+	"github.com/corvid-db/corvid/internal/scripting"
+)
+
+// The replica side of replication: REPLICAOF host port makes the server a
+// replica. A goroutine keeps a link to the primary: it connects, shakes
+// hands as Redis's replicas do (PING, AUTH with masterauth, REPLCONF
+// listening-port and capa, PSYNC), loads the RDB the primary sends in
+// place of the whole dataset, and then serves the primary's connection as
+// a client whose commands are the write stream and whose replies are
+// dropped. A broken link is retried every second, with a new full
+// synchronisation (no partial resync yet). While a replica, the server
+// refuses writes from its clients (replica-read-only) and, with
+// replica-serve-stale-data no, most commands while the link is down.
+
+// Replication refusals, as Redis words them.
+const (
+	errReadOnlyReplica = "READONLY You can't write against a read only replica."
+	errNoReplicas      = "NOREPLICAS Not enough good replicas to write."
+	errMasterDown      = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+	errReadOnlyScript  = "READONLY Can not run script with write flag on readonly replica"
+)
+
+// replicaLink is the server's state as a replica; host == "" means it is
+// a primary.
+type replicaLink struct {
+	mu     sync.Mutex
+	host   string
+	port   int
+	stop   chan struct{} // closed to end the link goroutine
+	conn   net.Conn      // the current connection to the primary, if any
+	master *Client
+	up     atomic.Bool // the stream is flowing (master_link_status:up)
+	active atomic.Bool // host != "", for the per-command checks
+	since  time.Time   // when the link went down or came up
+}
+
+// replicationRefusal is the admission check of replication state for a
+// command with the given (for EXEC: the transaction's) flags.
+func (s *Server) replicationRefusal(c *Client, flags command.Flags, stale bool) string {
+	if c.isMaster {
+		return ""
+	}
+	write := flags&command.Write != 0
+	if !s.replica.active.Load() {
+		if write {
+			if n := s.Config.Int("min-replicas-to-write"); n > 0 && int64(s.goodReplicas()) < n {
+				return errNoReplicas
+			}
+		}
+		return ""
+	}
+	if write && s.Config.Bool("replica-read-only") {
+		return errReadOnlyReplica
+	}
+	if !stale && !s.replica.up.Load() && !s.Config.Bool("replica-serve-stale-data") {
+		return errMasterDown
+	}
+	return ""
+}
+
+// goodReplicas counts replicas whose last acknowledgement is at most
+// min-replicas-max-lag seconds old.
+func (s *Server) goodReplicas() int {
+	maxLag := s.Config.Int("min-replicas-max-lag")
+	now := time.Now().Unix()
+	n := 0
+	for _, r := range s.replicaInfo() {
+		if now-r.replica.ackTime.Load() <= maxLag {
+			n++
+		}
+	}
+	return n
+}
+
+func replicaofCommand(c *command.Ctx) {
+	cl := client(c)
+	s := cl.srv
+	host, portArg := string(c.Args[1]), string(c.Args[2])
+	if strings.EqualFold(host, "no") && strings.EqualFold(portArg, "one") {
+		if s.stopReplication() {
+			s.newReplicationID()
+			s.Log.Noticef("MASTER MODE enabled (user request from '%s')", cl.addr)
+		}
+		c.OK()
+		return
+	}
+	port, ok := resp.ParseInt(c.Args[2])
+	if !ok || port < 0 || port > 65535 {
+		c.Error("ERR Invalid master port")
+		return
+	}
+	s.replica.mu.Lock()
+	same := s.replica.host == host && s.replica.port == int(port)
+	s.replica.mu.Unlock()
+	if same {
+		s.Log.Noticef("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.")
+		c.W.SimpleString("OK Already connected to specified master")
+		return
+	}
+	s.stopReplication()
+	s.startReplication(host, int(port))
+	s.Log.Noticef("REPLICAOF %s:%d enabled (user request from '%s')", host, port, cl.addr)
+	c.OK()
+}
+
+// stopReplication ends the link, if any, and reports whether the server
+// was a replica.
+func (s *Server) stopReplication() bool {
+	r := &s.replica
+	r.mu.Lock()
+	was := r.host != ""
+	if was {
+		close(r.stop)
+		if r.conn != nil {
+			_ = r.conn.Close()
+		}
+		if r.master != nil {
+			r.master.Kill()
+		}
+		r.host, r.port, r.conn, r.master, r.stop = "", 0, nil, nil, nil
+		r.up.Store(false)
+		r.active.Store(false)
+	}
+	r.mu.Unlock()
+	return was
+}
+
+// startReplication makes the server a replica of host:port. Its own
+// replicas are dropped: they must resynchronise with the new history.
+func (s *Server) startReplication(host string, port int) {
+	for _, rc := range s.replicaInfo() {
+		rc.Kill()
+	}
+	r := &s.replica
+	r.mu.Lock()
+	r.host, r.port = host, port
+	r.stop = make(chan struct{})
+	r.since = time.Now()
+	r.active.Store(true)
+	stop := r.stop
+	r.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.replicationLink(host, port, stop)
+	}()
+}
+
+// newReplicationID starts a new history, as a promoted replica does.
+func (s *Server) newReplicationID() {
+	a := s.admin()
+	a.replMu.Lock()
+	a.replID2 = a.replID
+	a.replID = randomHex40()
+	a.replMu.Unlock()
+}
+
+// replicationLink connects, synchronises and serves the primary's stream
+// until stop is closed, retrying every second.
+func (s *Server) replicationLink(host string, port int, stop chan struct{}) {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	for {
+		select {
+		case <-stop:
+			return
+		case <-s.done:
+			return
+		default:
+		}
+		s.Log.Noticef("Connecting to MASTER %s", addr)
+		err := s.syncWithPrimary(addr, stop)
+		s.replica.up.Store(false)
+		s.replica.mu.Lock()
+		s.replica.since = time.Now()
+		s.replica.mu.Unlock()
+		if err != nil {
+			s.Log.Warningf("Error condition on socket for SYNC: %v", err)
+		}
+		select {
+		case <-stop:
+			return
+		case <-s.done:
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// syncWithPrimary runs one link: handshake, full synchronisation, stream.
+func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
+	timeout := time.Duration(s.Config.Int("repl-timeout")) * time.Second
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return err
+	}
+	s.replica.mu.Lock()
+	if s.replica.stop != stop {
+		s.replica.mu.Unlock()
+		_ = conn.Close()
+		return nil
+	}
+	s.replica.conn = conn
+	s.replica.mu.Unlock()
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	br := bufio.NewReaderSize(conn, 64<<10)
+	ask := func(args ...string) (string, error) {
+		bs := make([][]byte, len(args))
+		for i, a := range args {
+			bs[i] = []byte(a)
+		}
+		if _, err := conn.Write(appendCommand(nil, bs)); err != nil {
+			return "", err
+		}
+		return readLine(br)
+	}
+	if l, err := ask("PING"); err != nil {
+		return err
+	} else if strings.HasPrefix(l, "-") && !strings.HasPrefix(l, "-NOAUTH") {
+		return fmt.Errorf("error reply to PING from master: '%s'", l[1:])
+	}
+	if pass := s.Config.String("masterauth"); pass != "" {
+		args := []string{"AUTH", pass}
+		if user := s.Config.String("masteruser"); user != "" {
+			args = []string{"AUTH", user, pass}
+		}
+		if l, err := ask(args...); err != nil {
+			return err
+		} else if strings.HasPrefix(l, "-") {
+			return fmt.Errorf("unable to AUTH to MASTER: %s", l[1:])
+		}
+	}
+	if _, err := ask("REPLCONF", "listening-port", strconv.FormatInt(int64(s.tcpPort()), 10)); err != nil {
+		return err
+	}
+	if _, err := ask("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {
+		return err
+	}
+	l, err := ask("PSYNC", "?", "-1")
+	for err == nil && l == "" {
+		l, err = readLine(br) // newlines are keep-alives while the primary prepares
+	}
+	if err != nil {
+		return err
+	}
+	var offset int64
+	switch f := strings.Fields(l); {
+	case len(f) == 3 && f[0] == "+FULLRESYNC":
+		offset, _ = strconv.ParseInt(f[2], 10, 64)
+		s.Log.Noticef("Full resync from master: %s:%s", f[1], f[2])
+	default:
+		return fmt.Errorf("unexpected reply to PSYNC from master: %s", l)
+	}
+	// The RDB: "$<len>\r\n<bytes>", or "$EOF:<40-byte mark>\r\n<bytes><mark>"
+	// from a primary that streams it (repl-diskless-sync).
+	var head string
+	for {
+		if head, err = readLine(br); err != nil {
+			return err
+		}
+		if head != "" { // newlines are keep-alives while the primary prepares
+			break
+		}
+	}
+	if !strings.HasPrefix(head, "$") {
+		return fmt.Errorf("bad protocol from MASTER, the first byte is not '$': %q", head)
+	}
+	var payload io.Reader
+	if mark, ok := strings.CutPrefix(head, "$EOF:"); ok && len(mark) == 40 {
+		body, err := readUntilMark(br, []byte(mark))
+		if err != nil {
+			return err
+		}
+		payload = bytes.NewReader(body)
+	} else {
+		n, err := strconv.ParseInt(head[1:], 10, 64)
+		if err != nil || n < 0 {
+			return fmt.Errorf("bad RDB length from MASTER: %q", head)
+		}
+		_ = conn.SetDeadline(time.Time{})
+		payload = io.LimitReader(br, n)
+	}
+	s.Log.Noticef("MASTER <-> REPLICA sync: receiving and loading the dataset")
+	if err := s.loadSnapshot(payload); err != nil {
+		return fmt.Errorf("failed to load the RDB from MASTER: %w", err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	s.Log.Noticef("MASTER <-> REPLICA sync: Finished with success")
+
+	// The stream: the primary's connection becomes a client of ours. It
+	// reads first what the handshake's reader took ahead, and counts what
+	// it reads for REPLCONF ACK.
+	pc := &primaryConn{Conn: conn, r: br}
+	pc.offset.Store(offset)
+	mc := s.newClient(pc)
+	mc.isMaster = true
+	mc.primary = pc
+	mc.authenticated = true
+	mc.parser.Unauthenticated = false
+	mc.replyMode = replyOff
+	s.replica.mu.Lock()
+	if s.replica.stop != stop {
+		s.replica.mu.Unlock()
+		mc.Kill()
+		mc.unregister()
+		return nil
+	}
+	s.replica.master = mc
+	s.replica.since = time.Now()
+	s.replica.up.Store(true)
+	s.replica.mu.Unlock()
+	done := make(chan struct{})
+	go s.ackLoop(mc, done)
+	mc.serve()
+	close(done)
+	return errors.New("connection with master lost")
+}
+
+// ackLoop sends REPLCONF ACK <offset> every second, as Redis's replicas do.
+func (s *Server) ackLoop(mc *Client, done chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+			mc.sendAck()
+		}
+	}
+}
+
+// primaryConn is the connection to the primary as its client reads it.
+type primaryConn struct {
+	net.Conn
+	r      *bufio.Reader
+	offset atomic.Int64 // the primary's replication offset we have read up to
+}
+
+func (p *primaryConn) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.offset.Add(int64(n))
+	return n, err
+}
+
+// sendAck writes REPLCONF ACK straight to the primary: the master client's
+// replies are otherwise dropped.
+func (c *Client) sendAck() {
+	off := strconv.FormatInt(c.primary.offset.Load(), 10)
+	b := appendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("ACK"), []byte(off)})
+	c.fdMu.Lock()
+	conn := c.conn
+	c.fdMu.Unlock()
+	if conn != nil {
+		_, _ = conn.Write(b)
+	}
+}
+
+// readLine reads one CRLF-terminated line without its terminator.
+func readLine(br *bufio.Reader) (string, error) {
+	l, err := br.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(l, "\r\n"), nil
+}
+
+// readUntilMark reads a payload terminated by mark (diskless transfer).
+func readUntilMark(br *bufio.Reader, mark []byte) ([]byte, error) {
+	var buf []byte
+	for {
+		b, err := br.ReadByte()
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, b)
+		if len(buf) >= len(mark) && bytes.Equal(buf[len(buf)-len(mark):], mark) {
+			return buf[:len(buf)-len(mark)], nil
+		}
+	}
+}
+
+// loadSnapshot replaces the dataset with an RDB file's, under every shard
+// lock: function libraries and keys, expired ones included (a replica
+// waits for its primary's DEL).
+func (s *Server) loadSnapshot(r io.Reader) error {
+	var ss keyspace.ShardSet
+	ss.SetAll()
+	s.Store.Lock(&ss)
+	defer s.Store.Unlock(&ss)
+	s.Store.FlushAll()
+	var codes []string
+	db := 0
+	now := time.Now().UnixMilli()
+	ctx := command.Ctx{Conn: configHolder{s.Config}}
+	_, err := rdb.Load(r, &rdb.Loader{
+		Function: func(code []byte) error { codes = append(codes, string(code)); return nil },
+		SelectDB: func(d int) error {
+			if d < 0 || d >= s.Store.Databases() {
+				return fmt.Errorf("database %d out of range", d)
+			}
+			db = d
+			return nil
+		},
+		Key: func(k rdb.KeyInfo, rr *rdb.Reader) error {
+			obj, err := rdb.ReadObject(rr, k.Type)
+			if err != nil {
+				return err
+			}
+			ctx.DB = s.Store.DB(db).At(now)
+			commands.RestoreValue(&ctx, k.Key, obj, k.ExpireAt)
+			return nil
+		},
+	})
+	if err != nil {
+		return err
+	}
+	if msg := s.functions.Restore(codes, scripting.RestoreFlush); msg != "" {
+		return errors.New(msg)
+	}
+	s.dirty.Add(1)
+	return nil
+}
+
+// configHolder gives handlers run outside a connection the configuration.
+type configHolder struct{ cfg *config.Config }
+
+// Config returns the server configuration.
+func (h configHolder) Config() *config.Config { return h.cfg }
+
+func (s *Server) replicaofCommands() []*command.Command {
+	cat := command.CatAdmin | command.CatSlow | command.CatDangerous
+	flags := command.Admin | command.NoScript | command.Stale | command.NoAsyncLoading | command.NoKeyspace
+	mk := func(name, since string) *command.Command {
+		return &command.Command{Name: name, Arity: 3, Flags: flags, ACL: cat, Group: "server", Since: since,
+			Summary: "Configures a server as replica of another, or promotes it to a primary.", Handler: replicaofCommand}
+	}
+	return []*command.Command{mk("replicaof", "5.0.0"), mk("slaveof", "1.0.0")}
+}
+
+// replicaStatus reports the link for INFO: primary address, whether the
+// stream flows, since when it is in that state, and the offset read.
+func (s *Server) replicaStatus() (host string, port int, up bool, since time.Time, offset int64, ok bool) {
+	r := &s.replica
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.host == "" {
+		return "", 0, false, time.Time{}, 0, false
+	}
+	if r.master != nil && r.master.primary != nil {
+		offset = r.master.primary.offset.Load()
+	}
+	return r.host, r.port, r.up.Load(), r.since, offset, true
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
