@@ -3,6 +3,7 @@ package commands
 import (
 	"encoding/binary"
 	"math"
+	"strconv"
 
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/ds/dict"
@@ -252,8 +253,8 @@ func (h *hashVal) setTTL(f []byte, when int64) {
 }
 
 // purge removes up to budget fields whose expiry is at or before now and
-// returns how many it removed.
-func (h *hashVal) purge(now int64, budget int) int {
+// returns how many it removed; onDel, when set, hears of each.
+func (h *hashVal) purge(now int64, budget int, onDel func(field []byte)) int {
 	n := 0
 	if h.ht != nil {
 		if h.hx == nil {
@@ -265,6 +266,9 @@ func (h *hashVal) purge(now int64, budget int) int {
 				break
 			}
 			h.hx.ttl.PopMin()
+			if onDel != nil {
+				onDel([]byte(name))
+			}
 			h.ht.Delete(svView(name))
 			n++
 		}
@@ -278,6 +282,9 @@ func (h *hashVal) purge(now int64, budget int) int {
 		t := listpack.Next(h.lp, listpack.Next(h.lp, p))
 		if w := lpxTTL(listpack.Get(h.lp, t)); w == 0 || w > now {
 			break
+		}
+		if onDel != nil {
+			onDel(listpack.Get(h.lp, p))
 		}
 		p = listpack.Next(h.lp, t)
 	}
@@ -318,7 +325,11 @@ func hvExpireFields(c *command.Ctx, key []byte, e keyspace.Entry) (keyspace.Entr
 // the scratch buffer to reuse.
 func hvReclaim(db keyspace.DB, key []byte, e keyspace.Entry, buf []byte, budget int) (int, []byte) {
 	h := hvLoadMut(e, buf)
-	n := h.purge(db.Now(), budget)
+	var onDel func([]byte)
+	if hook := db.Store().OnFieldExpire; hook != nil {
+		onDel = func(f []byte) { hook(db.Index(), key, f) }
+	}
+	n := h.purge(db.Now(), budget, onDel)
 	if n > 0 {
 		hvStoreDB(db, key, &h, keyspace.KeepTTL)
 	} else if w := h.minTTL(); w != 0 {
@@ -486,15 +497,44 @@ func hexpireGeneric(c *command.Ctx, unitSec, absolute bool) {
 	h := hvLoadMut(e, c.Scratch)
 	h.toEx()
 	now := c.DB.Now()
+	var updated [][]byte // propagated as HPEXPIREAT; fields deleted as HDEL
 	for _, f := range fields {
 		r := h.expireField(f, when, cond, now)
 		if r == hfeOK || r == hfeDeletedField {
 			c.Dirty++
 		}
+		if c.Propagating {
+			switch r {
+			case hfeOK:
+				updated = append(updated, f)
+			case hfeDeletedField:
+				c.AlsoPropagate(argHDEL, key, f)
+			}
+		}
 		c.W.Int(r)
 	}
 	hvStore(c, key, &h, keyspace.KeepTTL)
+	if c.Propagating {
+		// As Redis 7.4: HPEXPIREAT with the absolute time and only the
+		// fields it changed, or nothing when none was.
+		if len(updated) == 0 {
+			c.PreventPropagation()
+			return
+		}
+		args := [][]byte{argHPEXPIREAT, key, strconv.AppendInt(nil, when, 10)}
+		if at == 5 {
+			args = append(args, c.Args[3])
+		}
+		args = append(args, argFIELDS, strconv.AppendInt(nil, int64(len(updated)), 10))
+		c.PropagateAs(append(args, updated...)...)
+	}
 }
+
+var (
+	argHDEL       = []byte("HDEL")
+	argHPEXPIREAT = []byte("HPEXPIREAT")
+	argFIELDS     = []byte("FIELDS")
+)
 
 // expireField is hashTypeSetEx: it sets field f's expiry to when under
 // condition cond (a field without a TTL counts as expiring never: XX and

@@ -119,6 +119,10 @@ type Store struct {
 	// OnNew, when set, is called with the shard locked each time a key is
 	// created (keyspace notifications' "new" event).
 	OnNew func(db int, key []byte)
+	// OnFieldExpire, when set, is called (shard lock held) for each hash
+	// field reclaimed because its TTL passed, lazily or actively: the
+	// write stream sends it as HDEL.
+	OnFieldExpire func(db int, key, field []byte)
 }
 
 // New returns an empty keyspace with ndb databases.

@@ -231,3 +231,16 @@ func (s *Server) noSelfProp(cmd *command.Command) bool {
 	}
 	return false
 }
+
+var hdelArg = []byte("HDEL")
+
+// initPropagation hooks the keyspace events the stream carries that no
+// command makes: hash fields reclaimed by their TTL go as HDEL, at once.
+// (Expired and evicted keys are sent from the expiry and eviction hooks.)
+func (s *Server) initPropagation() {
+	s.Store.OnFieldExpire = func(db int, key, field []byte) {
+		if s.prop.active.Load() {
+			s.prop.emitNow(db, hdelArg, key, field)
+		}
+	}
+}

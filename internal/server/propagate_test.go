@@ -250,3 +250,30 @@ func TestWriteStreamStreams(t *testing.T) {
 		claim("c3", "1-1", "2"),
 	)
 }
+
+func TestWriteStreamHashFieldTTLs(t *testing.T) {
+	srv := testutil.Start(t)
+	ws := attachStream(t, srv)
+	r := srv.Raw(t)
+	for _, cmd := range [][]string{
+		{"hset", "h", "a", "1", "b", "2", "c", "3"},
+		{"hexpire", "h", "100", "nx", "fields", "2", "a", "nope"},
+		{"hexpire", "h", "100", "nx", "fields", "1", "a"}, // NX fails: nothing sent
+		{"hexpireat", "h", "1", "fields", "1", "c"},       // in the past: deleted
+		{"hpexpire", "h", "1", "fields", "1", "b"},
+	} {
+		if _, err := r.Do(cmd...); err != nil {
+			t.Fatal(cmd, err)
+		}
+	}
+	time.Sleep(5 * time.Millisecond)
+	r.Do("hget", "h", "b") // reclaimed lazily: an HDEL
+	expectStream(t, ws,
+		"select 0",
+		"hset h a 1 b 2 c 3",
+		"hpexpireat h * nx FIELDS 1 a",
+		"hdel h c",
+		"hpexpireat h * FIELDS 1 b",
+		"hdel h b",
+	)
+}

@@ -169,6 +169,7 @@ func New(cfg *config.Config) (*Server, error) {
 	s.loadPubsubLimits()
 	s.ps.init()
 	s.initNotify()
+	s.initPropagation()
 	s.trackMax = cfg.IntHandle("tracking-table-max-keys")
 	return s, nil
 }
