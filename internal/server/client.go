@@ -106,7 +106,7 @@ type Client struct {
 	// isMaster: this is our primary's connection, when we are a replica
 	// (replica.go): its commands are the write stream, it may write where
 	// others may not, and it gets no replies.
-	isMaster bool
+	isMaster atomic.Bool
 	primary  *primaryConn
 
 	// The write stream (propagate.go): commands collected for the unit

@@ -45,10 +45,20 @@ func clientTypeByName(name []byte) string {
 	return ""
 }
 
-// clientType is the client's class. Monitors count as normal clients, as
-// in Redis (which marks them as replicas internally but exposes them so).
-// Replication and Pub/Sub will add the other classes.
-func (c *Client) clientType() string { return typeNormal }
+// clientType is the client's class, as Redis's getClientType: replicas,
+// our primary's connection, subscribers, and the rest (monitors count as
+// normal clients).
+func (c *Client) clientType() string {
+	switch {
+	case c.isReplica.Load():
+		return typeSlave
+	case c.isMaster.Load():
+		return typeMaster
+	case c.nsub.Load()+c.npsub.Load()+c.nssub.Load() > 0:
+		return typePubSub
+	}
+	return typeNormal
+}
 
 // setNoEvict and setNoTouch change the owner's flag and its mirror.
 func (c *Client) setNoEvict(on bool) {
@@ -259,6 +269,12 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	n := len(b)
 	if c.isMonitor.Load() {
 		b = append(b, 'O')
+	}
+	if c.isReplica.Load() {
+		b = append(b, 'S')
+	}
+	if c.isMaster.Load() {
+		b = append(b, 'M')
 	}
 	if c.nsub.Load()+c.npsub.Load()+c.nssub.Load() > 0 {
 		b = append(b, 'P')

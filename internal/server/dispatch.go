@@ -68,7 +68,7 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		flags |= c.txFlags
 		stale = stale && c.txInvFlags&command.Stale == 0
 	}
-	if flags&command.DenyOOM != 0 && !c.isMaster && s.overMaxMemory() {
+	if flags&command.DenyOOM != 0 && !c.isMaster.Load() && s.overMaxMemory() {
 		c.rejectf(cmd, errOOM)
 		return
 	}
@@ -226,6 +226,10 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	}
 	c.account(cmd, args, dur)
 	c.setLastCmd(cmd)
+	if c.isMaster.Load() && !c.inMulti {
+		// Applied up to here: what is left in the parser is still to come.
+		c.primary.applied.Store(c.primary.offset.Load() - int64(c.parser.Buffered()))
+	}
 	if tracking || c.bcastPending {
 		c.trackingAfterCommand(cmd)
 	}

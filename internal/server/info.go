@@ -743,9 +743,9 @@ func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
 	ib.f2("instantaneous_input_repl_kbps", 0, "")
 	ib.f2("instantaneous_output_repl_kbps", 0, "")
 	ib.int("rejected_connections", st.RejectedConns.Load())
-	ib.int("sync_full", 0)
-	ib.int("sync_partial_ok", 0)
-	ib.int("sync_partial_err", 0)
+	ib.int("sync_full", s.syncFull.Load())
+	ib.int("sync_partial_ok", s.syncPartialOK.Load())
+	ib.int("sync_partial_err", s.syncPartialErr.Load())
 	ib.int("expired_keys", s.Store.ExpiredKeys.Load())
 	ib.f2("expired_stale_perc", 0, "")
 	ib.int("expired_time_cap_reached_count", s.Store.ExpiredTimeCapReached())
@@ -847,10 +847,11 @@ func (s *Server) infoReplication(ib *infoBuf) {
 	ib.str("master_replid2", id2)
 	ib.int("master_repl_offset", s.prop.Offset())
 	ib.int("second_repl_offset", -1)
-	ib.int("repl_backlog_active", 0)
+	active, first, histlen := s.prop.backlogInfo()
+	ib.int("repl_backlog_active", boolInt(active))
 	ib.int("repl_backlog_size", s.Config.Int("repl-backlog-size"))
-	ib.int("repl_backlog_first_byte_offset", 0)
-	ib.int("repl_backlog_histlen", 0)
+	ib.int("repl_backlog_first_byte_offset", first)
+	ib.int("repl_backlog_histlen", histlen)
 }
 
 // ---------------------------------------------------------------------------

@@ -29,6 +29,51 @@ type propFeed struct {
 	consumers []propConsumer
 	buf       []byte
 	offset    int64 // bytes of stream produced (master_repl_offset)
+
+	// The backlog: the last len(backlog) bytes of the stream, a ring, so a
+	// replica whose link broke can continue from where it was (PSYNC).
+	// Made when the first replica attaches, as Redis does.
+	backlog    []byte
+	backlogPos int   // where the next byte goes
+	histlen    int64 // bytes held, at most len(backlog)
+}
+
+// ensureBacklog makes the backlog, of size bytes, if there is none; f.mu
+// is held.
+func (f *propFeed) ensureBacklog(size int64) {
+	if f.backlog == nil && size > 0 {
+		f.backlog = make([]byte, size)
+	}
+}
+
+// backlogFrom returns the stream from offset on (the offset of its first
+// byte, 1-based as PSYNC counts) if the backlog still holds it; f.mu is
+// held.
+func (f *propFeed) backlogFrom(offset int64) ([]byte, bool) {
+	first := f.offset - f.histlen + 1
+	if f.backlog == nil || offset < first || offset > f.offset+1 {
+		return nil, false
+	}
+	n := int(f.offset + 1 - offset)
+	out := make([]byte, 0, n)
+	start := f.backlogPos - n
+	if start < 0 {
+		start += len(f.backlog)
+		out = append(out, f.backlog[start:]...)
+		start = 0
+	}
+	return append(out, f.backlog[start:f.backlogPos]...), true
+}
+
+// backlogInfo reports the backlog for INFO: active, first byte's offset,
+// bytes held.
+func (f *propFeed) backlogInfo() (active bool, first, histlen int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.backlog == nil {
+		return false, 0, 0
+	}
+	return true, f.offset - f.histlen + 1, f.histlen
 }
 
 // propConsumer receives the encoded stream.
@@ -67,7 +112,9 @@ func (f *propFeed) removeConsumer(c propConsumer) {
 			break
 		}
 	}
-	f.active.Store(len(f.consumers) > 0)
+	// With a backlog the stream goes on without replicas, so one whose
+	// link broke can continue from it.
+	f.active.Store(len(f.consumers) > 0 || f.backlog != nil)
 	f.mu.Unlock()
 }
 
@@ -129,7 +176,7 @@ func (f *propFeed) emit(ops []propOp, data []byte) {
 // emitNow sends a single command on its own (an expired key's DEL).
 func (f *propFeed) emitNow(db int, args ...[]byte) {
 	f.mu.Lock()
-	if len(f.consumers) > 0 {
+	if len(f.consumers) > 0 || f.backlog != nil {
 		f.buf = f.buf[:0]
 		f.appendSelect(db)
 		f.buf = appendCommand(f.buf, args)
@@ -149,6 +196,18 @@ func (f *propFeed) emitRaw(b []byte) {
 // send hands f.buf to every consumer; f.mu is held.
 func (f *propFeed) send() {
 	f.offset += int64(len(f.buf))
+	if f.backlog != nil {
+		b := f.buf
+		if len(b) > len(f.backlog) {
+			b = b[len(b)-len(f.backlog):]
+		}
+		for len(b) > 0 {
+			n := copy(f.backlog[f.backlogPos:], b)
+			b = b[n:]
+			f.backlogPos = (f.backlogPos + n) % len(f.backlog)
+		}
+		f.histlen = min(f.histlen+int64(len(f.buf)), int64(len(f.backlog)))
+	}
 	for _, c := range f.consumers {
 		c.feed(f.buf)
 	}

@@ -53,12 +53,39 @@ type replicaLink struct {
 	up     atomic.Bool // the stream is flowing (master_link_status:up)
 	active atomic.Bool // host != "", for the per-command checks
 	since  time.Time   // when the link went down or came up
+	// cached: where the last link's stream stopped, so the next one asks
+	// to continue from there (PSYNC replid offset) instead of loading a
+	// new snapshot (guarded by mu; reset when the primary changes).
+	cached streamPosition
+}
+
+// streamPosition is a point in a primary's stream.
+type streamPosition struct {
+	replid string // "" when there is none to continue from
+	offset int64  // the offset of the last byte applied
+	db     int    // the database the stream had selected
+}
+
+// position returns the cached stream position.
+func (r *replicaLink) position() streamPosition {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cached
+}
+
+// setPosition caches p, unless the link it belongs to was replaced.
+func (r *replicaLink) setPosition(stop chan struct{}, p streamPosition) {
+	r.mu.Lock()
+	if r.stop == stop {
+		r.cached = p
+	}
+	r.mu.Unlock()
 }
 
 // replicationRefusal is the admission check of replication state for a
 // command with the given (for EXEC: the transaction's) flags.
 func (s *Server) replicationRefusal(c *Client, flags command.Flags, stale bool) string {
-	if c.isMaster {
+	if c.isMaster.Load() {
 		return ""
 	}
 	write := flags&command.Write != 0
@@ -155,6 +182,7 @@ func (s *Server) startReplication(host string, port int) {
 	r := &s.replica
 	r.mu.Lock()
 	r.host, r.port = host, port
+	r.cached = streamPosition{} // another primary: another history
 	r.stop = make(chan struct{})
 	r.since = time.Now()
 	r.active.Store(true)
@@ -257,7 +285,12 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	if _, err := ask("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {
 		return err
 	}
-	l, err := ask("PSYNC", "?", "-1")
+	cached := s.replica.position()
+	psyncID, psyncOff := "?", "-1"
+	if cached.replid != "" {
+		psyncID, psyncOff = cached.replid, strconv.FormatInt(cached.offset+1, 10)
+	}
+	l, err := ask("PSYNC", psyncID, psyncOff)
 	for err == nil && l == "" {
 		l, err = readLine(br) // newlines are keep-alives while the primary prepares
 	}
@@ -266,12 +299,23 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	}
 	var offset int64
 	switch f := strings.Fields(l); {
+	case len(f) >= 1 && f[0] == "+CONTINUE" && cached.replid != "":
+		if len(f) == 2 {
+			cached.replid = f[1]
+		}
+		s.replica.setPosition(stop, cached)
+		s.Log.Noticef("Successful partial resynchronization with master.")
+		_ = conn.SetDeadline(time.Time{})
+		return s.serveStream(conn, br, cached, stop)
 	case len(f) == 3 && f[0] == "+FULLRESYNC":
 		offset, _ = strconv.ParseInt(f[2], 10, 64)
 		s.Log.Noticef("Full resync from master: %s:%s", f[1], f[2])
 	default:
+		s.replica.setPosition(stop, streamPosition{})
 		return fmt.Errorf("unexpected reply to PSYNC from master: %s", l)
 	}
+	s.replica.setPosition(stop, streamPosition{}) // until the new snapshot is in
+	replid := strings.Fields(l)[1]
 	// The RDB: "$<len>\r\n<bytes>", or "$EOF:<40-byte mark>\r\n<bytes><mark>"
 	// from a primary that streams it (repl-diskless-sync).
 	var head string
@@ -307,14 +351,24 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	}
 	_ = conn.SetDeadline(time.Time{})
 	s.Log.Noticef("MASTER <-> REPLICA sync: Finished with success")
+	pos := streamPosition{replid: replid, offset: offset}
+	s.replica.setPosition(stop, pos)
+	return s.serveStream(conn, br, pos, stop)
+}
 
-	// The stream: the primary's connection becomes a client of ours. It
-	// reads first what the handshake's reader took ahead, and counts what
-	// it reads for REPLCONF ACK.
+// serveStream serves the primary's stream from offset (the offset of the
+// last byte already applied) until the link breaks, keeping in cached
+// where it stopped.
+func (s *Server) serveStream(conn net.Conn, br *bufio.Reader, pos streamPosition, stop chan struct{}) error {
+	// The primary's connection becomes a client of ours. It reads first
+	// what the handshake's reader took ahead, and counts what it reads for
+	// REPLCONF ACK and what it applied for the next PSYNC.
 	pc := &primaryConn{Conn: conn, r: br}
-	pc.offset.Store(offset)
+	pc.offset.Store(pos.offset)
+	pc.applied.Store(pos.offset)
 	mc := s.newClient(pc)
-	mc.isMaster = true
+	mc.selectDB(pos.db)
+	mc.isMaster.Store(true)
 	mc.primary = pc
 	mc.authenticated = true
 	mc.parser.Unauthenticated = false
@@ -334,6 +388,8 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	go s.ackLoop(mc, done)
 	mc.serve()
 	close(done)
+	pos.offset, pos.db = pc.applied.Load(), mc.db
+	s.replica.setPosition(stop, pos)
 	return errors.New("connection with master lost")
 }
 
@@ -354,8 +410,9 @@ func (s *Server) ackLoop(mc *Client, done chan struct{}) {
 // primaryConn is the connection to the primary as its client reads it.
 type primaryConn struct {
 	net.Conn
-	r      *bufio.Reader
-	offset atomic.Int64 // the primary's replication offset we have read up to
+	r       *bufio.Reader
+	offset  atomic.Int64 // the primary's replication offset we have read up to
+	applied atomic.Int64 // ... and applied (not counting an open MULTI)
 }
 
 func (p *primaryConn) Read(b []byte) (int, error) {
@@ -367,7 +424,7 @@ func (p *primaryConn) Read(b []byte) (int, error) {
 // sendAck writes REPLCONF ACK straight to the primary: the master client's
 // replies are otherwise dropped.
 func (c *Client) sendAck() {
-	off := strconv.FormatInt(c.primary.offset.Load(), 10)
+	off := strconv.FormatInt(c.primary.applied.Load(), 10)
 	b := appendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("ACK"), []byte(off)})
 	c.fdMu.Lock()
 	conn := c.conn

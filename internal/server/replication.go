@@ -57,6 +57,16 @@ func syncCommand(c *command.Ctx) {
 	if cl.replica != nil {
 		return // already a replica: Redis ignores it
 	}
+	if cl.ctx.Cmd.Name == "psync" {
+		if s.continueReplica(cl, c.Args[1], c.Args[2]) {
+			s.syncPartialOK.Add(1)
+			return
+		}
+		if string(c.Args[1]) != "?" {
+			s.syncPartialErr.Add(1)
+		}
+	}
+	s.syncFull.Add(1)
 	var snap bytes.Buffer
 	if err := s.writeSnapshot(&snap); err != nil {
 		c.Error("ERR " + err.Error())
@@ -78,6 +88,7 @@ func syncCommand(c *command.Ctx) {
 	cl.enqueueAsync(append(head, snap.Bytes()...)) // no CRLF after the payload, as Redis sends it
 	cl.replica = &replicaState{}
 	cl.isReplica.Store(true)
+	s.prop.ensureBacklog(s.Config.Int("repl-backlog-size"))
 	s.prop.addConsumerLocked(cl)
 	s.prop.mu.Unlock()
 	s.lastReplPing.Store(time.Now().UnixNano()) // the first PING a period from now
@@ -85,6 +96,36 @@ func syncCommand(c *command.Ctx) {
 	s.Log.Noticef("Synchronization with replica %s succeeded", cl.addr)
 	// Replicas get no replies (Redis drops them): only the stream.
 	cl.replyMode = replyOff
+}
+
+// continueReplica serves PSYNC <replid> <offset> from the backlog when it
+// can (Redis's partial resynchronisation): +CONTINUE, the stream from that
+// offset, and the connection joins the stream, all under the stream's
+// lock. It reports false when a full resynchronisation is needed.
+func (s *Server) continueReplica(cl *Client, replid, offsetArg []byte) bool {
+	id := s.admin().replicationID()
+	offset, ok := resp.ParseInt(offsetArg)
+	if !ok || string(replid) != id {
+		return false
+	}
+	s.prop.mu.Lock()
+	defer s.prop.mu.Unlock()
+	tail, ok := s.prop.backlogFrom(offset)
+	if !ok {
+		return false
+	}
+	cl.startAsync()
+	head := append([]byte("+CONTINUE "), id...)
+	cl.enqueueAsync(append(append(head, "\r\n"...), tail...))
+	cl.replica = &replicaState{}
+	cl.isReplica.Store(true)
+	// Appended to the running stream: no SELECT may be forced on the other
+	// replicas, and this one's database is the one it had.
+	s.prop.consumers = append(s.prop.consumers, cl)
+	s.prop.active.Store(true)
+	cl.replyMode = replyOff
+	s.Log.Noticef("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", cl.addr, len(tail), offset)
+	return true
 }
 
 // replconfCommand is REPLCONF: a replica's settings and acknowledgements.
@@ -116,7 +157,7 @@ func replconfCommand(c *command.Ctx) {
 			}
 			return
 		case "getack":
-			if cl.isMaster {
+			if cl.isMaster.Load() {
 				cl.sendAck() // the one reply a primary gets from us
 			}
 			return

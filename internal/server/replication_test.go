@@ -155,3 +155,37 @@ func TestReplicaOfCorvid(t *testing.T) {
 		t.Fatal("still a replica")
 	}
 }
+
+// A replica whose link breaks continues from where it was (PSYNC replid
+// offset, +CONTINUE): the writes made meanwhile come from the backlog, and
+// no new snapshot is sent.
+func TestReplicaPartialResync(t *testing.T) {
+	primary := testutil.Start(t)
+	replica := testutil.Start(t)
+	p, r := primary.Client(t), replica.Client(t)
+	ctx := context.Background()
+	p.Set(ctx, "a", "1", 0)
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	r.Do(ctx, "replicaof", host, port)
+	testutil.WaitFor(t, 10*time.Second, "synchronised", func() bool { return r.Get(ctx, "a").Val() == "1" })
+	p3 := primary.Client(t)
+	p3.Do(ctx, "select", "3")
+	p3.Set(ctx, "in3", "x", 0) // the stream now has db 3 selected
+	r3 := replica.Client(t)
+	r3.Do(ctx, "select", "3")
+	testutil.WaitFor(t, 5*time.Second, "db 3 write", func() bool { return r3.Get(ctx, "in3").Val() == "x" })
+	// Cut the link from the primary's side, then write while it is down.
+	if err := p.Do(ctx, "client", "kill", "type", "replica").Err(); err != nil {
+		t.Fatal(err)
+	}
+	p3.Incr(ctx, "n3") // db 3, with no new SELECT in the stream
+	p.Set(ctx, "b", "2", 0)
+	testutil.WaitFor(t, 10*time.Second, "caught up", func() bool { return r.Get(ctx, "b").Val() == "2" })
+	if v := r3.Get(ctx, "n3").Val(); v != "1" {
+		t.Fatalf("n3 on the replica's db 3: %q", v)
+	}
+	info := p.Info(ctx, "stats").Val()
+	if !strings.Contains(info, "sync_full:1\r\n") || !strings.Contains(info, "sync_partial_ok:1\r\n") {
+		t.Fatalf("primary's sync counters:\n%s", info)
+	}
+}
