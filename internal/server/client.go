@@ -113,6 +113,7 @@ type Client struct {
 	// (command, EXEC or script) running, encoded in propBuf.
 	propOps []propOp
 	propBuf []byte
+	woff    int64 // the stream offset after this client's last write (WAIT)
 
 	parser resp.Parser
 	w      resp.Writer

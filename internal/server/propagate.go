@@ -152,12 +152,14 @@ func (f *propFeed) appendSelect(db int) {
 	f.lastDB = db
 }
 
-// emit sends one unit of collected commands.
-func (f *propFeed) emit(ops []propOp, data []byte) {
+// emit sends one unit of collected commands and returns the stream's
+// offset after it.
+func (f *propFeed) emit(ops []propOp, data []byte) int64 {
 	if len(ops) == 0 {
-		return
+		return 0
 	}
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.buf = f.buf[:0]
 	if len(ops) > 1 {
 		f.buf = append(f.buf, respMulti...)
@@ -170,7 +172,7 @@ func (f *propFeed) emit(ops []propOp, data []byte) {
 		f.buf = append(f.buf, respExec...)
 	}
 	f.send()
-	f.mu.Unlock()
+	return f.offset
 }
 
 // emitNow sends a single command on its own (an expired key's DEL).
@@ -264,7 +266,7 @@ func (c *Client) flushProp() {
 	if len(c.propOps) == 0 {
 		return
 	}
-	c.srv.prop.emit(c.propOps, c.propBuf)
+	c.woff = c.srv.prop.emit(c.propOps, c.propBuf)
 	c.propOps = c.propOps[:0]
 	if cap(c.propBuf) > 64<<10 {
 		c.propBuf = nil

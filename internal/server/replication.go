@@ -44,7 +44,101 @@ func (s *Server) replicationCommands() []*command.Command {
 		Flags: command.Admin | command.NoScript | command.Loading | command.Stale | command.AllowBusy | command.NoKeyspace,
 		ACL:   cat, Group: "server", Since: "3.0.0", Summary: "An internal command for configuring the replication stream.",
 		Handler: replconfCommand}
-	return []*command.Command{sync, psync, replconf}
+	wait := &command.Command{Name: "wait", Arity: 3, Flags: command.NoKeyspace | command.OwnGoroutine,
+		ACL: command.CatSlow | command.CatConnection, Group: "generic", Since: "3.0.0",
+		Tips:    []string{"request_policy:all_shards", "response_policy:agg_min"},
+		Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
+		Handler: waitCommand}
+	return []*command.Command{sync, psync, replconf, wait}
+}
+
+// waitCommand is WAIT numreplicas timeout: the number of replicas that
+// acknowledged this connection's writes, once numreplicas have or the
+// timeout (ms, 0 = for ever) passed. The replicas are asked for an
+// acknowledgement at once (REPLCONF GETACK in the stream). Where it may not
+// block (MULTI, scripts) it answers the count now.
+func waitCommand(c *command.Ctx) {
+	cl := client(c)
+	s := cl.srv
+	if s.replica.active.Load() {
+		c.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
+	want, ok := resp.ParseInt(c.Args[1])
+	if !ok {
+		c.Error(command.ErrNotInteger)
+		return
+	}
+	timeout, ok := resp.ParseInt(c.Args[2])
+	if !ok {
+		c.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if timeout < 0 {
+		c.Error("ERR timeout is negative")
+		return
+	}
+	count := s.replicasAcked(cl.woff)
+	if int64(count) >= want || c.NoBlock || cl.inExec {
+		c.W.Int(int64(count))
+		return
+	}
+	var deadline <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(time.Duration(timeout) * time.Millisecond)
+		defer t.Stop()
+		deadline = t.C
+	}
+	s.prop.emitRaw(getackCommand)
+	for {
+		ch := s.ackSignal()
+		if count = s.replicasAcked(cl.woff); int64(count) >= want {
+			break
+		}
+		select {
+		case <-ch:
+			continue
+		case <-deadline:
+		case <-cl.done:
+		case <-s.done:
+		}
+		count = s.replicasAcked(cl.woff)
+		break
+	}
+	c.W.Int(int64(count))
+}
+
+var getackCommand = []byte("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n")
+
+// replicasAcked counts the replicas that acknowledged offset.
+func (s *Server) replicasAcked(offset int64) int {
+	n := 0
+	for _, r := range s.replicaInfo() {
+		if r.replica.ackOffset.Load() >= offset {
+			n++
+		}
+	}
+	return n
+}
+
+// ackSignal returns a channel closed at the next REPLCONF ACK.
+func (s *Server) ackSignal() <-chan struct{} {
+	s.ackMu.Lock()
+	defer s.ackMu.Unlock()
+	if s.ackCh == nil {
+		s.ackCh = make(chan struct{})
+	}
+	return s.ackCh
+}
+
+// signalAck wakes the WAITs.
+func (s *Server) signalAck() {
+	s.ackMu.Lock()
+	if s.ackCh != nil {
+		close(s.ackCh)
+		s.ackCh = nil
+	}
+	s.ackMu.Unlock()
 }
 
 // syncCommand is SYNC and PSYNC. The dispatcher holds every shard (the
@@ -153,6 +247,8 @@ func replconfCommand(c *command.Ctx) {
 				if n, ok := resp.ParseInt(val); ok && opt == "ack" {
 					cl.replica.ackOffset.Store(n)
 					cl.replica.ackTime.Store(time.Now().Unix())
+					s := cl.srv
+					s.signalAck()
 				}
 			}
 			return

@@ -189,3 +189,41 @@ func TestReplicaPartialResync(t *testing.T) {
 		t.Fatalf("primary's sync counters:\n%s", info)
 	}
 }
+
+func TestWaitForReplicas(t *testing.T) {
+	primary := testutil.Start(t)
+	replica := testutil.Start(t)
+	p, r := primary.Client(t), replica.Client(t)
+	ctx := context.Background()
+	if n, err := p.Do(ctx, "wait", "0", "0").Int(); err != nil || n != 0 {
+		t.Fatalf("WAIT with no replicas: %v %v", n, err)
+	}
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	r.Do(ctx, "replicaof", host, port)
+	testutil.WaitFor(t, 10*time.Second, "replica online", func() bool {
+		return strings.Contains(p.Info(ctx, "replication").Val(), "connected_slaves:1")
+	})
+	c := primary.Client(t)
+	c.Set(ctx, "k", "v", 0)
+	start := time.Now()
+	if n, err := c.Do(ctx, "wait", "1", "5000").Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1: %v %v", n, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("WAIT 1 took %v: the GETACK was not answered", d)
+	}
+	start = time.Now()
+	if n, err := c.Do(ctx, "wait", "2", "200").Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT 2 with one replica: %v %v", n, err)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Fatalf("WAIT 2 returned after %v, before its timeout", d)
+	}
+	if err := r.Do(ctx, "wait", "1", "0").Err(); err == nil || !strings.Contains(err.Error(), "replica instances") {
+		t.Fatalf("WAIT on a replica: %v", err)
+	}
+	// In a script it does not block.
+	if n, err := c.Do(ctx, "eval", "return redis.call('wait','5','0')", "0").Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT in a script: %v %v", n, err)
+	}
+}

@@ -86,12 +86,15 @@ type Server struct {
 	replica     replicaLink // our primary, when a replica (replica.go)
 	// Replication counters for INFO stats.
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64
-	lastReclaimGC                           time.Time            // owned by the cron
-	tracking                                trackingState        // client-side caching (tracking.go)
-	scripts                                 *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
-	functions                               *scripting.Functions // FUNCTION libraries (function_cmds.go)
-	trackMax                                config.IntVar        // tracking-table-max-keys
-	psLimits                                atomic.Pointer[[3]int64]
+	// WAIT: a channel closed at each replica acknowledgement.
+	ackMu         sync.Mutex
+	ackCh         chan struct{}
+	lastReclaimGC time.Time            // owned by the cron
+	tracking      trackingState        // client-side caching (tracking.go)
+	scripts       *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
+	functions     *scripting.Functions // FUNCTION libraries (function_cmds.go)
+	trackMax      config.IntVar        // tracking-table-max-keys
+	psLimits      atomic.Pointer[[3]int64]
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
 	// maxMemory, noEviction and usedMem serve the maxmemory check.
