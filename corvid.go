@@ -15,7 +15,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 
 	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/server"
@@ -27,7 +29,10 @@ type Options struct {
 	// picks a free loopback port.
 	Addr string
 	// Config holds redis.conf directives as name/value pairs, applied in
-	// order, e.g. {"requirepass", "secret", "databases", "4"}.
+	// order, e.g. {"requirepass", "secret", "databases", "4"}. Unless it
+	// (or ConfigFile) sets "dir", the server is in memory only: no save
+	// points, and any file it writes goes to a temporary directory removed
+	// at Close.
 	Config []string
 	// ConfigFile, if set, is loaded first (CONFIG REWRITE writes it back).
 	ConfigFile string
@@ -37,7 +42,8 @@ type Options struct {
 
 // Server is a running embedded Corvid server.
 type Server struct {
-	srv *server.Server
+	srv    *server.Server
+	tmpDir string // the default data directory, removed at Close
 }
 
 // Start configures and starts a server.
@@ -66,6 +72,16 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("corvid: Options.Config needs name/value pairs")
 	}
 	text := "bind " + host + "\nport " + port + "\n"
+	var tmpDir string
+	if opts.ConfigFile == "" && !hasDirective(opts.Config, "dir") {
+		// In memory by default: no save points, and files (if any are
+		// written) go to a directory of this server's own, removed at Close.
+		tmpDir, err = os.MkdirTemp("", "corvid-")
+		if err != nil {
+			return nil, err
+		}
+		text += "save \"\"\ndir " + quote(tmpDir) + "\n"
+	}
 	for i := 0; i < len(opts.Config); i += 2 {
 		text += opts.Config[i] + " " + quote(opts.Config[i+1]) + "\n"
 	}
@@ -84,7 +100,7 @@ func Start(opts Options) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, err
 	}
-	return &Server{srv: srv}, nil
+	return &Server{srv: srv, tmpDir: tmpDir}, nil
 }
 
 // quote makes a value one config argument (values may hold spaces or be empty).
@@ -94,8 +110,24 @@ func quote(v string) string { return strconv.Quote(v) }
 func (s *Server) Addr() string { return s.srv.Addr().String() }
 
 // Close stops the server and disconnects its clients.
-func (s *Server) Close() error { return s.srv.Close() }
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	if s.tmpDir != "" {
+		_ = os.RemoveAll(s.tmpDir)
+	}
+	return err
+}
 
 // ShutdownRequested is closed when a client sends SHUTDOWN; an embedding
 // program that wants redis-server's behaviour calls Close then.
 func (s *Server) ShutdownRequested() <-chan struct{} { return s.srv.ShutdownRequested }
+
+// hasDirective reports whether name/value pairs set name.
+func hasDirective(pairs []string, name string) bool {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if strings.EqualFold(pairs[i], name) {
+			return true
+		}
+	}
+	return false
+}

@@ -244,9 +244,14 @@ func (s *Server) shutdownCommand(c *command.Ctx) {
 		c.Error("ERR No shutdown in progress.")
 		return
 	}
-	if save {
-		s.Log.Warningf("SHUTDOWN SAVE: persistence is not available, nothing is saved")
+	if !nosave && !(s.replica.active.Load() && !save) {
+		if err := s.saveOnShutdown(save, c); err != nil && !other {
+			s.Log.Warningf("Error trying to save the DB, can't exit.")
+			c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+			return
+		}
 	}
+	s.shutdownSaved.Store(true)
 	client(c).closeAfter = true
 	s.RequestShutdown()
 }

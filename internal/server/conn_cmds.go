@@ -20,6 +20,7 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.functionCommands()...)
 	s.Table.Register(s.replicationCommands()...)
 	s.Table.Register(s.replicaofCommands()...)
+	s.Table.Register(s.persistenceCommands()...)
 	s.initTx()
 }
 

@@ -67,6 +67,8 @@ func (s *Server) debugCommand(c *command.Ctx) {
 		c.OK()
 	case sub == "object" && n == 3:
 		s.debugObject(c)
+	case sub == "reload":
+		s.debugReload(c)
 	case sub == "set-active-expire" && n == 3:
 		s.activeExpire.Store(atoi(c.Args[2]) != 0)
 		c.OK()
@@ -587,4 +589,37 @@ func debugHelp(c *command.Ctx) {
 		"STRINGMATCH-TEST",
 		"    Run a fuzz tester against the stringmatchlen() function.",
 	})
+}
+
+// debugReload is DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset
+// to dbfilename (unless NOSAVE) and load it back in place of the dataset,
+// which checks the RDB round trip of every value. MERGE and NOFLUSH (load
+// on top of the dataset) are accepted but the load always replaces it.
+func (s *Server) debugReload(c *command.Ctx) {
+	save := true
+	for _, a := range c.Args[2:] {
+		switch strings.ToLower(string(a)) {
+		case "merge", "noflush":
+		case "nosave":
+			save = false
+		default:
+			c.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+			return
+		}
+	}
+	unlock := s.lockAllShards(c)
+	defer unlock()
+	if save {
+		if err := s.saveLocked(); err != nil {
+			c.Error("ERR Error trying to save the DB")
+			return
+		}
+	}
+	if _, err := s.loadRDBFile(); err != nil {
+		s.Log.Warningf("DEBUG RELOAD: %v", err)
+		c.Error("ERR Error trying to load the RDB dump, check server logs.")
+		return
+	}
+	s.Log.Noticef("DB reloaded by DEBUG RELOAD")
+	c.OK()
 }

@@ -619,15 +619,23 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	ib.int("current_save_keys_processed", 0)
 	ib.int("current_save_keys_total", 0)
 	ib.int("rdb_changes_since_last_save", s.dirty.Load())
-	ib.int("rdb_bgsave_in_progress", 0)
+	ib.int("rdb_bgsave_in_progress", boolInt(s.rdb.bgsaveInProgress.Load()))
 	ib.int("rdb_last_save_time", s.lastSave.Load())
-	ib.str("rdb_last_bgsave_status", "ok")
-	ib.int("rdb_last_bgsave_time_sec", -1)
-	ib.int("rdb_current_bgsave_time_sec", -1)
-	ib.int("rdb_saves", 0)
+	status := "ok"
+	if !s.rdb.lastBgsaveOK.Load() {
+		status = "err"
+	}
+	ib.str("rdb_last_bgsave_status", status)
+	ib.int("rdb_last_bgsave_time_sec", s.rdb.lastBgsaveSecs.Load())
+	current := int64(-1)
+	if s.rdb.bgsaveInProgress.Load() {
+		current = time.Now().Unix() - s.rdb.bgsaveStart.Load()
+	}
+	ib.int("rdb_current_bgsave_time_sec", current)
+	ib.int("rdb_saves", s.rdb.saves.Load())
 	ib.int("rdb_last_cow_size", 0)
 	ib.int("rdb_last_load_keys_expired", 0)
-	ib.int("rdb_last_load_keys_loaded", 0)
+	ib.int("rdb_last_load_keys_loaded", s.rdb.lastLoadKeys.Load())
 	ib.int("aof_enabled", 0)
 	ib.int("aof_rewrite_in_progress", 0)
 	ib.int("aof_rewrite_scheduled", 0)

@@ -466,7 +466,15 @@ func (s *Server) loadSnapshot(r io.Reader) error {
 	ss.SetAll()
 	s.Store.Lock(&ss)
 	defer s.Store.Unlock(&ss)
+	_, err := s.loadSnapshotLocked(r)
+	return err
+}
+
+// loadSnapshotLocked is loadSnapshot with every shard already held; it
+// returns the number of keys loaded.
+func (s *Server) loadSnapshotLocked(r io.Reader) (int, error) {
 	s.Store.FlushAll()
+	keys := 0
 	var codes []string
 	db := 0
 	now := time.Now().UnixMilli()
@@ -487,17 +495,17 @@ func (s *Server) loadSnapshot(r io.Reader) error {
 			}
 			ctx.DB = s.Store.DB(db).At(now)
 			commands.RestoreValue(&ctx, k.Key, obj, k.ExpireAt)
+			keys++
 			return nil
 		},
 	})
 	if err != nil {
-		return err
+		return keys, err
 	}
 	if msg := s.functions.Restore(codes, scripting.RestoreFlush); msg != "" {
-		return errors.New(msg)
+		return keys, errors.New(msg)
 	}
-	s.dirty.Add(1)
-	return nil
+	return keys, nil
 }
 
 // configHolder gives handlers run outside a connection the configuration.

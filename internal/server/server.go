@@ -82,8 +82,10 @@ type Server struct {
 	lastReplPing atomic.Int64  // Unix ns of the last PING to replicas
 	// Off-heap memory of dropped collections returns after a collection
 	// (see reclaimOffHeap): reclaimSoon asks the cron for one now.
-	reclaimSoon atomic.Bool
-	replica     replicaLink // our primary, when a replica (replica.go)
+	reclaimSoon   atomic.Bool
+	replica       replicaLink // our primary, when a replica (replica.go)
+	rdb           rdbState    // RDB persistence (persist.go)
+	shutdownSaved atomic.Bool // SHUTDOWN already saved (or was told not to)
 	// Replication counters for INFO stats.
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64
 	// WAIT: a channel closed at each replica acknowledgement.
@@ -176,6 +178,11 @@ func New(cfg *config.Config) (*Server, error) {
 	s.initNotify()
 	s.initPropagation()
 	s.trackMax = cfg.IntHandle("tracking-table-max-keys")
+	s.rdb.lastBgsaveOK.Store(true)
+	s.rdb.lastBgsaveSecs.Store(-1)
+	if err := s.loadAtStart(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -453,6 +460,7 @@ func (s *Server) cron() {
 		}
 		s.pause.expire()
 		s.replicationCron(time.Now())
+		s.saveCron(time.Now())
 		s.reclaimOffHeap(time.Now())
 		s.closeIdleClients()
 		s.limitTrackingTable(s.trackMax.Load())
@@ -514,6 +522,12 @@ func (s *Server) Close() error {
 // Shutdown is Close with Redis's shutdown log lines.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.Log.Warningf("User requested shutdown...")
+	if !s.shutdownSaved.Load() && !s.replica.active.Load() {
+		// A signal: save as Redis does when save points are set.
+		if err := s.saveOnShutdown(false, nil); err != nil {
+			s.Log.Warningf("Error trying to save the DB, can't exit: %v", err)
+		}
+	}
 	err := s.Close()
 	s.Log.Warningf("Redis is now ready to exit, bye bye...")
 	return err

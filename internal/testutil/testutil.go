@@ -46,7 +46,8 @@ func StartWithFile(t testing.TB, file string, directives ...string) *Instance {
 			t.Fatalf("load config: %v", err)
 		}
 	}
-	text := "bind 127.0.0.1\nport 0\n"
+	// Files (dump.rdb…) go to a directory of the test's own.
+	text := "bind 127.0.0.1\nport 0\ndir " + strconv.Quote(t.TempDir()) + "\n"
 	for i := 0; i < len(directives); i += 2 {
 		text += directives[i] + " " + strconv.Quote(directives[i+1]) + "\n"
 	}

@@ -1,0 +1,132 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/corvid-db/corvid/internal/testutil"
+)
+
+// fillEveryType writes one key of each type, in two databases.
+func fillEveryType(t *testing.T, c *redis.Client) {
+	ctx := context.Background()
+	c.Set(ctx, "s", "v", 0)
+	c.Set(ctx, "ttl", "v", time.Hour)
+	c.Set(ctx, "n", "12345", 0)
+	c.RPush(ctx, "l", "a", "b", "c")
+	c.SAdd(ctx, "set", "x", "y")
+	c.SAdd(ctx, "iset", 1, 2, 3)
+	c.HSet(ctx, "h", "f", "v", "g", "w")
+	c.ZAdd(ctx, "z", redis.Z{Score: 1.5, Member: "a"}, redis.Z{Score: -2, Member: "b"})
+	for i := range 200 {
+		c.ZAdd(ctx, "bigz", redis.Z{Score: float64(i), Member: "m" + strings.Repeat("x", i%7) + string(rune('a'+i%26))})
+	}
+	c.XAdd(ctx, &redis.XAddArgs{Stream: "st", ID: "1-1", Values: []string{"f", "v"}})
+	c.XGroupCreate(ctx, "st", "g", "0")
+	c.Do(ctx, "hset", "hx", "a", "1", "b", "2")
+	c.Do(ctx, "hexpire", "hx", "3600", "fields", "1", "a")
+	c.PFAdd(ctx, "hll", "a", "b", "c")
+	c.Do(ctx, "function", "load", "#!lua name=lib\nredis.register_function('f', function() return 1 end)")
+}
+
+// digest is DEBUG DIGEST: equal datasets have equal digests.
+func digest(t *testing.T, c *redis.Client) string {
+	d, err := c.Do(context.Background(), "debug", "digest").Text()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestSaveAndLoadAtStart(t *testing.T) {
+	dir := t.TempDir()
+	srv := testutil.Start(t, "dir", dir, "enable-debug-command", "yes")
+	c := srv.Client(t)
+	ctx := context.Background()
+	fillEveryType(t, c)
+	want := digest(t, c)
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Info(ctx, "persistence").Val(); !strings.Contains(n, "rdb_changes_since_last_save:0") || !strings.Contains(n, "rdb_saves:1") {
+		t.Fatalf("INFO persistence after SAVE:\n%s", n)
+	}
+	// A new server on the same directory starts with the same dataset.
+	srv2 := testutil.Start(t, "dir", dir, "enable-debug-command", "yes")
+	c2 := srv2.Client(t)
+	if got := digest(t, c2); got != want {
+		t.Fatalf("digest after restart %s, want %s", got, want)
+	}
+	if ttl := c2.TTL(ctx, "ttl").Val(); ttl < 59*time.Minute {
+		t.Fatalf("TTL after restart: %v", ttl)
+	}
+	if v, err := c2.Do(ctx, "fcall", "f", "0").Result(); err != nil || v != int64(1) {
+		t.Fatalf("function after restart: %v %v", v, err)
+	}
+}
+
+func TestBgsaveAndDebugReload(t *testing.T) {
+	dir := t.TempDir()
+	srv := testutil.Start(t, "dir", dir, "enable-debug-command", "yes")
+	c := srv.Client(t)
+	ctx := context.Background()
+	fillEveryType(t, c)
+	want := digest(t, c)
+	if v := c.BgSave(ctx).Val(); v != "Background saving started" {
+		t.Fatalf("BGSAVE: %q", v)
+	}
+	testutil.WaitFor(t, 5*time.Second, "bgsave done", func() bool {
+		return strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_bgsave_in_progress:0")
+	})
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ctx, "debug", "reload").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := digest(t, c); got != want {
+		t.Fatalf("digest after DEBUG RELOAD %s, want %s", got, want)
+	}
+	if enc := c.ObjectEncoding(ctx, "bigz").Val(); enc != "skiplist" {
+		t.Fatalf("bigz encoding after reload: %s", enc)
+	}
+	// SAVE is refused inside MULTI, as in Redis.
+	r := srv.Raw(t)
+	r.Do("multi")
+	if v, _ := r.Do("save"); !strings.Contains(fmt.Sprint(v), "not allowed inside a transaction") {
+		t.Fatalf("SAVE in MULTI: %v", v)
+	}
+}
+
+func TestShutdownSaves(t *testing.T) {
+	dir := t.TempDir()
+	srv := testutil.Start(t, "dir", dir, "save", "")
+	c := srv.Client(t)
+	ctx := context.Background()
+	c.Set(ctx, "k", "v", 0)
+	r := srv.Raw(t)
+	r.Do("shutdown", "nosave")
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err == nil {
+		t.Fatal("SHUTDOWN NOSAVE wrote dump.rdb")
+	}
+	srv2 := testutil.Start(t, "dir", dir, "save", "")
+	srv2.Client(t).Set(ctx, "k2", "v2", 0)
+	srv2.Raw(t).Do("shutdown", "save")
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatalf("SHUTDOWN SAVE: %v", err)
+	}
+	srv3 := testutil.Start(t, "dir", dir)
+	if v := srv3.Client(t).Get(ctx, "k2").Val(); v != "v2" {
+		t.Fatalf("k2 after SHUTDOWN SAVE and a restart: %q", v)
+	}
+}
