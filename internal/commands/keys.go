@@ -137,6 +137,13 @@ func keyRange(begin, lastKey int, flags ...string) command.KeySpec {
 
 // configOf returns the server configuration when the connection exposes it
 // (the server's client does); commands read policy settings through it.
+// mustObey reports whether the command comes from our primary's stream (or
+// an AOF being loaded), which is applied as written: Redis's mustObeyClient.
+func mustObey(c *command.Ctx) bool {
+	o, ok := c.Conn.(interface{ MustObey() bool })
+	return ok && o.MustObey()
+}
+
 func configOf(c *command.Ctx) *config.Config {
 	if s, ok := c.Conn.(interface{ Config() *config.Config }); ok {
 		return s.Config()

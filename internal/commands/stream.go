@@ -323,6 +323,12 @@ done:
 		c.Error(errStreamXtrimNoTrim)
 		return p, false
 	}
+	if mustObey(c) {
+		// From our primary (or an AOF): the trim was rewritten to exact
+		// ("=", and LIMIT kept), so it is applied as it is, without a limit.
+		p.args.Limit = 0
+		return p, true
+	}
 	if limitGiven {
 		if !p.args.Approx {
 			c.Error(errStreamLimitNoApx)

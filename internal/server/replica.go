@@ -545,3 +545,7 @@ func boolInt(b bool) int64 {
 	}
 	return 0
 }
+
+// MustObey reports whether the client's commands are a primary's stream,
+// which data commands apply as written (commands.mustObey).
+func (c *Client) MustObey() bool { return c.isMaster.Load() }
