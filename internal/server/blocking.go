@@ -218,11 +218,7 @@ func (s *Server) tryServe(w *waiter, k blockKey) []blockKey {
 	c := w.c
 	mark := c.w.Len()
 	c.execute(w.cmd, w.args, now, false)
-	if c.ctx.Block == nil {
-		c.flushProp() // BLPOP served, as the LPOP it became; locks held
-	} else {
-		c.dropProp()
-	}
+	c.flushProp() // BLPOP served, as the LPOP it became; locks held
 	more := c.readyKeys
 	c.readyKeys = nil
 	if c.readyAll {

@@ -108,6 +108,9 @@ type Client struct {
 	// others may not, and it gets no replies.
 	isMaster atomic.Bool
 	primary  *primaryConn
+	// aofLoading: the client replays an AOF; what it runs is not
+	// propagated again.
+	aofLoading bool
 
 	// The write stream (propagate.go): commands collected for the unit
 	// (command, EXEC or script) running, encoded in propBuf.
@@ -403,6 +406,7 @@ func (c *Client) flush() bool {
 	if c.w.Len() == 0 {
 		return true
 	}
+	c.srv.flushForReplies()
 	if c.lp != nil {
 		return c.flushNonBlocking()
 	}

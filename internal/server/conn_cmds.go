@@ -21,6 +21,7 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.replicationCommands()...)
 	s.Table.Register(s.replicaofCommands()...)
 	s.Table.Register(s.persistenceCommands()...)
+	s.Table.Register(s.aofCommands()...)
 	s.initTx()
 }
 

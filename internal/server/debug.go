@@ -69,6 +69,8 @@ func (s *Server) debugCommand(c *command.Ctx) {
 		s.debugObject(c)
 	case sub == "reload":
 		s.debugReload(c)
+	case sub == "loadaof" && n == 2:
+		s.debugLoadAOF(c)
 	case sub == "set-active-expire" && n == 3:
 		s.activeExpire.Store(atoi(c.Args[2]) != 0)
 		c.OK()

@@ -211,8 +211,10 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 		// the command's empty check and the registration.
 		w = c.startBlocking(cmd, args, c.ctx.Block)
 		c.ctx.Block = nil
-		c.dropProp()
-	} else if len(c.propOps) > 0 {
+	}
+	if len(c.propOps) > 0 {
+		// Before blocking too: what the attempt changed (XREADGROUP's new
+		// consumer) is propagated, as Redis does.
 		c.flushProp() // before the unlock: per-key stream order
 	}
 	if !ss.Empty() {
@@ -226,7 +228,7 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	}
 	c.account(cmd, args, dur)
 	c.setLastCmd(cmd)
-	if c.isMaster.Load() && !c.inMulti {
+	if c.primary != nil && !c.inMulti {
 		// Applied up to here: what is left in the parser is still to come.
 		c.primary.applied.Store(c.primary.offset.Load() - int64(c.parser.Buffered()))
 	}

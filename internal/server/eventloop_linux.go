@@ -391,6 +391,9 @@ func (l *eventLoop) process(c *Client) {
 // about one batch, instead of some being answered at once and others
 // after several batches.
 func (l *eventLoop) writeReplies() {
+	if len(l.writes) > 0 {
+		l.srv.flushForReplies() // the AOF first: no reply before its write is on disk
+	}
 	for i, c := range l.writes {
 		l.writes[i] = nil
 		c.writeQueued = false

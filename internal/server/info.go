@@ -636,16 +636,34 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	ib.int("rdb_last_cow_size", 0)
 	ib.int("rdb_last_load_keys_expired", 0)
 	ib.int("rdb_last_load_keys_loaded", s.rdb.lastLoadKeys.Load())
-	ib.int("aof_enabled", 0)
+	a := &s.aof
+	a.mu.Lock()
+	aofOK, aofRewrites, aofSize, aofBase := a.lastOK || a.rewrites == 0, a.rewrites, a.size, a.baseSize
+	a.mu.Unlock()
+	ib.int("aof_enabled", boolInt(a.active.Load()))
 	ib.int("aof_rewrite_in_progress", 0)
 	ib.int("aof_rewrite_scheduled", 0)
 	ib.int("aof_last_rewrite_time_sec", -1)
 	ib.int("aof_current_rewrite_time_sec", -1)
-	ib.str("aof_last_bgrewrite_status", "ok")
-	ib.int("aof_rewrites", 0)
+	okStr := func(ok bool) string {
+		if ok {
+			return "ok"
+		}
+		return "err"
+	}
+	ib.str("aof_last_bgrewrite_status", okStr(aofOK))
+	ib.int("aof_rewrites", aofRewrites)
 	ib.int("aof_rewrites_consecutive_failures", 0)
-	ib.str("aof_last_write_status", "ok")
+	ib.str("aof_last_write_status", okStr(aofOK))
 	ib.int("aof_last_cow_size", 0)
+	if a.active.Load() {
+		ib.int("aof_current_size", aofBase+aofSize)
+		ib.int("aof_base_size", aofBase)
+		ib.int("aof_pending_rewrite", 0)
+		ib.int("aof_buffer_length", 0)
+		ib.int("aof_pending_bio_fsync", 0)
+		ib.int("aof_delayed_fsync", 0)
+	}
 	ib.int("module_fork_in_progress", 0)
 	ib.int("module_fork_last_cow_size", 0)
 }

@@ -251,7 +251,7 @@ func (c *Client) addProp(db int, args [][]byte) {
 // captureProp records what the command just run propagates.
 func (c *Client) captureProp(cmd *command.Command, args [][]byte) {
 	ctx := &c.ctx
-	if ctx.PropNone || c.srv.noSelfProp(cmd) || (ctx.Dirty == 0 && !ctx.PropForce) {
+	if ctx.PropNone || c.aofLoading || c.srv.noSelfProp(cmd) || (ctx.Dirty == 0 && !ctx.PropForce) {
 		return
 	}
 	if ctx.PropRewritten {
@@ -273,13 +273,6 @@ func (c *Client) flushProp() {
 	} else {
 		c.propBuf = c.propBuf[:0]
 	}
-}
-
-// dropProp forgets what was collected (a blocked command that will run
-// again).
-func (c *Client) dropProp() {
-	c.propOps = c.propOps[:0]
-	c.propBuf = c.propBuf[:0]
 }
 
 // noSelfProp reports commands that never propagate themselves: EXEC

@@ -85,6 +85,7 @@ type Server struct {
 	reclaimSoon   atomic.Bool
 	replica       replicaLink // our primary, when a replica (replica.go)
 	rdb           rdbState    // RDB persistence (persist.go)
+	aof           aofState    // the append-only file (aof.go)
 	shutdownSaved atomic.Bool // SHUTDOWN already saved (or was told not to)
 	// Replication counters for INFO stats.
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64
@@ -180,7 +181,7 @@ func New(cfg *config.Config) (*Server, error) {
 	s.trackMax = cfg.IntHandle("tracking-table-max-keys")
 	s.rdb.lastBgsaveOK.Store(true)
 	s.rdb.lastBgsaveSecs.Store(-1)
-	if err := s.loadAtStart(); err != nil {
+	if err := s.initAOF(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -461,6 +462,7 @@ func (s *Server) cron() {
 		s.pause.expire()
 		s.replicationCron(time.Now())
 		s.saveCron(time.Now())
+		s.aofCron(time.Now())
 		s.reclaimOffHeap(time.Now())
 		s.closeIdleClients()
 		s.limitTrackingTable(s.trackMax.Load())
@@ -522,6 +524,7 @@ func (s *Server) Close() error {
 // Shutdown is Close with Redis's shutdown log lines.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.Log.Warningf("User requested shutdown...")
+	s.stopAOF() // written and fsynced
 	if !s.shutdownSaved.Load() && !s.replica.active.Load() {
 		// A signal: save as Redis does when save points are set.
 		if err := s.saveOnShutdown(false, nil); err != nil {

@@ -1,0 +1,481 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/config"
+)
+
+// The append-only file, in Redis 7's multi-part layout: appenddirname
+// holds a base file (an RDB snapshot), an incremental file (the write
+// stream since that snapshot, as RESP commands) and a manifest naming
+// them. The AOF is a consumer of the write stream (propagate.go), so it
+// records exactly what replicas are sent.
+//
+// Durability follows appendfsync. The stream's bytes are buffered as
+// commands run and written to the file before any reply is written to a
+// socket (the event loops call flushForReplies before writing a batch's
+// replies, a connection with a goroutine of its own before each write):
+// with "always" the file is fsynced there too, so a reply is never sent
+// for a write that is not on disk (a group commit per batch); "everysec"
+// fsyncs from the cron once a second, "no" leaves it to the kernel.
+//
+// A rewrite (BGREWRITEAOF, or turning appendonly on) takes the snapshot
+// under every shard lock and the stream's lock, writes the new base and an
+// empty incremental file, fsyncs them, switches the manifest atomically and
+// deletes the old files, all before the locks are released: it stalls the
+// server for the snapshot, as SAVE does, and is never half done.
+
+type aofState struct {
+	active atomic.Bool // appending: replies wait for flushForReplies
+
+	mu        sync.Mutex
+	file      *os.File // the incremental file
+	buf       []byte   // stream bytes not yet written
+	unsynced  bool     // written since the last fsync
+	seq       int      // the current base/incr sequence number
+	size      int64    // bytes in the incremental file
+	baseSize  int64
+	rewrites  int64
+	lastOK    bool
+	syncing   atomic.Bool
+	lastFsync time.Time
+}
+
+// feed is propConsumer: buffer the stream until the next flush.
+func (a *aofState) feed(b []byte) {
+	a.mu.Lock()
+	a.buf = append(a.buf, b...)
+	a.mu.Unlock()
+}
+
+func (s *Server) aofDir() string {
+	return filepath.Join(s.Config.Dir(), s.Config.String("appenddirname"))
+}
+
+func (s *Server) aofName(seq int, base bool) string {
+	name := s.Config.String("appendfilename")
+	if base {
+		return fmt.Sprintf("%s.%d.base.rdb", name, seq)
+	}
+	return fmt.Sprintf("%s.%d.incr.aof", name, seq)
+}
+
+func (s *Server) aofManifest() string {
+	return filepath.Join(s.aofDir(), s.Config.String("appendfilename")+".manifest")
+}
+
+// flushForReplies writes what the stream buffered and, with appendfsync
+// always, fsyncs it; called before replies go out.
+func (s *Server) flushForReplies() {
+	a := &s.aof
+	if !a.active.Load() {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s.aofWriteLocked(s.Config.Int("appendfsync") == config.FsyncAlways)
+}
+
+// aofWriteLocked writes the buffer to the incremental file; a.mu is held.
+func (s *Server) aofWriteLocked(fsync bool) {
+	a := &s.aof
+	if a.file == nil {
+		return
+	}
+	if len(a.buf) > 0 {
+		n, err := a.file.Write(a.buf)
+		a.size += int64(n)
+		if err != nil {
+			s.Log.Warningf("Error writing to the AOF file: %v", err)
+			a.lastOK = false
+		}
+		if cap(a.buf) > 1<<20 {
+			a.buf = nil
+		} else {
+			a.buf = a.buf[:0]
+		}
+		a.unsynced = true
+	}
+	if fsync && a.unsynced {
+		if err := a.file.Sync(); err != nil {
+			s.Log.Warningf("Error fsyncing the AOF file: %v", err)
+			a.lastOK = false
+		}
+		a.unsynced = false
+		a.lastFsync = time.Now()
+	}
+}
+
+// aofCron writes the buffer (expiries and evictions write without a
+// reply following) and, with appendfsync everysec, fsyncs once a second
+// in the background.
+func (s *Server) aofCron(now time.Time) {
+	a := &s.aof
+	if !a.active.Load() {
+		return
+	}
+	a.mu.Lock()
+	s.aofWriteLocked(s.Config.Int("appendfsync") == config.FsyncAlways)
+	due := s.Config.Int("appendfsync") == config.FsyncEverySec && a.unsynced && now.Sub(a.lastFsync) >= time.Second
+	f := a.file
+	if due {
+		a.unsynced = false
+		a.lastFsync = now
+	}
+	a.mu.Unlock()
+	if due && f != nil && a.syncing.CompareAndSwap(false, true) {
+		go func() {
+			defer a.syncing.Store(false)
+			_ = f.Sync()
+		}()
+	}
+}
+
+// startAOF turns appending on: a rewrite makes the base from the dataset
+// as it is. The caller holds every shard.
+func (s *Server) startAOF() error {
+	if s.aof.active.Load() {
+		return nil
+	}
+	if err := s.rewriteAOFLocked(); err != nil {
+		return err
+	}
+	s.prop.mu.Lock()
+	s.prop.addConsumerLocked(&s.aof)
+	s.prop.mu.Unlock()
+	s.aof.active.Store(true)
+	return nil
+}
+
+// stopAOF turns appending off, writing and fsyncing what is pending.
+func (s *Server) stopAOF() {
+	if !s.aof.active.Load() {
+		return
+	}
+	s.prop.removeConsumer(&s.aof)
+	a := &s.aof
+	a.mu.Lock()
+	s.aofWriteLocked(true)
+	if a.file != nil {
+		_ = a.file.Close()
+		a.file = nil
+	}
+	a.active.Store(false)
+	a.mu.Unlock()
+}
+
+// rewriteAOFLocked writes a new base and an empty incremental file and
+// switches the manifest to them; every shard is held. The stream's lock is
+// taken so the switch falls between two units of the stream.
+func (s *Server) rewriteAOFLocked() error {
+	dir := s.aofDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var snap bytes.Buffer
+	if err := s.writeSnapshot(&snap); err != nil {
+		return err
+	}
+	s.prop.mu.Lock()
+	defer s.prop.mu.Unlock()
+	a := &s.aof
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s.aofWriteLocked(true) // the old incremental file is complete
+	seq := a.seq + 1
+	base, incr := s.aofName(seq, true), s.aofName(seq, false)
+	if err := writeFileSync(filepath.Join(dir, base), snap.Bytes()); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, incr), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	manifest := fmt.Sprintf("file %s seq %d type b\nfile %s seq %d type i\n", base, seq, incr, seq)
+	if err := writeFileSync(s.aofManifest()+".tmp", []byte(manifest)); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if err := os.Rename(s.aofManifest()+".tmp", s.aofManifest()); err != nil {
+		_ = f.Close()
+		return err
+	}
+	syncDir(dir)
+	if a.file != nil {
+		_ = a.file.Close()
+	}
+	old := a.seq
+	a.file, a.seq, a.size, a.baseSize, a.unsynced = f, seq, 0, int64(snap.Len()), false
+	a.rewrites++
+	a.lastOK = true
+	if old > 0 {
+		_ = os.Remove(filepath.Join(dir, s.aofName(old, true)))
+		_ = os.Remove(filepath.Join(dir, s.aofName(old, false)))
+	}
+	// The incremental file starts with no database selected.
+	s.prop.lastDB = -1
+	return nil
+}
+
+// writeFileSync writes data to path and fsyncs it.
+func writeFileSync(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
+
+// aofFiles reads the manifest: the base file and the incremental files,
+// in order, and the sequence number in use.
+func (s *Server) aofFiles() (base string, incrs []string, seq int, err error) {
+	b, err := os.ReadFile(s.aofManifest())
+	if err != nil {
+		return "", nil, 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		kv := map[string]string{}
+		for i := 0; i+1 < len(f); i += 2 {
+			kv[f[i]] = f[i+1]
+		}
+		name, typ := kv["file"], kv["type"]
+		if name == "" || typ == "" || strings.ContainsAny(name, "/\\") {
+			return "", nil, 0, fmt.Errorf("invalid AOF manifest line: %q", line)
+		}
+		if n, err := strconv.Atoi(kv["seq"]); err == nil && n > seq {
+			seq = n
+		}
+		switch typ {
+		case "b":
+			base = name
+		case "i":
+			incrs = append(incrs, name)
+		}
+	}
+	return base, incrs, seq, nil
+}
+
+// loadAOF replaces the dataset with the AOF's: the base snapshot, then the
+// incremental files' commands, run by a client whose commands are applied
+// as written and propagated nowhere. A command cut short at the end of the
+// last file (a crash mid-write) is dropped, as aof-load-truncated does.
+func (s *Server) loadAOF() error {
+	base, incrs, seq, err := s.aofFiles()
+	if err != nil {
+		return err
+	}
+	dir := s.aofDir()
+	s.Store.LockAll()
+	if base != "" {
+		f, err := os.Open(filepath.Join(dir, base))
+		if err != nil {
+			s.Store.UnlockAll()
+			return err
+		}
+		_, err = s.loadSnapshotLocked(bufio.NewReaderSize(f, 1<<20))
+		_ = f.Close()
+		if err != nil {
+			s.Store.UnlockAll()
+			return fmt.Errorf("bad base file %s: %w", base, err)
+		}
+	} else {
+		s.Store.FlushAll()
+	}
+	s.Store.UnlockAll()
+	for _, name := range incrs {
+		if err := s.replayAOF(filepath.Join(dir, name)); err != nil {
+			return fmt.Errorf("bad file format reading the append only file %s: %w", name, err)
+		}
+	}
+	s.aof.mu.Lock()
+	s.aof.seq = seq
+	s.aof.mu.Unlock()
+	return nil
+}
+
+// replayAOF runs the commands of one incremental file.
+func (s *Server) replayAOF(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	c := s.newClient(a)
+	c.unregister()
+	c.isMaster.Store(true) // applied as written, no admission checks
+	c.aofLoading = true
+	c.authenticated = true
+	c.parser.Unauthenticated = false
+	c.replyMode = replyOff
+	now := time.Now().UnixMilli()
+	for {
+		args, err := c.parser.Next()
+		if err != nil {
+			return err
+		}
+		if args != nil {
+			c.dispatch(args, now)
+			c.w.Reset()
+			continue
+		}
+		n, rerr := c.parser.Fill(f)
+		if n == 0 && rerr != nil {
+			if errors.Is(rerr, io.EOF) {
+				if c.parser.Buffered() > 0 {
+					s.Log.Warningf("!!! Warning: short read while loading the AOF file %s!!!", path)
+				}
+				if c.inMulti {
+					s.Log.Warningf("Revert incomplete MULTI/EXEC transaction in AOF file %s", path)
+					c.discardTx()
+				}
+				return nil
+			}
+			return rerr
+		}
+	}
+}
+
+// aofCommands are BGREWRITEAOF.
+func (s *Server) aofCommands() []*command.Command {
+	return []*command.Command{
+		{Name: "bgrewriteaof", Arity: 1, Flags: command.Admin | command.NoScript | command.NoAsyncLoading | command.AllShards,
+			ACL: command.CatAdmin | command.CatSlow | command.CatDangerous, Group: "server", Since: "1.0.0",
+			Summary: "Asynchronously rewrites the append-only file to disk.", Handler: s.bgrewriteaofCommand},
+	}
+}
+
+// bgrewriteaofCommand is BGREWRITEAOF: done by the time it replies (see
+// the top of this file), with Redis's reply.
+func (s *Server) bgrewriteaofCommand(c *command.Ctx) {
+	if !s.aof.active.Load() {
+		// Redis rewrites even with appendonly off; the files are made, and
+		// stay until appendonly is turned on (which rewrites again).
+		if err := s.rewriteAOFLocked(); err != nil {
+			c.Error("ERR Background append only file rewriting error: " + err.Error())
+			return
+		}
+		c.W.SimpleString("Background append only file rewriting started")
+		return
+	}
+	if err := s.rewriteAOFLocked(); err != nil {
+		s.aof.mu.Lock()
+		s.aof.lastOK = false
+		s.aof.mu.Unlock()
+		c.Error("ERR Background append only file rewriting error: " + err.Error())
+		return
+	}
+	s.Log.Noticef("Background append only file rewriting started")
+	c.W.SimpleString("Background append only file rewriting started")
+}
+
+// debugLoadAOF is DEBUG LOADAOF: write and fsync what is pending, then
+// load the AOF in place of the dataset.
+func (s *Server) debugLoadAOF(c *command.Ctx) {
+	if !s.aof.active.Load() {
+		c.OK() // Redis does nothing without AOF either
+		return
+	}
+	s.flushForReplies()
+	s.aof.mu.Lock()
+	s.aofWriteLocked(true)
+	s.aof.mu.Unlock()
+	if err := s.loadAOF(); err != nil {
+		s.Log.Warningf("DEBUG LOADAOF: %v", err)
+		c.Error("ERR Error loading the AOF file, check server logs.")
+		return
+	}
+	s.Log.Noticef("Append Only File loaded by DEBUG LOADAOF")
+	c.OK()
+}
+
+// initAOF opens the AOF at start when appendonly is on (loading it, or
+// making it from the dataset loaded from dump.rdb), and follows CONFIG SET
+// appendonly.
+func (s *Server) initAOF() error {
+	s.Config.OnChange("appendonly", func(string) error {
+		if s.Config.Bool("appendonly") {
+			s.Store.LockAll()
+			defer s.Store.UnlockAll()
+			return s.startAOF()
+		}
+		s.stopAOF()
+		return nil
+	})
+	if !s.Config.Bool("appendonly") {
+		return s.loadAtStart()
+	}
+	if _, err := os.Stat(s.aofManifest()); err != nil {
+		// No AOF yet: the dataset comes from dump.rdb, if any, and becomes
+		// the first base.
+		if err := s.loadAtStart(); err != nil {
+			return err
+		}
+		s.Store.LockAll()
+		defer s.Store.UnlockAll()
+		return s.startAOF()
+	}
+	start := time.Now()
+	if err := s.loadAOF(); err != nil {
+		return err
+	}
+	s.Log.Noticef("DB loaded from append only file: %.3f seconds", time.Since(start).Seconds())
+	// Go on appending to the last incremental file.
+	_, incrs, _, err := s.aofFiles()
+	if err != nil || len(incrs) == 0 {
+		s.Store.LockAll()
+		defer s.Store.UnlockAll()
+		return s.startAOF()
+	}
+	f, err := os.OpenFile(filepath.Join(s.aofDir(), incrs[len(incrs)-1]), os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	st, _ := f.Stat()
+	a := &s.aof
+	a.mu.Lock()
+	a.file, a.lastOK = f, true
+	if st != nil {
+		a.size = st.Size()
+	}
+	a.mu.Unlock()
+	s.prop.mu.Lock()
+	s.prop.addConsumerLocked(a)
+	s.prop.mu.Unlock()
+	a.active.Store(true)
+	return nil
+}
