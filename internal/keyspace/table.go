@@ -3,6 +3,7 @@ package keyspace
 import (
 	"encoding/binary"
 	"math/bits"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/corvid-db/corvid/internal/ds/slab"
@@ -265,7 +266,16 @@ func (t *table) storeObj(o any) int {
 func (t *table) releaseObj(i int) {
 	t.objs[i] = nil
 	t.free = append(t.free, uint32(i))
+	releasedObjects.Add(1)
 }
+
+// releasedObjects counts collection values that left a keyspace (deleted,
+// overwritten, moved), process-wide: a hint that off-heap memory may be
+// waiting for a garbage collection to be freed.
+var releasedObjects atomic.Int64
+
+// ReleasedObjects returns how many collection values have left a keyspace.
+func ReleasedObjects() int64 { return releasedObjects.Load() }
 
 // replace swaps the record in slot i for r (same key).
 func (t *table) replace(i int, r slab.Ref) {

@@ -93,6 +93,7 @@ type Server struct {
 	ackMu         sync.Mutex
 	ackCh         chan struct{}
 	lastReclaimGC time.Time            // owned by the cron
+	lastReleased  int64                // keyspace.ReleasedObjects at the last one
 	tracking      trackingState        // client-side caching (tracking.go)
 	scripts       *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
 	functions     *scripting.Functions // FUNCTION libraries (function_cmds.go)
@@ -566,14 +567,15 @@ func numGoroutines() int { return runtime.NumGoroutine() }
 // by a cleanup once their collection is unreachable, which only a garbage
 // collection finds out; and with most of the dataset off the heap, the
 // heap itself grows too slowly to trigger collections often. So after a
-// FLUSHALL or FLUSHDB, and every 10 s while more than 64 MiB is off the
-// heap, the cron starts one. The Go heap is small, so a collection is
-// cheap, and it runs concurrently with the event loops.
+// FLUSHALL or FLUSHDB, and at most once a second after collections left
+// the keyspace while more than 64 MiB is off the heap, the cron starts
+// one. A server that only reads never pays for it.
 func (s *Server) reclaimOffHeap(now time.Time) {
 	soon := s.reclaimSoon.Swap(false)
-	if !soon && (now.Sub(s.lastReclaimGC) < 10*time.Second || slab.SharedInUse() < 64<<20) {
+	released := keyspace.ReleasedObjects()
+	if !soon && (released == s.lastReleased || now.Sub(s.lastReclaimGC) < time.Second || slab.SharedInUse() < 64<<20) {
 		return
 	}
-	s.lastReclaimGC = now
+	s.lastReclaimGC, s.lastReleased = now, released
 	go runtime.GC()
 }
