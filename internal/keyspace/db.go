@@ -225,6 +225,25 @@ func (db DB) expire(t *table, i int, r slab.Ref) {
 	db.s.ExpiredKeys.Add(1)
 }
 
+// Peek returns key's entry if it exists and has not expired, changing
+// nothing: an expired key is neither deleted nor reported, and the access
+// time is left alone. A blocked client's readiness check uses it, as Redis
+// checks without expiring (the expiry is propagated when a command meets
+// the key, not when a wake-up attempt does).
+func (db DB) Peek(key []byte) (Entry, bool) {
+	h := hashKey(key)
+	t := db.table(h)
+	i := t.find(key, h)
+	if i < 0 {
+		return Entry{}, false
+	}
+	r := slotRef(t.slots[i])
+	if hdr(r).flags&flagTTL != 0 && ttlHdr(r).expireAt <= db.Now() {
+		return Entry{}, false
+	}
+	return Entry{t, r}, true
+}
+
 // Lookup returns key's entry, stamping its access time unless NoTouch.
 func (db DB) Lookup(key []byte) (Entry, bool) {
 	t, i, r := db.lookup(key)

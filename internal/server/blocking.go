@@ -210,7 +210,7 @@ func (s *Server) tryServe(w *waiter, k blockKey) []blockKey {
 		return nil
 	}
 	now := time.Now().UnixMilli()
-	e, ok := s.Store.DB(k.db).At(now).Lookup([]byte(k.key))
+	e, ok := s.Store.DB(k.db).At(now).Peek([]byte(k.key))
 	if (!ok || e.Type() != w.typ) && !w.anyChange {
 		// A key deleted, or replaced by another type, does not wake anyone.
 		return nil
