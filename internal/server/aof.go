@@ -40,7 +40,10 @@ import (
 // server for the snapshot, as SAVE does, and is never half done.
 
 type aofState struct {
-	active atomic.Bool // appending: replies wait for flushForReplies
+	active      atomic.Bool // appending: replies wait for flushForReplies
+	writeFailed atomic.Bool // the last write or fsync failed (MISCONF)
+	errMu       sync.Mutex
+	errText     string
 
 	mu        sync.Mutex
 	file      *os.File // the incremental file
@@ -99,6 +102,7 @@ func (s *Server) aofWriteLocked(fsync bool) {
 	if len(a.buf) > 0 {
 		n, err := a.file.Write(a.buf)
 		a.size += int64(n)
+		a.setWriteError(err)
 		if err != nil {
 			s.Log.Warningf("Error writing to the AOF file: %v", err)
 			a.lastOK = false
@@ -111,7 +115,9 @@ func (s *Server) aofWriteLocked(fsync bool) {
 		a.unsynced = true
 	}
 	if fsync && a.unsynced {
-		if err := a.file.Sync(); err != nil {
+		err := a.file.Sync()
+		a.setWriteError(err)
+		if err != nil {
 			s.Log.Warningf("Error fsyncing the AOF file: %v", err)
 			a.lastOK = false
 		}
@@ -478,4 +484,25 @@ func (s *Server) initAOF() error {
 	s.prop.mu.Unlock()
 	a.active.Store(true)
 	return nil
+}
+
+// setWriteError records the outcome of the last write or fsync.
+func (a *aofState) setWriteError(err error) {
+	if err == nil {
+		if a.writeFailed.Load() {
+			a.writeFailed.Store(false)
+		}
+		return
+	}
+	a.errMu.Lock()
+	a.errText = err.Error()
+	a.errMu.Unlock()
+	a.writeFailed.Store(true)
+}
+
+// lastError is the text of the last write error.
+func (a *aofState) lastError() string {
+	a.errMu.Lock()
+	defer a.errMu.Unlock()
+	return a.errText
 }

@@ -76,6 +76,12 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, msg)
 		return
 	}
+	if (flags&command.Write != 0 || cmd.Name == "ping") && !c.isMaster.Load() {
+		if msg := s.diskErrorRefusal(); msg != "" {
+			c.rejectf(cmd, msg)
+			return
+		}
+	}
 	if c.w.Proto == 2 && c.subscribed() && !allowedWhenSubscribed(cmd) {
 		c.rejectf(cmd, errSubscribedContext(cmd.Name))
 		return

@@ -243,3 +243,20 @@ func (s *Server) saveOnShutdown(force bool, c *command.Ctx) error {
 	defer unlock()
 	return s.saveLocked()
 }
+
+// errMisconfRDB is Redis's refusal of writes after a failed RDB save.
+const errMisconfRDB = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+
+// diskErrorRefusal is Redis's writeCommandsDeniedByDiskError: after a
+// failed save, with save points and stop-writes-on-bgsave-error set,
+// writes (and PING) are refused until a save succeeds; after a failed AOF
+// write, until one succeeds.
+func (s *Server) diskErrorRefusal() string {
+	if s.rdb.saveFailed.Load() && s.Config.Bool("stop-writes-on-bgsave-error") && len(s.Config.SaveParams()) > 0 {
+		return errMisconfRDB
+	}
+	if s.aof.active.Load() && s.aof.writeFailed.Load() {
+		return "MISCONF Errors writing to the AOF file: " + s.aof.lastError()
+	}
+	return ""
+}

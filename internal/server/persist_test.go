@@ -130,3 +130,38 @@ func TestShutdownSaves(t *testing.T) {
 		t.Fatalf("k2 after SHUTDOWN SAVE and a restart: %q", v)
 	}
 }
+
+// After a failed save, with save points and stop-writes-on-bgsave-error,
+// writes are refused with MISCONF until a save succeeds, as in Redis.
+func TestWritesRefusedAfterFailedSave(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	srv := testutil.Start(t, "dir", dir, "save", "3600 1")
+	c := srv.Client(t)
+	ctx := context.Background()
+	c.Set(ctx, "k", "v", 0)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err == nil {
+		t.Fatal("SAVE into a missing directory succeeded")
+	}
+	if err := c.Set(ctx, "k2", "v", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF ") {
+		t.Fatalf("write after a failed save: %v", err)
+	}
+	if v := c.Get(ctx, "k").Val(); v != "v" {
+		t.Fatalf("reads must still work: %q", v)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Set(ctx, "k2", "v", 0).Err(); err != nil {
+		t.Fatalf("write after a good save: %v", err)
+	}
+	c.ConfigSet(ctx, "stop-writes-on-bgsave-error", "no")
+}
