@@ -91,7 +91,7 @@ func (s *Server) replicationRefusal(c *Client, flags command.Flags, stale bool) 
 	write := flags&command.Write != 0
 	if !s.replica.active.Load() {
 		if write {
-			if n := s.Config.Int("min-replicas-to-write"); n > 0 && int64(s.goodReplicas()) < n {
+			if n := s.minReplicas.Load(); n > 0 && int64(s.goodReplicas()) < n {
 				return errNoReplicas
 			}
 		}

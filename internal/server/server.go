@@ -98,6 +98,7 @@ type Server struct {
 	scripts       *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
 	functions     *scripting.Functions // FUNCTION libraries (function_cmds.go)
 	trackMax      config.IntVar        // tracking-table-max-keys
+	minReplicas   config.IntVar        // min-replicas-to-write, read by every write
 	psLimits      atomic.Pointer[[3]int64]
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
@@ -180,6 +181,7 @@ func New(cfg *config.Config) (*Server, error) {
 	s.initNotify()
 	s.initPropagation()
 	s.trackMax = cfg.IntHandle("tracking-table-max-keys")
+	s.minReplicas = cfg.IntHandle("min-replicas-to-write")
 	s.rdb.lastBgsaveOK.Store(true)
 	s.rdb.lastBgsaveSecs.Store(-1)
 	if err := s.initAOF(); err != nil {
