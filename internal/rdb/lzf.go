@@ -30,6 +30,23 @@ func lzfCompress(in []byte, max int) []byte {
 		return (v * 2654435761) >> (32 - lzfHLog)
 	}
 	ip := 0
+	// literal copies in[ip] into the current literal run, starting a new
+	// run when it is full; false when the output would pass max.
+	literal := func() bool {
+		if len(out)+1 > max {
+			return false
+		}
+		out = append(out, in[ip])
+		ip++
+		lit++
+		if lit == lzfMaxLit {
+			out[litPos] = byte(lit - 1)
+			litPos = len(out)
+			out = append(out, 0)
+			lit = 0
+		}
+		return true
+	}
 	for ip+2 < len(in) {
 		h := hash(ip)
 		ref := int(table[h]) - 1
@@ -68,31 +85,13 @@ func lzfCompress(in []byte, max int) []byte {
 			lit = 0
 			continue
 		}
-		if len(out)+1 > max {
+		if !literal() {
 			return nil
-		}
-		out = append(out, in[ip])
-		ip++
-		lit++
-		if lit == lzfMaxLit {
-			out[litPos] = byte(lit - 1)
-			litPos = len(out)
-			out = append(out, 0)
-			lit = 0
 		}
 	}
 	for ip < len(in) {
-		if len(out)+1 > max {
+		if !literal() {
 			return nil
-		}
-		out = append(out, in[ip])
-		ip++
-		lit++
-		if lit == lzfMaxLit {
-			out[litPos] = byte(lit - 1)
-			litPos = len(out)
-			out = append(out, 0)
-			lit = 0
 		}
 	}
 	if lit == 0 {

@@ -232,3 +232,19 @@ func FuzzReadObject(f *testing.F) {
 		ParseZipmap(data)
 	})
 }
+
+func TestCRC64Vector(t *testing.T) {
+	// Redis's crc64.c self-test vector.
+	if got := CRC64([]byte("123456789")); got != 0xe9c6d914c4b8d9ca {
+		t.Fatalf("crc64 = %#x", got)
+	}
+}
+
+func TestLZFBackReference(t *testing.T) {
+	// "aaaaaaaaaa": one literal 'a', then a back reference of 9 bytes at distance 1.
+	in := []byte{0, 'a', 7 << 5, 0, 0}
+	out, err := lzfDecompress(in, 1+7+0+2)
+	if err != nil || string(out) != "aaaaaaaaaa" {
+		t.Fatalf("lzf: %q %v", out, err)
+	}
+}

@@ -5,13 +5,6 @@ import (
 	"testing"
 )
 
-func TestCRC64Jones(t *testing.T) {
-	// Redis's crc64.c self-test vector.
-	if got := crc64Jones([]byte("123456789")); got != 0xe9c6d914c4b8d9ca {
-		t.Fatalf("crc64 = %#x", got)
-	}
-}
-
 func TestPayloadRoundTrip(t *testing.T) {
 	codes := []string{"#!lua name=a\nredis.register_function('f', function() return 1 end)", strings.Repeat("x", 20000)}
 	p := DumpPayload(codes)
@@ -25,15 +18,6 @@ func TestPayloadRoundTrip(t *testing.T) {
 	p[0] ^= 1
 	if VerifyPayload(p) {
 		t.Fatal("corrupted payload verifies")
-	}
-}
-
-func TestLZF(t *testing.T) {
-	// "aaaaaaaaaa": one literal 'a', then a back reference of 9 bytes at distance 1.
-	in := []byte{0, 'a', 7 << 5, 0, 0}
-	out, ok := lzfDecompress(in, 1+7+0+2)
-	if !ok || string(out) != "aaaaaaaaaa" {
-		t.Fatalf("lzf: %q %v", out, ok)
 	}
 }
 

@@ -166,7 +166,6 @@ func syncCommand(c *command.Ctx) {
 		c.Error("ERR " + err.Error())
 		return
 	}
-	cl.startAsync()
 	s.prop.mu.Lock()
 	var head []byte
 	if cl.ctx.Cmd.Name == "psync" {
@@ -179,16 +178,24 @@ func syncCommand(c *command.Ctx) {
 	head = append(head, '$')
 	head = strconv.AppendInt(head, int64(snap.Len()), 10)
 	head = append(head, "\r\n"...)
-	cl.enqueueAsync(append(head, snap.Bytes()...)) // no CRLF after the payload, as Redis sends it
-	cl.replica = &replicaState{}
-	cl.isReplica.Store(true)
+	cl.becomeReplica(append(head, snap.Bytes()...)) // no CRLF after the payload, as Redis sends it
 	s.prop.ensureBacklog(s.Config.Int("repl-backlog-size"))
 	s.prop.addConsumerLocked(cl)
 	s.prop.mu.Unlock()
 	s.lastReplPing.Store(time.Now().UnixNano()) // the first PING a period from now
 	s.Log.Noticef("Replica %s asks for synchronization", cl.addr)
 	s.Log.Noticef("Synchronization with replica %s succeeded", cl.addr)
-	// Replicas get no replies (Redis drops them): only the stream.
+}
+
+// becomeReplica makes cl a replica connection: its output goes through the
+// writer goroutine, starting with head (the synchronisation reply), and it
+// gets no replies from now on (Redis drops them), only the stream. The
+// stream's lock is held.
+func (cl *Client) becomeReplica(head []byte) {
+	cl.startAsync()
+	cl.enqueueAsync(head)
+	cl.replica = &replicaState{}
+	cl.isReplica.Store(true)
 	cl.replyMode = replyOff
 }
 
@@ -208,16 +215,12 @@ func (s *Server) continueReplica(cl *Client, replid, offsetArg []byte) bool {
 	if !ok {
 		return false
 	}
-	cl.startAsync()
 	head := append([]byte("+CONTINUE "), id...)
-	cl.enqueueAsync(append(append(head, "\r\n"...), tail...))
-	cl.replica = &replicaState{}
-	cl.isReplica.Store(true)
+	cl.becomeReplica(append(append(head, "\r\n"...), tail...))
 	// Appended to the running stream: no SELECT may be forced on the other
 	// replicas, and this one's database is the one it had.
 	s.prop.consumers = append(s.prop.consumers, cl)
 	s.prop.active.Store(true)
-	cl.replyMode = replyOff
 	s.Log.Noticef("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", cl.addr, len(tail), offset)
 	return true
 }
