@@ -391,6 +391,20 @@ type Ctx struct {
 	PropForce     bool
 	PropArgs      [][]byte
 	PropAlso      func(args [][]byte)
+
+	// Unmodified marks (bit i for argument i) write keys a command that
+	// changed the keyspace left as they were; see KeyUnmodified.
+	Unmodified uint64
+}
+
+// KeyUnmodified records that argument i, a key the command may write, was
+// left unchanged although the command changed other keys: a WATCH on it then
+// survives, as Redis signals only the keys really modified (SMOVE of a
+// member the destination already holds touches only the source).
+func (c *Ctx) KeyUnmodified(i int) {
+	if i < 64 {
+		c.Unmodified |= 1 << i
+	}
 }
 
 // BlockRequest is what a blocking command (BLPOP, BZPOPMIN…) that found

@@ -193,6 +193,28 @@ func TestClientUnblock(t *testing.T) {
 	expectReply(t, lDo(t, c, "client", "unblock", "1", "maybe"), "!ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
 }
 
+// CLIENT UNBLOCK returns with the unblocked command already counted in
+// INFO commandstats, as Redis accounts it within the unblocking call.
+func TestClientUnblockAccountsAtOnce(t *testing.T) {
+	srv := testutil.Start(t)
+	c := srv.Client(t)
+	b := srv.Client(t)
+	ctx := context.Background()
+	id := strconv.FormatInt(b.ClientID(ctx).Val(), 10)
+	for i := range 20 {
+		c.ConfigResetStat(ctx)
+		ch := make(chan any, 1)
+		go func() { ch <- lDoNoFatal(b, "blpop", "k", "0") }()
+		waitBlocked(t, c, 1)
+		expectReply(t, lDo(t, c, "client", "unblock", id, "timeout"), int64(1))
+		stats := c.Info(ctx, "commandstats").Val()
+		if !strings.Contains(stats, "cmdstat_blpop:calls=1,") {
+			t.Fatalf("round %d: blpop not counted once right after CLIENT UNBLOCK:\n%s", i, stats)
+		}
+		expectReply(t, recv(t, ch), nil)
+	}
+}
+
 func TestBlockingDeleteTypeChangeAndExec(t *testing.T) {
 	srv := testutil.Start(t)
 	c := srv.Client(t)

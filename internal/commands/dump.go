@@ -466,9 +466,16 @@ func RestoreValue(c *command.Ctx, key []byte, obj *rdb.Object, expireAt int64) b
 func restoreList(c *command.Ctx, key []byte, o *rdb.Object, expireAt int64) {
 	fill := listFill(c)
 	if o.ListNodes <= 1 {
+		// A lower bound of the listpack's size (an integer-like element
+		// may take 2 bytes) rules out building one that cannot fit; the
+		// listpack built is then checked, as Redis checks the node loaded.
 		size := len(emptyListpack)
 		for _, e := range o.List {
-			size += len(e) + 11
+			if len(e) > 20 {
+				size += len(e) + 2
+			} else {
+				size += 2
+			}
 		}
 		if !quicklist.ExceedsLimit(fill, size, len(o.List)) {
 			lp := append(c.Scratch[:0], emptyListpack...)

@@ -889,6 +889,8 @@ func smoveCommand(c *command.Ctx) {
 		svStore(c, dstKey, &dst, exp)
 		c.Dirty++
 		c.Notify(command.NotifySet, "sadd", dstKey)
+	} else {
+		c.KeyUnmodified(2)
 	}
 	svRecycle(c, &src)
 	c.W.Int(1)

@@ -56,6 +56,10 @@ type waiter struct {
 	mu    sync.Mutex
 	state int
 	done  chan struct{} // closed when another goroutine resolves the wait
+	// settled is closed once the blocked command's statistics are
+	// recorded, so that CLIENT UNBLOCK returns with them in place, as
+	// Redis accounts the command within the unblocking call.
+	settled chan struct{}
 }
 
 // blockRegistry is the server's table of waiting clients by key; each
@@ -241,7 +245,8 @@ func (s *Server) tryServe(w *waiter, k blockKey) []blockKey {
 // for; the command's shards are still locked. The client parks (park) once
 // the locks are released.
 func (c *Client) startBlocking(cmd *command.Command, args [][]byte, req *command.BlockRequest) *waiter {
-	w := &waiter{c: c, cmd: cmd, db: c.db, typ: req.Type, deadline: req.Deadline, anyChange: req.WakeOnAnyChange, done: make(chan struct{})}
+	w := &waiter{c: c, cmd: cmd, db: c.db, typ: req.Type, deadline: req.Deadline, anyChange: req.WakeOnAnyChange,
+		done: make(chan struct{}), settled: make(chan struct{})}
 	w.args = make([][]byte, len(args))
 	for i, a := range args {
 		w.args[i] = append([]byte(nil), a...)
@@ -376,6 +381,14 @@ func (c *Client) unblock(withError bool) bool {
 	close(w.done)
 	w.mu.Unlock()
 	c.srv.blocking.remove(w)
+	// The client's own goroutine records the command; that takes no lock
+	// the caller could hold, and the bound only guards against a bug.
+	t := time.NewTimer(time.Second)
+	select {
+	case <-w.settled:
+	case <-t.C:
+	}
+	t.Stop()
 	return true
 }
 

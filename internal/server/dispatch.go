@@ -233,6 +233,9 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 		args = w.args
 	}
 	c.account(cmd, args, dur)
+	if w != nil {
+		close(w.settled)
+	}
 	c.setLastCmd(cmd)
 	if c.primary != nil && !c.inMulti {
 		// Applied up to here: what is left in the parser is still to come.
@@ -262,6 +265,7 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	ctx.NoBlock = inner || c.inExec || c.lp != nil
 	ctx.Propagating = s.prop.active.Load()
 	ctx.PropRewritten, ctx.PropNone, ctx.PropForce = false, false, false
+	ctx.Unmodified = 0
 	mark := c.w.Len()
 	start := monotonic()
 	var plan []watchAction

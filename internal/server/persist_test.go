@@ -165,3 +165,37 @@ func TestWritesRefusedAfterFailedSave(t *testing.T) {
 	}
 	c.ConfigSet(ctx, "stop-writes-on-bgsave-error", "no")
 }
+
+// A list kept as one listpack comes back as a listpack when it fits the
+// node limits (here 500 small integers under list-max-listpack-size -1),
+// and as a quicklist when it does not, as Redis converts a loaded one-node
+// quicklist.
+func TestDebugReloadListEncoding(t *testing.T) {
+	srv := testutil.Start(t, "dir", t.TempDir(), "enable-debug-command", "yes", "list-max-listpack-size", "-1")
+	c := srv.Client(t)
+	ctx := context.Background()
+	for i := range 500 {
+		c.RPush(ctx, "small", i)
+	}
+	for i := range 2000 {
+		c.RPush(ctx, "big", i)
+	}
+	for _, k := range []string{"small", "big"} {
+		before := c.ObjectEncoding(ctx, k).Val()
+		if err := c.Do(ctx, "debug", "reload").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if after := c.ObjectEncoding(ctx, k).Val(); after != before {
+			t.Fatalf("%s: encoding %s before DEBUG RELOAD, %s after", k, before, after)
+		}
+	}
+	if enc := c.ObjectEncoding(ctx, "small").Val(); enc != "listpack" {
+		t.Fatalf("small: %s", enc)
+	}
+	if enc := c.ObjectEncoding(ctx, "big").Val(); enc != "quicklist" {
+		t.Fatalf("big: %s", enc)
+	}
+	if v := c.LIndex(ctx, "small", 499).Val(); v != "499" {
+		t.Fatalf("LINDEX small 499: %q", v)
+	}
+}

@@ -516,7 +516,9 @@ func (c *Client) trackWrites(ctx *command.Ctx) {
 	}
 	c.trackIdx = idx
 	for _, i := range idx {
-		s.invalidateKey(c, ctx.Args[i], true)
+		if i >= 64 || ctx.Unmodified&(1<<i) == 0 {
+			s.invalidateKey(c, ctx.Args[i], true)
+		}
 	}
 }
 

@@ -546,7 +546,9 @@ func (t *txState) touchWritten(ctx *command.Ctx) {
 		idx = withoutReadOnlyKeys(ctx.Cmd, args, idx)
 	}
 	for _, i := range idx {
-		r.touch(ctx.DB, args[i])
+		if i >= 64 || ctx.Unmodified&(1<<i) == 0 {
+			r.touch(ctx.DB, args[i])
+		}
 	}
 }
 

@@ -850,3 +850,25 @@ func TestWatchSortStoreSourceNotTouched(t *testing.T) {
 	expect(t, a, "QUEUED", "ping")
 	expect(t, a, "<nil>", "exec")
 }
+
+// SMOVE of a member the destination already holds changes only the source:
+// a WATCH on the destination survives, one on the source does not.
+func TestWatchSmoveUnchangedDestination(t *testing.T) {
+	srv := testutil.Start(t)
+	a := srv.Raw(t)
+	b := srv.Raw(t)
+	expect(t, a, int64(2), "sadd", "src", "a", "b")
+	expect(t, a, int64(1), "sadd", "dst", "a")
+	expect(t, a, "OK", "watch", "dst")
+	expect(t, a, "OK", "multi")
+	expect(t, a, "QUEUED", "sadd", "dst", "c")
+	expect(t, b, int64(1), "smove", "src", "dst", "a")
+	expect(t, a, "[1]", "exec")
+	expect(t, a, int64(2), "scard", "dst")
+
+	expect(t, a, "OK", "watch", "src")
+	expect(t, a, "OK", "multi")
+	expect(t, a, "QUEUED", "ping")
+	expect(t, b, int64(1), "smove", "src", "dst", "b")
+	expect(t, a, "<nil>", "exec")
+}
