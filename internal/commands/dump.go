@@ -431,7 +431,7 @@ func restoreLRU(c *command.Ctx, key []byte, idle, freq int64) {
 	p, _ := policy(c)
 	switch {
 	case isLFU(p) && freq >= 0:
-		s.SetLRU(uint32(c.DB.Now()/60000)&0xffff<<8 | uint32(freq))
+		s.SetLRU(c.DB.Store().LFUField(freq))
 	case !isLFU(p) && idle >= 0:
 		s.SetLRU(c.DB.Store().LRUClock() - uint32(min(idle, math.MaxUint32)))
 	}

@@ -93,12 +93,7 @@ func objectIdletimeCommand(c *command.Ctx) {
 		c.Error(errLFUSelected)
 		return
 	}
-	now, lru := c.DB.Store().LRUClock(), e.LRU()
-	idle := int64(0)
-	if now > lru {
-		idle = int64(now - lru)
-	}
-	c.W.Int(idle)
+	c.W.Int(c.DB.Store().IdleSeconds(e.LRU()))
 }
 
 func objectFreqCommand(c *command.Ctx) {
@@ -111,26 +106,5 @@ func objectFreqCommand(c *command.Ctx) {
 		c.Error(command.ErrLFUNotSelected)
 		return
 	}
-	decay := int64(1)
-	if cfg := configOf(c); cfg != nil {
-		decay = cfg.Int("lfu-decay-time")
-	}
-	c.W.Int(lfuDecayed(e.LRU(), c.DB.Now()/60000, decay))
-}
-
-// lfuDecayed decodes an LFU access field (minutes<<8 | counter, as Redis
-// keeps it in the LRU bits) and returns the counter decremented by one for
-// every decay period elapsed since the last access, as LFUDecrAndReturn.
-func lfuDecayed(field uint32, nowMinutes, decay int64) int64 {
-	ldt := int64(field>>8) & 0xffff
-	counter := int64(field & 0xff)
-	now := nowMinutes & 0xffff
-	elapsed := now - ldt
-	if now < ldt {
-		elapsed = 0xffff - ldt + now
-	}
-	if decay > 0 {
-		counter = max(counter-elapsed/decay, 0)
-	}
-	return counter
+	c.W.Int(c.DB.Store().LFUCounter(e.LRU()))
 }

@@ -247,6 +247,7 @@ func getCommand(c *command.Ctx) {
 func setCommand(c *command.Ctx) {
 	if len(c.Args) == 3 {
 		// The benchmark's SET: no options, nothing to look up first.
+		setTouch(c, c.Args[1])
 		strStore(c.DB, c.Args[1], c.Args[2], 0)
 		c.Dirty++
 		c.Notify(command.NotifyString, "set", c.Args[1])
@@ -258,6 +259,14 @@ func setCommand(c *command.Ctx) {
 		return
 	}
 	setGeneric(c, o, c.Args[1], c.Args[2], false)
+}
+
+// setTouch counts SET as an access under an LFU policy: Redis's SET looks
+// the key up, and the overwrite keeps the counter that lookup raised.
+func setTouch(c *command.Ctx, key []byte) {
+	if c.DB.Store().LFUPolicy() {
+		c.DB.Lookup(key)
+	}
 }
 
 func setnxCommand(c *command.Ctx) {
@@ -292,6 +301,8 @@ func setGeneric(c *command.Ctx, o strOpts, key, val []byte, intReply bool) {
 	found := false
 	if needEntry {
 		e, found = c.DB.LookupRead(key)
+	} else {
+		setTouch(c, key)
 	}
 	if found && o.flags&(soGet|soIfAny) != 0 && e.Type() != keyspace.TypeString {
 		c.Error(command.ErrWrongType)

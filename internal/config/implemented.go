@@ -18,7 +18,12 @@ var implemented = []string{
 	"hash-max-listpack-entries", "hash-max-listpack-value",
 	"set-max-intset-entries", "set-max-listpack-entries", "set-max-listpack-value",
 	"zset-max-listpack-entries", "zset-max-listpack-value", "list-max-listpack-size",
-	"lfu-decay-time", "hll-sparse-max-bytes",
+	"lfu-decay-time", "lfu-log-factor", "maxmemory", "maxmemory-policy", "maxmemory-samples",
+	"hll-sparse-max-bytes", "notify-keyspace-events", "tracking-table-max-keys",
+	"appendonly", "appendfsync", "appenddirname", "appendfilename", "save", "dbfilename",
+	"stop-writes-on-bgsave-error", "lazyfree-lazy-eviction",
+	"repl-backlog-size", "masterauth", "masteruser", "min-replicas-to-write",
+	"replica-serve-stale-data", "repl-ping-replica-period", "replica-read-only",
 }
 
 // implementedSet is implemented as a set.

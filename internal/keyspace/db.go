@@ -251,7 +251,7 @@ func (db DB) Lookup(key []byte) (Entry, bool) {
 		return Entry{}, false
 	}
 	if !db.NoTouch {
-		hdr(r).lru = db.s.lruClock.Load()
+		hdr(r).lru = db.s.touched(hdr(r).lru)
 	}
 	return Entry{t, r}, true
 }
@@ -267,7 +267,7 @@ func (db DB) LookupRead(key []byte) (Entry, bool) {
 	}
 	sh.hits++
 	if !db.NoTouch {
-		hdr(r).lru = db.s.lruClock.Load()
+		hdr(r).lru = db.s.touched(hdr(r).lru)
 	}
 	return Entry{t, r}, true
 }
@@ -332,7 +332,10 @@ func (db DB) put(key []byte, meta uint8, val []byte, obj any, expireAt int64) {
 		obj = &bigString{b: append([]byte(nil), val...)}
 		val = nil
 	}
-	lru := db.s.lruClock.Load()
+	lru := db.s.newAccess()
+	if old != 0 && db.s.lfu.Load() {
+		lru = hdr(old).lru // an overwrite keeps the key's frequency, as in Redis
+	}
 	// Same-size string overwrite: rewrite in place, no allocation.
 	if old != 0 && obj == nil {
 		oh := hdr(old)
@@ -398,7 +401,9 @@ func (db DB) SetObject(key []byte, typ Type, obj any, expireAt int64) {
 // TTL, and returns the new length. Large values grow in place on the heap so
 // repeated appends are amortised O(1) as with Redis's sds.
 func (db DB) AppendString(key, suffix []byte) int {
-	if e, ok := db.Lookup(key); ok {
+	// The caller's lookup was the access: this one does not count again.
+	if t, i, r := db.lookup(key); i >= 0 {
+		e := Entry{t, r}
 		if big, ok := e.Object().(*bigString); ok {
 			big.b = append(big.b, suffix...)
 			hdr(e.r).meta = uint8(TypeString)<<4 | uint8(EncRaw)

@@ -103,6 +103,11 @@ type Store struct {
 
 	// lruClock is the coarse clock records are stamped with (seconds).
 	lruClock atomic.Uint32
+	// lfu, lfuLogFactor and lfuDecay select and tune LFU access fields
+	// (access.go).
+	lfu          atomic.Bool
+	lfuLogFactor atomic.Int64
+	lfuDecay     atomic.Int64
 
 	// ExpiredKeys counts keys removed because their TTL passed.
 	ExpiredKeys atomic.Int64
@@ -128,6 +133,8 @@ type Store struct {
 // New returns an empty keyspace with ndb databases.
 func New(ndb int) *Store {
 	s := &Store{ndb: ndb, Clock: func() int64 { return time.Now().UnixMilli() }}
+	s.lfuLogFactor.Store(10)
+	s.lfuDecay.Store(1)
 	for i := range s.shards {
 		s.shards[i].dbs = make([]*table, ndb)
 		for d := range s.shards[i].dbs {

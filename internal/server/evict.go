@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
@@ -9,9 +10,16 @@ import (
 
 // Eviction under maxmemory. Before a command, when used memory is past
 // maxmemory and maxmemory-policy is not noeviction, keys are evicted until
-// it is under again: Redis's performEvictions. Corvid approximates every
-// policy by random sampling (the allkeys-* policies pick among all keys, the
-// volatile-* ones among keys with a TTL); LRU/LFU ordering is not kept yet.
+// it is under again: Redis's performEvictions.
+//
+// The LRU, LFU and TTL policies use Redis's approximation: each round
+// samples maxmemory-samples keys per database (all keys, or the keys with
+// a TTL for the volatile-* policies) into a pool of the 16 best candidates
+// seen so far, ranked by idle time, by 255 less the decayed access counter,
+// or by nearness of expiry; the best candidate still present is evicted.
+// The pool outlives the round, so its later picks draw on everything
+// sampled before. The random policies pick a random key.
+//
 // Each eviction is reported as Redis reports it: the "evicted" keyspace
 // event, tracking invalidation and INFO's evicted_keys. If nothing can be
 // evicted, denyoom commands get the OOM error.
@@ -20,16 +28,103 @@ import (
 // (sampling locks every shard, so it is not done per key).
 const evictBatch = 64
 
+// evictionPoolSize is Redis's EVPOOL_SIZE.
+const evictionPoolSize = 16
+
+// Eviction policies: how a victim is chosen.
+const (
+	policyNoEviction int32 = iota
+	policyLRU
+	policyLFU
+	policyRandom
+	policyTTL
+)
+
+// evictionPolicy parses maxmemory-policy into the choice of victim and
+// whether only keys with a TTL qualify.
+func evictionPolicy(name string) (policy int32, volatile bool) {
+	volatile = strings.HasPrefix(name, "volatile-")
+	switch {
+	case strings.HasSuffix(name, "-lru"):
+		return policyLRU, volatile
+	case strings.HasSuffix(name, "-lfu"):
+		return policyLFU, volatile
+	case strings.HasSuffix(name, "-random"):
+		return policyRandom, volatile
+	case name == "volatile-ttl":
+		return policyTTL, true
+	}
+	return policyNoEviction, false
+}
+
+// evictionCandidate is a sampled key: its database, its name (a buffer
+// the pool reuses) and its rank, higher evicted first.
+type evictionCandidate struct {
+	rank uint64
+	db   int
+	key  []byte
+}
+
+// evictionPool holds the best candidates seen, in ascending rank. It is
+// used with every shard locked, which also serialises its users.
+type evictionPool struct {
+	c     []evictionCandidate
+	spare [][]byte // key buffers of candidates gone, for reuse
+}
+
+// offer adds a sampled key unless the pool is full of better ones or
+// already holds it.
+func (p *evictionPool) offer(rank uint64, db int, key []byte) {
+	if len(p.c) == evictionPoolSize && rank <= p.c[0].rank {
+		return
+	}
+	for i := range p.c {
+		if p.c[i].db == db && string(p.c[i].key) == string(key) {
+			return
+		}
+	}
+	var buf []byte
+	if len(p.c) == evictionPoolSize {
+		buf = p.c[0].key
+		copy(p.c, p.c[1:])
+		p.c = p.c[:len(p.c)-1]
+	} else if n := len(p.spare); n > 0 {
+		buf, p.spare = p.spare[n-1], p.spare[:n-1]
+	}
+	i := len(p.c)
+	for i > 0 && p.c[i-1].rank > rank {
+		i--
+	}
+	p.c = append(p.c, evictionCandidate{})
+	copy(p.c[i+1:], p.c[i:])
+	p.c[i] = evictionCandidate{rank: rank, db: db, key: append(buf[:0], key...)}
+}
+
+// popBest removes the best candidate; the returned key is valid until the
+// next offer.
+func (p *evictionPool) popBest() (db int, key []byte) {
+	last := p.c[len(p.c)-1]
+	p.c = p.c[:len(p.c)-1]
+	p.spare = append(p.spare, last.key)
+	return last.db, last.key
+}
+
+// clear forgets every candidate (FLUSHALL, a policy change).
+func (p *evictionPool) clear() {
+	for len(p.c) > 0 {
+		p.popBest()
+	}
+}
+
 // evictIfNeeded runs eviction when memory is past maxmemory.
 func (s *Server) evictIfNeeded() {
 	mm := s.maxMemory.Load()
 	if mm <= 0 || s.noEviction.Load() || s.usedMem.Load() <= mm {
 		return
 	}
-	volatile := s.volatilePolicy.Load()
 	deadline := time.Now().Add(50 * time.Millisecond)
 	for s.usedMem.Load() > mm && time.Now().Before(deadline) {
-		if s.evictSome(volatile) == 0 {
+		if s.evictSome() == 0 {
 			return // nothing left to evict: denyoom commands get OOM
 		}
 		s.usedMem.Store(s.usedMemory().used)
@@ -38,46 +133,94 @@ func (s *Server) evictIfNeeded() {
 
 // evictSome evicts up to evictBatch keys, every shard locked, and returns
 // how many went.
-func (s *Server) evictSome(volatile bool) int {
+func (s *Server) evictSome() int {
 	var ss keyspace.ShardSet
 	ss.SetAll()
 	s.Store.Lock(&ss)
 	defer s.Store.Unlock(&ss)
+	policy, volatile := s.evictPolicy.Load(), s.volatilePolicy.Load()
+	if s.evictPoolStale.Swap(false) {
+		s.evictPool.clear() // ranked under another policy
+	}
 	now := time.Now().UnixMilli()
-	n := 0
-	for tries := 0; n < evictBatch && tries < 4*evictBatch; tries++ {
-		found := false
-		for i := 0; i < s.Store.Databases() && n < evictBatch; i++ {
-			db := s.Store.DB(i).At(now)
-			if db.Len() == 0 || (volatile && db.ExpiresLen() == 0) {
-				continue
-			}
-			found = true
-			key := db.RandomKey()
-			if key == nil {
-				continue
-			}
-			if volatile {
-				if e, ok := db.Lookup(key); !ok || e.ExpireAt() == 0 {
-					continue
-				}
-			}
-			key = append([]byte(nil), key...)
-			if db.Delete(key) {
-				n++
-				s.Stats.EvictedKeys.Add(1)
-				s.notify(command.NotifyEvicted, "evicted", key, i)
-				if s.prop.active.Load() {
-					s.prop.emitNow(i, s.deletionName("lazyfree-lazy-eviction"), key)
-				}
-				if s.tracking.active() {
-					s.invalidateKey(nil, key, true)
-				}
-			}
+	// The databases with keys to choose from: eviction only empties them.
+	var dbs []int
+	for i := range s.Store.Databases() {
+		db := s.Store.DB(i)
+		if db.Len() > 0 && (!volatile || db.ExpiresLen() > 0) {
+			dbs = append(dbs, i)
 		}
-		if !found {
+	}
+	n := 0
+	var victim []byte
+	for n < evictBatch && len(dbs) > 0 {
+		var db int
+		var key []byte
+		if policy == policyRandom {
+			db, key = s.randomVictim(now, dbs, volatile)
+		} else {
+			db, key = s.pooledVictim(now, dbs, policy, volatile)
+		}
+		if key == nil {
 			break
+		}
+		victim = append(victim[:0], key...)
+		key = victim
+		if !s.Store.DB(db).At(now).Delete(key) {
+			continue
+		}
+		n++
+		s.Stats.EvictedKeys.Add(1)
+		s.notify(command.NotifyEvicted, "evicted", key, db)
+		if s.prop.active.Load() {
+			s.prop.emitNow(db, s.deletionName("lazyfree-lazy-eviction"), key)
+		}
+		if s.tracking.active() {
+			s.invalidateKey(nil, key, true)
 		}
 	}
 	return n
+}
+
+// randomVictim picks a random key (with a TTL when volatile), visiting the
+// databases in turn as Redis's random policies do.
+func (s *Server) randomVictim(now int64, dbs []int, volatile bool) (int, []byte) {
+	for range 2 * len(dbs) {
+		i := dbs[s.evictNextDB%len(dbs)]
+		s.evictNextDB++
+		var key []byte
+		s.Store.DB(i).At(now).SampleKeys(1, volatile, func(e keyspace.Entry) { key = append(key[:0], e.Key()...) })
+		if key != nil {
+			return i, key
+		}
+	}
+	return 0, nil
+}
+
+// pooledVictim samples the databases into the pool and returns its best
+// candidate that still exists (with a TTL when volatile), or nil when no
+// database has a key left to sample.
+func (s *Server) pooledVictim(now int64, dbs []int, policy int32, volatile bool) (int, []byte) {
+	pool := &s.evictPool
+	samples := int(max(s.evictSamples.Load(), 1))
+	byTTL := policy == policyTTL
+	for range 16 {
+		total := 0
+		for _, i := range dbs {
+			total += s.Store.DB(i).At(now).SampleKeys(samples, volatile, func(e keyspace.Entry) {
+				pool.offer(e.EvictionRank(s.Store, byTTL), i, e.Key())
+			})
+		}
+		if total == 0 {
+			return 0, nil
+		}
+		for len(pool.c) > 0 {
+			i, key := pool.popBest()
+			e, ok := s.Store.DB(i).At(now).Peek(key)
+			if ok && (!volatile || e.ExpireAt() != 0) {
+				return i, key
+			}
+		}
+	}
+	return 0, nil
 }

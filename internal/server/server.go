@@ -106,6 +106,14 @@ type Server struct {
 	maxMemory      atomic.Int64
 	noEviction     atomic.Bool
 	volatilePolicy atomic.Bool // maxmemory-policy volatile-*: only keys with a TTL are evicted
+	// Eviction (evict.go): the policy's choice of victim, maxmemory-samples,
+	// and the candidate pool (used with every shard locked), which a policy
+	// change marks stale.
+	evictPolicy    atomic.Int32
+	evictSamples   atomic.Int64
+	evictPool      evictionPool
+	evictPoolStale atomic.Bool
+	evictNextDB    int
 	usedMem        atomic.Int64
 	tx             txState // MULTI/EXEC and the WATCH registry (tx.go)
 	startTime      time.Time
@@ -203,7 +211,8 @@ func (s *Server) applyConfig() {
 	s.applyMemoryLimit()
 	refresh := func(string) error { s.applyConfigValues(); return nil }
 	for _, name := range []string{"hz", "maxclients", "timeout", "slowlog-max-len",
-		"slowlog-log-slower-than", "latency-monitor-threshold", "maxmemory", "maxmemory-policy"} {
+		"slowlog-log-slower-than", "latency-monitor-threshold", "maxmemory", "maxmemory-policy", "maxmemory-samples",
+		"lfu-log-factor", "lfu-decay-time"} {
 		s.Config.OnChange(name, refresh)
 	}
 }
@@ -227,9 +236,15 @@ func (s *Server) applyMemoryLimit() {
 		debug.SetMemoryLimit(mm + mm/4)
 	}
 	s.maxMemory.Store(mm)
-	policy := s.Config.String("maxmemory-policy")
-	s.noEviction.Store(policy == "noeviction")
-	s.volatilePolicy.Store(len(policy) > 9 && policy[:9] == "volatile-")
+	policy, volatile := evictionPolicy(s.Config.String("maxmemory-policy"))
+	if policy != s.evictPolicy.Load() {
+		s.evictPoolStale.Store(true)
+	}
+	s.evictPolicy.Store(policy)
+	s.noEviction.Store(policy == policyNoEviction)
+	s.volatilePolicy.Store(volatile)
+	s.evictSamples.Store(s.Config.Int("maxmemory-samples"))
+	s.Store.SetAccessPolicy(policy == policyLFU, s.Config.Int("lfu-log-factor"), s.Config.Int("lfu-decay-time"))
 	s.refreshUsedMemory()
 	s.evictIfNeeded() // a lowered maxmemory evicts at once, as in Redis
 }
@@ -455,6 +470,9 @@ func (s *Server) cron() {
 		s.Store.UpdateLRUClock()
 		s.adminCron()
 		s.refreshUsedMemory()
+		// Eviction cut short by its time budget goes on here, as Redis's
+		// evictionTimeProc does, even when no command comes to trigger it.
+		s.evictIfNeeded()
 		if s.activeExpire.Load() && !s.pause.blocksExpiry() {
 			start := time.Now()
 			s.expirer.Cycle(int(hz), int(s.Config.Int("active-expire-effort")))
