@@ -294,6 +294,9 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 			c.noteReady(cmd, args)
 		}
 		s.dirty.Add(ctx.Dirty)
+		if cmd.Flags&command.DenyOOM != 0 && s.maxMemory.Load() > 0 {
+			s.memGrowth.Add(writeEstimate(args))
+		}
 		// A watch on a key in the shards held cannot appear while they are
 		// held, so the count read before running still holds.
 		if watching {
@@ -388,4 +391,14 @@ func sameName(arg []byte, name string) bool {
 		}
 	}
 	return true
+}
+
+// writeEstimate is what a write that may grow memory is assumed to add
+// until memory is measured again: its arguments and a record's overhead.
+func writeEstimate(args [][]byte) int64 {
+	n := int64(32)
+	for _, a := range args[1:] {
+		n += int64(len(a))
+	}
+	return n
 }

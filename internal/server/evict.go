@@ -24,9 +24,9 @@ import (
 // event, tracking invalidation and INFO's evicted_keys. If nothing can be
 // evicted, denyoom commands get the OOM error.
 
-// evictBatch is how many keys are evicted between two memory samples
-// (sampling locks every shard, so it is not done per key).
-const evictBatch = 64
+// evictBatch bounds the keys one round of eviction (every shard locked)
+// evicts.
+const evictBatch = 256
 
 // evictionPoolSize is Redis's EVPOOL_SIZE.
 const evictionPoolSize = 16
@@ -116,24 +116,38 @@ func (p *evictionPool) clear() {
 	}
 }
 
-// evictIfNeeded runs eviction when memory is past maxmemory.
+// evictIfNeeded runs eviction when memory is past maxmemory. Each round
+// locks every shard, so it frees a little more than the excess (evictSlack)
+// rather than one key per write as Redis does; what each key freed is
+// estimated (MEMORY USAGE's figure) instead of measured per round, and the
+// next sample corrects the estimate.
 func (s *Server) evictIfNeeded() {
 	mm := s.maxMemory.Load()
 	if mm <= 0 || s.noEviction.Load() || s.usedMem.Load() <= mm {
 		return
 	}
 	deadline := time.Now().Add(50 * time.Millisecond)
-	for s.usedMem.Load() > mm && time.Now().Before(deadline) {
-		if s.evictSome() == 0 {
+	for {
+		excess := s.usedMem.Load() - mm
+		if excess <= 0 || !time.Now().Before(deadline) {
+			return
+		}
+		n, freed := s.evictSome(excess + evictSlack(mm))
+		if n == 0 {
 			return // nothing left to evict: denyoom commands get OOM
 		}
-		s.usedMem.Store(s.usedMemory().used)
+		s.usedMem.Add(-freed)
 	}
 }
 
-// evictSome evicts up to evictBatch keys, every shard locked, and returns
-// how many went.
-func (s *Server) evictSome() int {
+// evictSlack is how far below maxmemory a round of eviction aims: 1% of
+// it, at most 64 KiB.
+func evictSlack(maxmemory int64) int64 { return min(maxmemory/100, 64<<10) }
+
+// evictSome evicts keys, every shard locked, until about want bytes are
+// freed or evictBatch keys went; it returns how many keys went and the
+// bytes they are estimated to have freed.
+func (s *Server) evictSome(want int64) (n int, freed int64) {
 	var ss keyspace.ShardSet
 	ss.SetAll()
 	s.Store.Lock(&ss)
@@ -151,9 +165,8 @@ func (s *Server) evictSome() int {
 			dbs = append(dbs, i)
 		}
 	}
-	n := 0
 	var victim []byte
-	for n < evictBatch && len(dbs) > 0 {
+	for n < evictBatch && freed < want && len(dbs) > 0 {
 		var db int
 		var key []byte
 		if policy == policyRandom {
@@ -166,10 +179,17 @@ func (s *Server) evictSome() int {
 		}
 		victim = append(victim[:0], key...)
 		key = victim
-		if !s.Store.DB(db).At(now).Delete(key) {
+		h := s.Store.DB(db).At(now)
+		e, ok := h.Peek(key)
+		if !ok {
+			continue
+		}
+		size := e.MemoryUsage(5)
+		if !h.Delete(key) {
 			continue
 		}
 		n++
+		freed += size
 		s.Stats.EvictedKeys.Add(1)
 		s.notify(command.NotifyEvicted, "evicted", key, db)
 		if s.prop.active.Load() {
@@ -179,7 +199,7 @@ func (s *Server) evictSome() int {
 			s.invalidateKey(nil, key, true)
 		}
 	}
-	return n
+	return n, freed
 }
 
 // randomVictim picks a random key (with a TTL when volatile), visiting the

@@ -151,3 +151,40 @@ func TestLFUCounter(t *testing.T) {
 		t.Fatalf("after 1000 GETs with lfu-log-factor 10: OBJECT FREQ %d, want a logarithmic count", f)
 	}
 }
+
+// A burst of writes between two memory samples does not carry used_memory
+// far past maxmemory: the writes' estimated growth triggers a measurement.
+// (The test's own heap is in used_memory too, as the server runs in
+// process: the limit is set above what it measures at the start.)
+func TestEvictionKeepsBurstsNearMaxmemory(t *testing.T) {
+	srv := testutil.Start(t, "maxmemory-policy", "allkeys-lru")
+	c := srv.Client(t)
+	ctx := context.Background()
+	stat := func(name string) int64 {
+		var v int64
+		for _, l := range strings.Split(c.Info(ctx, "memory", "stats").Val(), "\r\n") {
+			fmt.Sscanf(l, name+":%d", &v)
+		}
+		return v
+	}
+	limit := stat("used_memory") + 6<<20
+	if err := c.ConfigSet(ctx, "maxmemory", fmt.Sprint(limit)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	val := strings.Repeat("x", 200)
+	for round := range 50 {
+		pipe := c.Pipeline()
+		for i := range 1000 {
+			pipe.Set(ctx, fmt.Sprintf("k:%d:%d", round, i), val, 0)
+		}
+		if _, err := pipe.Exec(ctx); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+	}
+	if evicted := stat("evicted_keys"); evicted == 0 {
+		t.Fatalf("50,000 keys of 200 bytes under a limit 6 MiB above the start evicted nothing")
+	}
+	if mem := stat("used_memory"); mem > limit*11/10 {
+		t.Fatalf("used_memory %d after the bursts, more than 10%% over maxmemory %d", mem, limit)
+	}
+}

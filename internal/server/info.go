@@ -231,7 +231,7 @@ func (s *Server) measureKeyspace(c *command.Ctx, counts bool) keyspaceFigures {
 		}
 	}
 	unlock()
-	f.mem = s.memoryFrom(store)
+	f.mem = s.memoryFrom(store, true)
 	return f
 }
 
@@ -407,7 +407,10 @@ func (s *Server) infoClients(ib *infoBuf) {
 
 // memInfo is a memory measurement. used is what Redis calls used_memory:
 // the keyspace's own accounting (slab records and tables) plus the live Go
-// heap (values kept as Go objects, client buffers, everything else).
+// heap (values kept as Go objects, client buffers, everything else). The
+// live heap is what the last collection found reachable: garbage waiting
+// for the next one is memory Redis would already have freed, and counting
+// it would make eviction drop keys to make room for garbage.
 type memInfo struct {
 	used, store, heap, heapIdle, rss, clients int64
 }
@@ -417,20 +420,28 @@ var memSamples = []metrics.Sample{
 	{Name: "/memory/classes/heap/unused:bytes"},
 	{Name: "/memory/classes/total:bytes"},
 	{Name: "/memory/classes/heap/released:bytes"},
+	{Name: "/gc/heap/live:bytes"},
 }
 
 var memSamplesMu sync.Mutex
 
-func (s *Server) memoryFrom(store int64) memInfo {
+// memoryFrom completes a measurement from the keyspace's figure (store);
+// withRSS also reads the resident set size, a file read.
+func (s *Server) memoryFrom(store int64, withRSS bool) memInfo {
 	memSamplesMu.Lock()
 	metrics.Read(memSamples)
 	heap := int64(memSamples[0].Value.Uint64())
 	unused := int64(memSamples[1].Value.Uint64())
 	total := int64(memSamples[2].Value.Uint64())
 	released := int64(memSamples[3].Value.Uint64())
+	if live := int64(memSamples[4].Value.Uint64()); live > 0 {
+		heap = min(heap, live) // 0 until the first collection
+	}
 	memSamplesMu.Unlock()
 	m := memInfo{store: store, heap: heap, heapIdle: unused, used: store + heap}
-	m.rss = residentBytes()
+	if withRSS {
+		m.rss = residentBytes()
+	}
 	if m.rss == 0 {
 		m.rss = total - released + store
 	}
@@ -446,6 +457,14 @@ func (s *Server) memoryFrom(store int64) memInfo {
 
 // usedMemory measures memory, locking every shard briefly.
 func (s *Server) usedMemory() memInfo { return s.measureKeyspace(nil, false).mem }
+
+// usedMemoryBytes measures used_memory alone, for the maxmemory check.
+func (s *Server) usedMemoryBytes() int64 {
+	unlock := s.lockAllShards(nil)
+	store := s.Store.UsedMemory() + slab.SharedInUse()
+	unlock()
+	return s.memoryFrom(store, false).used
+}
 
 // residentBytes reads the resident set size from /proc/self/statm; 0
 // where that file does not exist.

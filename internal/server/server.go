@@ -115,9 +115,13 @@ type Server struct {
 	evictPoolStale atomic.Bool
 	evictNextDB    int
 	usedMem        atomic.Int64
-	tx             txState // MULTI/EXEC and the WATCH registry (tx.go)
-	startTime      time.Time
-	lastSave       atomic.Int64
+	// memGrowth estimates what writes added since usedMem was sampled (the
+	// size of their arguments), so that a burst of writes between two
+	// samples cannot overshoot maxmemory by more than an estimate's error.
+	memGrowth atomic.Int64
+	tx        txState // MULTI/EXEC and the WATCH registry (tx.go)
+	startTime time.Time
+	lastSave  atomic.Int64
 
 	// EphemeralPort makes "port 0" mean "any free port" (embedding and
 	// tests) instead of redis-server's "no TCP listener".
@@ -254,7 +258,8 @@ func (s *Server) applyMemoryLimit() {
 // cost more than the commands).
 func (s *Server) refreshUsedMemory() {
 	if s.maxMemory.Load() > 0 {
-		s.usedMem.Store(s.usedMemory().used)
+		s.memGrowth.Store(0)
+		s.usedMem.Store(s.usedMemoryBytes())
 	}
 }
 
@@ -265,6 +270,15 @@ const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
 // refused: past maxmemory with the noeviction policy, or with another
 // policy when eviction (evict.go) could not get under it.
 func (s *Server) overMaxMemory() bool {
+	mm := s.maxMemory.Load()
+	if mm <= 0 {
+		return false
+	}
+	if g := s.memGrowth.Load(); g > 0 && s.usedMem.Load()+g > mm {
+		// The writes since the last sample may have crossed the limit:
+		// measure before acting on the estimate.
+		s.refreshUsedMemory()
+	}
 	s.evictIfNeeded()
 	return s.pastMaxMemory()
 }
