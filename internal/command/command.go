@@ -395,6 +395,18 @@ type Ctx struct {
 	// Unmodified marks (bit i for argument i) write keys a command that
 	// changed the keyspace left as they were; see KeyUnmodified.
 	Unmodified uint64
+	// Grown is what the command reported its values grew by beyond its
+	// arguments' size (see Grew).
+	Grown int64
+}
+
+// Grew reports that the command grew stored values by n bytes more than
+// its arguments carry (SETBIT far past a string's end, SETRANGE at a large
+// offset): the maxmemory check counts it before memory is next measured.
+func (c *Ctx) Grew(n int64) {
+	if n > 0 {
+		c.Grown += n
+	}
 }
 
 // KeyUnmodified records that argument i, a key the command may write, was

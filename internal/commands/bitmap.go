@@ -107,6 +107,7 @@ func bitOpenWrite(c *command.Ctx, key []byte, maxbit uint64) (bitTarget, bool) {
 	if !found {
 		buf := bitScratch(c, need)
 		clear(buf)
+		c.Grew(int64(need))
 		return bitTarget{b: buf, copied: true, grown: true}, true
 	}
 	if e.Type() != keyspace.TypeString {
@@ -118,6 +119,7 @@ func bitOpenWrite(c *command.Ctx, key []byte, maxbit uint64) (bitTarget, bool) {
 		if len(b) >= need {
 			return bitTarget{b: b}, true
 		}
+		c.Grew(int64(need - len(b)))
 		if add := need - len(b); add <= len(bitZeros) {
 			c.DB.AppendString(key, bitZeros[:add])
 		} else {
@@ -132,6 +134,7 @@ func bitOpenWrite(c *command.Ctx, key []byte, maxbit uint64) (bitTarget, bool) {
 	var ib [24]byte
 	old := strBytes(e, ib[:0])
 	n := max(need, len(old))
+	c.Grew(int64(n - len(old)))
 	buf := bitScratch(c, n)
 	copy(buf, old)
 	clear(buf[len(old):])

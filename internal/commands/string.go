@@ -645,6 +645,7 @@ func setrangeCommand(c *command.Ctx) {
 		}
 		buf := make([]byte, offset+int64(len(value)))
 		copy(buf[offset:], value)
+		c.Grew(offset)
 		c.DB.SetString(key, buf, keyspace.EncRaw, 0)
 		c.Dirty++
 		c.Notify(command.NotifyString, "setrange", key)
@@ -664,6 +665,7 @@ func setrangeCommand(c *command.Ctx) {
 		return
 	}
 	newLen := max(olen, offset+int64(len(value)))
+	c.Grew(newLen - olen - int64(len(value)))
 	if e.Object() != nil {
 		// A value kept on the heap (a large string): grow it in place with
 		// AppendString, which keeps appends amortised, then overwrite.

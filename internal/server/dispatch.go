@@ -68,7 +68,10 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		flags |= c.txFlags
 		stale = stale && c.txInvFlags&command.Stale == 0
 	}
-	if flags&command.DenyOOM != 0 && !c.isMaster.Load() && s.overMaxMemory() {
+	// As Redis, eviction runs before any command once past maxmemory, so
+	// that a read is not answered before the invalidations of the keys
+	// that had to go; only commands that may grow memory are refused.
+	if s.maxMemory.Load() > 0 && !c.isMaster.Load() && s.overMaxMemory() && flags&command.DenyOOM != 0 {
 		c.rejectf(cmd, errOOM)
 		return
 	}
@@ -265,7 +268,7 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	ctx.NoBlock = inner || c.inExec || c.lp != nil
 	ctx.Propagating = s.prop.active.Load()
 	ctx.PropRewritten, ctx.PropNone, ctx.PropForce = false, false, false
-	ctx.Unmodified = 0
+	ctx.Unmodified, ctx.Grown = 0, 0
 	mark := c.w.Len()
 	start := monotonic()
 	var plan []watchAction
@@ -295,7 +298,7 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 		}
 		s.dirty.Add(ctx.Dirty)
 		if cmd.Flags&command.DenyOOM != 0 && s.maxMemory.Load() > 0 {
-			s.memGrowth.Add(writeEstimate(args))
+			s.memGrowth.Add(writeEstimate(args) + ctx.Grown)
 		}
 		// A watch on a key in the shards held cannot appear while they are
 		// held, so the count read before running still holds.
@@ -394,7 +397,8 @@ func sameName(arg []byte, name string) bool {
 }
 
 // writeEstimate is what a write that may grow memory is assumed to add
-// until memory is measured again: its arguments and a record's overhead.
+// until memory is measured again: its arguments and a record's overhead
+// (and what the handler reports beyond them, command.Ctx.Grew).
 func writeEstimate(args [][]byte) int64 {
 	n := int64(32)
 	for _, a := range args[1:] {

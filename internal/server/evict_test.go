@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -154,8 +155,10 @@ func TestLFUCounter(t *testing.T) {
 
 // A burst of writes between two memory samples does not carry used_memory
 // far past maxmemory: the writes' estimated growth triggers a measurement.
-// (The test's own heap is in used_memory too, as the server runs in
-// process: the limit is set above what it measures at the start.)
+// The server runs in process, so the test's heap (and that of tests running
+// alongside) is in used_memory too: the limit is set well above what is
+// measured at the start, a write refused for the heap's sake is tolerated,
+// and the final figure is read after a collection.
 func TestEvictionKeepsBurstsNearMaxmemory(t *testing.T) {
 	srv := testutil.Start(t, "maxmemory-policy", "allkeys-lru")
 	c := srv.Client(t)
@@ -167,23 +170,32 @@ func TestEvictionKeepsBurstsNearMaxmemory(t *testing.T) {
 		}
 		return v
 	}
-	limit := stat("used_memory") + 6<<20
+	runtime.GC()
+	limit := stat("used_memory") + 16<<20
 	if err := c.ConfigSet(ctx, "maxmemory", fmt.Sprint(limit)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	val := strings.Repeat("x", 200)
-	for round := range 50 {
+	val := strings.Repeat("x", 500)
+	refused := 0
+	for round := range 80 {
 		pipe := c.Pipeline()
 		for i := range 1000 {
 			pipe.Set(ctx, fmt.Sprintf("k:%d:%d", round, i), val, 0)
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			t.Fatalf("round %d: %v", round, err)
+			if !strings.HasPrefix(err.Error(), "OOM") {
+				t.Fatalf("round %d: %v", round, err)
+			}
+			refused++
 		}
 	}
-	if evicted := stat("evicted_keys"); evicted == 0 {
-		t.Fatalf("50,000 keys of 200 bytes under a limit 6 MiB above the start evicted nothing")
+	if refused > 8 {
+		t.Fatalf("%d of 80 rounds had writes refused under allkeys-lru", refused)
 	}
+	if evicted := stat("evicted_keys"); evicted == 0 {
+		t.Fatalf("80,000 keys of 500 bytes under a limit 16 MiB above the start evicted nothing")
+	}
+	runtime.GC()
 	if mem := stat("used_memory"); mem > limit*11/10 {
 		t.Fatalf("used_memory %d after the bursts, more than 10%% over maxmemory %d", mem, limit)
 	}

@@ -406,11 +406,11 @@ func (s *Server) infoClients(ib *infoBuf) {
 // Memory
 
 // memInfo is a memory measurement. used is what Redis calls used_memory:
-// the keyspace's own accounting (slab records and tables) plus the live Go
-// heap (values kept as Go objects, client buffers, everything else). The
-// live heap is what the last collection found reachable: garbage waiting
-// for the next one is memory Redis would already have freed, and counting
-// it would make eviction drop keys to make room for garbage.
+// the keyspace's own accounting (slab records and tables) plus the Go
+// heap's objects (values kept as Go objects, client buffers, everything
+// else). Those include garbage not yet collected: the live heap of the last
+// collection would leave out what was allocated since, which maxmemory must
+// see at once.
 type memInfo struct {
 	used, store, heap, heapIdle, rss, clients int64
 }
@@ -420,7 +420,6 @@ var memSamples = []metrics.Sample{
 	{Name: "/memory/classes/heap/unused:bytes"},
 	{Name: "/memory/classes/total:bytes"},
 	{Name: "/memory/classes/heap/released:bytes"},
-	{Name: "/gc/heap/live:bytes"},
 }
 
 var memSamplesMu sync.Mutex
@@ -434,9 +433,6 @@ func (s *Server) memoryFrom(store int64, withRSS bool) memInfo {
 	unused := int64(memSamples[1].Value.Uint64())
 	total := int64(memSamples[2].Value.Uint64())
 	released := int64(memSamples[3].Value.Uint64())
-	if live := int64(memSamples[4].Value.Uint64()); live > 0 {
-		heap = min(heap, live) // 0 until the first collection
-	}
 	memSamplesMu.Unlock()
 	m := memInfo{store: store, heap: heap, heapIdle: unused, used: store + heap}
 	if withRSS {
