@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/corvid-db/corvid/internal/keyspace"
 	"github.com/corvid-db/corvid/internal/resp"
@@ -398,6 +399,12 @@ type Ctx struct {
 	// Grown is what the command reported its values grew by beyond its
 	// arguments' size (see Grew).
 	Grown int64
+
+	// InScript is set when a script's redis.call runs the command; then
+	// ScriptStart is when the script started, the time TIME reports
+	// throughout it, as Redis freezes its cached clock for a script.
+	InScript    bool
+	ScriptStart time.Time
 }
 
 // Grew reports that the command grew stored values by n bytes more than

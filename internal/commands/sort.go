@@ -234,9 +234,9 @@ func sortGeneric(c *command.Ctx, readonly bool) {
 		}
 	}
 	// An unsorted set would come out in hash order, which differs between
-	// servers: when the result is stored (and so replicated), Redis sorts
-	// it anyway, by the members.
-	if o.dontsort && typ == keyspace.TypeSet && o.store != nil {
+	// servers: when the result is stored (and so replicated) or goes to a
+	// script, Redis sorts it anyway, by the members.
+	if o.dontsort && typ == keyspace.TypeSet && (o.store != nil || c.InScript) {
 		o.dontsort, o.alpha, o.by = false, true, nil
 	}
 

@@ -69,6 +69,11 @@ func xreadGeneric(c *command.Ctx, group bool) {
 		o := string(c.Args[i])
 		switch {
 		case strings.EqualFold(o, "block") && more > 0:
+			if c.InScript {
+				// Redis refuses it outright from scripts, not as a timeout.
+				c.Error("ERR " + string(c.Args[0]) + " command is not allowed with BLOCK option from scripts")
+				return
+			}
 			i++
 			t, ok := resp.ParseInt(c.Args[i])
 			if !ok {

@@ -231,17 +231,24 @@ func (db DB) expire(t *table, i int, r slab.Ref) {
 // checks without expiring (the expiry is propagated when a command meets
 // the key, not when a wake-up attempt does).
 func (db DB) Peek(key []byte) (Entry, bool) {
+	e, ok := db.Find(key)
+	if ok && e.ExpireAt() != 0 && e.ExpireAt() <= db.Now() {
+		return Entry{}, false
+	}
+	return e, ok
+}
+
+// Find returns key's record whether or not its time to live has passed,
+// changing nothing, as Redis's dbFind (DEBUG OBJECT shows a key that has
+// expired but was not reclaimed yet).
+func (db DB) Find(key []byte) (Entry, bool) {
 	h := hashKey(key)
 	t := db.table(h)
 	i := t.find(key, h)
 	if i < 0 {
 		return Entry{}, false
 	}
-	r := slotRef(t.slots[i])
-	if hdr(r).flags&flagTTL != 0 && ttlHdr(r).expireAt <= db.Now() {
-		return Entry{}, false
-	}
-	return Entry{t, r}, true
+	return Entry{t, slotRef(t.slots[i])}, true
 }
 
 // Lookup returns key's entry, stamping its access time unless NoTouch.

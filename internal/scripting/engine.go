@@ -99,6 +99,11 @@ type Host interface {
 	Log(level int, msg string)
 	// CommandExists reports whether args name a command (redis.acl_check_cmd).
 	CommandExists(args [][]byte) bool
+	// ErrorCounted is called when the run's reply is an error a redis.call
+	// already produced (and the error statistics already counted): the
+	// script's reply must not be counted again, as Redis's
+	// ignore_err_stats_update.
+	ErrorCounted()
 }
 
 // RunOptions are the per-run settings of Run.

@@ -358,9 +358,14 @@ func parseLibraryMeta(code string) (name, body, msg string) {
 	if nl < 0 {
 		return "", "", errInvalidMeta
 	}
-	parts := strings.Fields(code[:nl])
-	if len(parts) == 0 {
+	// Split as sdssplitargs splits, quotes and all: name="foo" names foo.
+	args, err := resp.SplitArgs([]byte(code[:nl]))
+	if err != nil || len(args) == 0 {
 		return "", "", errInvalidMeta
+	}
+	parts := make([]string, len(args))
+	for i, a := range args {
+		parts[i] = string(a)
 	}
 	engine := parts[0][2:]
 	found := false

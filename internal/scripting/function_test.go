@@ -31,9 +31,15 @@ func TestParseLibraryMeta(t *testing.T) {
 		"#!lua name=a-b\n":            errBadName,
 		"#!js name=a\n":               "Engine 'js' not found",
 		"#!LUA name=ok_1\nreturn 1\n": "",
+		"#!lua name=\"foo\"\n":        "", // quoted as sdssplitargs reads it
+		"#!lua name=\"foo\n":          errInvalidMeta,
 	} {
-		if _, _, msg := parseLibraryMeta(code); msg != want {
+		name, _, msg := parseLibraryMeta(code)
+		if msg != want {
 			t.Errorf("%q: %q, want %q", code, msg, want)
+		}
+		if strings.Contains(code, `"foo"`) && name != "foo" {
+			t.Errorf("%q: name %q, want foo", code, name)
 		}
 	}
 }

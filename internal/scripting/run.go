@@ -67,6 +67,9 @@ func (v *vm) runError(err error, name string, r *Run) string {
 	msg, line := "", ""
 	switch t := obj.(type) {
 	case *lua.LTable:
+		if t.RawGetString(ignoreErrStats) == lua.LTrue && v.host != nil {
+			v.host.ErrorCounted()
+		}
 		if m, ok := t.RawGetString("err").(lua.LString); ok {
 			msg = string(m)
 		} else {
@@ -134,6 +137,9 @@ func (v *vm) writeReply(w *resp.Writer, lv lua.LValue, depth int) {
 
 func (v *vm) writeTable(w *resp.Writer, t *lua.LTable, depth int) {
 	if s, ok := t.RawGetString("err").(lua.LString); ok {
+		if depth == 0 && t.RawGetString(ignoreErrStats) == lua.LTrue && v.host != nil {
+			v.host.ErrorCounted()
+		}
 		w.Error(strings.TrimPrefix(string(s), "-"))
 		return
 	}

@@ -29,6 +29,7 @@ func (h *fakeHost) Call(args [][]byte, w *resp.Writer) string {
 
 func (h *fakeHost) Log(int, string)                  {}
 func (h *fakeHost) CommandExists(args [][]byte) bool { return true }
+func (h *fakeHost) ErrorCounted()                    {}
 
 func run(t *testing.T, e *Engine, h Host, proto int, body string, keys ...string) string {
 	t.Helper()

@@ -301,6 +301,12 @@ func (v *vm) currentLine(from int) int {
 	return 0
 }
 
+// ignoreErrStats marks an error table that comes from a command redis.call
+// ran (or refused), whose error the statistics counted then: Redis's field
+// of the same name, which keeps the script's error reply from being
+// counted twice.
+const ignoreErrStats = "ignore_err_stats_update"
+
 // errTable builds {err=msg}, the form redis.pcall returns errors in.
 func (v *vm) errTable(msg string) *lua.LTable {
 	t := v.L.CreateTable(0, 3)
@@ -401,15 +407,26 @@ func (v *vm) redisCall(L *lua.LState, raise bool) int {
 	v.w.Buf = v.w.Buf[:0]
 	v.w.Proto = v.resp
 	if refusal := v.host.Call(v.args, &v.w); refusal != "" {
-		return v.callFailed(raise, refusal)
+		t := v.errTable(errMsg(refusal))
+		t.RawSetString(ignoreErrStats, lua.LTrue)
+		if raise {
+			v.raise(t)
+		}
+		L.SetTop(0)
+		L.Push(t)
+		return 1
 	}
 	val, isErr := v.parseReply(v.w.Buf)
 	if cap(v.w.Buf) > 1<<20 {
 		v.w.Buf = nil
 	}
 	L.SetTop(0)
-	if isErr && raise {
-		v.raise(val.(*lua.LTable))
+	if isErr {
+		t := val.(*lua.LTable)
+		t.RawSetString(ignoreErrStats, lua.LTrue)
+		if raise {
+			v.raise(t)
+		}
 	}
 	L.Push(val)
 	return 1

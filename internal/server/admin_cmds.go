@@ -207,6 +207,9 @@ func subcommandSyntaxError(c *command.Ctx) {
 
 func timeCommand(c *command.Ctx) {
 	now := time.Now()
+	if c.InScript {
+		now = c.ScriptStart // the clock stands still while a script runs
+	}
 	c.W.ArrayLen(2)
 	c.W.BulkInt(now.Unix())
 	c.W.BulkInt(int64(now.Nanosecond() / 1000))

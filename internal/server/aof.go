@@ -310,7 +310,7 @@ func (s *Server) loadAOF() error {
 			s.Store.UnlockAll()
 			return err
 		}
-		_, err = s.loadSnapshotLocked(bufio.NewReaderSize(f, 1<<20))
+		_, err = s.loadSnapshotLocked(bufio.NewReaderSize(f, 1<<20), loadReplace)
 		_ = f.Close()
 		if err != nil {
 			s.Store.UnlockAll()

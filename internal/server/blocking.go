@@ -221,7 +221,9 @@ func (s *Server) tryServe(w *waiter, k blockKey) []blockKey {
 	}
 	c := w.c
 	mark := c.w.Len()
+	c.reprocessing = true
 	c.execute(w.cmd, w.args, now, false)
+	c.reprocessing = false
 	c.flushProp() // BLPOP served, as the LPOP it became; locks held
 	more := c.readyKeys
 	c.readyKeys = nil

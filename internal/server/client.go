@@ -176,8 +176,17 @@ type Client struct {
 
 	// MULTI/EXEC and WATCH (tx.go), owned by the client's goroutine except
 	// the atomics.
-	inMulti     bool
-	inExec      bool // EXEC is running the queue
+	inMulti bool
+	inExec  bool // EXEC is running the queue
+	// inScript is set while a script's redis.call runs a command on the
+	// client's behalf: MONITOR shows it as from "lua". reprocessing is set
+	// while a blocked command is run again to serve it: MONITOR showed it
+	// when it blocked, and does not again.
+	inScript     bool
+	reprocessing bool
+	// errCounted: the error the command replied with was counted in the
+	// error statistics already (a script's failed redis.call).
+	errCounted  bool
 	txDirtyExec bool // an admission error inside MULTI: EXEC aborts
 	txQueue     []queuedCmd
 	txFlags     command.Flags // union of the queued commands' flags

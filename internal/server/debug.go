@@ -203,10 +203,8 @@ func parseMemory(s string) (uint64, bool) {
 // refcount:<n> encoding:<enc> serializedlength:<n> lru:<clock>
 // lru_seconds_idle:<n>[ extra].
 func (s *Server) debugObject(c *command.Ctx) {
-	db := c.DB
-	db.NoTouch = true
 	key := c.Args[2]
-	e, ok := db.Lookup(key)
+	e, ok := c.DB.Find(key) // as Redis's dbFind: expired or not
 	if !ok {
 		c.Error(command.ErrNoSuchKey)
 		return
@@ -598,10 +596,13 @@ func debugHelp(c *command.Ctx) {
 // which checks the RDB round trip of every value. MERGE and NOFLUSH (load
 // on top of the dataset) are accepted but the load always replaces it.
 func (s *Server) debugReload(c *command.Ctx) {
-	save := true
+	save, flush, merge := true, true, false
 	for _, a := range c.Args[2:] {
 		switch strings.ToLower(string(a)) {
-		case "merge", "noflush":
+		case "merge":
+			merge = true
+		case "noflush":
+			flush = false
 		case "nosave":
 			save = false
 		default:
@@ -617,7 +618,14 @@ func (s *Server) debugReload(c *command.Ctx) {
 			return
 		}
 	}
-	if _, err := s.loadRDBFile(); err != nil {
+	mode := loadReplace
+	switch {
+	case !flush && merge:
+		mode = loadMerge
+	case !flush:
+		mode = loadKeep
+	}
+	if _, err := s.loadRDBFile(mode); err != nil {
 		s.Log.Warningf("DEBUG RELOAD: %v", err)
 		c.Error("ERR Error trying to load the RDB dump, check server logs.")
 		return

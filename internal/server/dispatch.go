@@ -269,6 +269,7 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	ctx.Propagating = s.prop.active.Load()
 	ctx.PropRewritten, ctx.PropNone, ctx.PropForce = false, false, false
 	ctx.Unmodified, ctx.Grown = 0, 0
+	ctx.InScript = c.inScript
 	mark := c.w.Len()
 	start := monotonic()
 	var plan []watchAction
@@ -313,8 +314,11 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 		for end < c.w.Len() && c.w.Buf[end] != '\r' {
 			end++
 		}
-		s.countError(c.w.Buf[mark+1 : end])
+		if !c.errCounted {
+			s.countError(c.w.Buf[mark+1 : end])
+		}
 	}
+	c.errCounted = false
 	if !inner {
 		c.applyReplyMode(mark)
 		if c.async {

@@ -104,6 +104,8 @@ func (s *Server) functionCommands() []*command.Command {
 
 // fcallGeneric runs FCALL and FCALL_RO, with every shard locked.
 func (s *Server) fcallGeneric(c *command.Ctx, eng *scripting.Engine, fns *scripting.Functions, readOnly bool) {
+	// Shown to MONITOR before the commands the function runs.
+	s.feedMonitorsAlways(client(c), c.Cmd, c.Args)
 	fn := fns.Lookup(c.Args[1])
 	if fn == nil {
 		c.Error(errFunctionNotFound)

@@ -168,7 +168,17 @@ func (c *Client) drainAsync() {
 // arguments quoted as sdscatrepr quotes them and secrets replaced by
 // "(redacted)". Admin commands and those flagged skip-monitor are not shown.
 func (s *Server) feedMonitors(c *Client, cmd *command.Command, args [][]byte) {
-	if s.nmonitors.Load() == 0 || cmd.Flags&(command.SkipMonitor|command.Admin) != 0 {
+	if s.nmonitors.Load() == 0 || cmd.Flags&(command.SkipMonitor|command.Admin) != 0 || c.reprocessing {
+		return
+	}
+	s.feedMonitorsAlways(c, cmd, args)
+}
+
+// feedMonitorsAlways is feedMonitors for commands flagged skip-monitor that
+// feed themselves: EVAL, EVALSHA and FCALL show before the commands their
+// script runs, as in Redis.
+func (s *Server) feedMonitorsAlways(c *Client, cmd *command.Command, args [][]byte) {
+	if s.nmonitors.Load() == 0 {
 		return
 	}
 	s.clientsMu.Lock()
@@ -176,7 +186,11 @@ func (s *Server) feedMonitors(c *Client, cmd *command.Command, args [][]byte) {
 	if len(s.monitors) == 0 {
 		return
 	}
-	line := monitorLine(nil, time.Now(), c.db, c.monitorAddr(), cmd, args)
+	addr := c.monitorAddr()
+	if c.inScript {
+		addr = "lua"
+	}
+	line := monitorLine(nil, time.Now(), c.db, addr, cmd, args)
 	for _, m := range s.monitors {
 		m.enqueueAsync(line)
 	}

@@ -224,3 +224,38 @@ func TestMonitorNoInterleave(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// EVAL and FCALL show before the commands their script runs, which show
+// as from "lua"; a blocked command shows once, when it blocks, not again
+// when a push serves it.
+func TestMonitorScriptsAndBlocked(t *testing.T) {
+	srv := testutil.Start(t)
+	m := startMonitor(t, srv)
+	r := srv.Raw(t)
+	me := r.Conn.LocalAddr().String()
+	expect(t, r, nil, "eval", "redis.call('set', KEYS[1], ARGV[1])", "1", "foo", "bar")
+	if _, addr, args := readFeed(t, m); addr != me || args != `"eval" "redis.call('set', KEYS[1], ARGV[1])" "1" "foo" "bar"` {
+		t.Fatalf("EVAL feed: addr=%s args=%s", addr, args)
+	}
+	if _, addr, args := readFeed(t, m); addr != "lua" || args != `"set" "foo" "bar"` {
+		t.Fatalf("script command feed: addr=%s args=%s", addr, args)
+	}
+	expect(t, r, "test", "function", "load", "replace", "#!lua name=test\nredis.register_function('test', function() return redis.call('set', 'foo', 'baz') end)")
+	expectFeed(t, m, `"function" "load" "replace" "#!lua name=test\nredis.register_function('test', function() return redis.call('set', 'foo', 'baz') end)"`)
+	expect(t, r, "OK", "fcall", "test", "0")
+	expectFeed(t, m, `"fcall" "test" "0"`)
+	if _, addr, args := readFeed(t, m); addr != "lua" || args != `"set" "foo" "baz"` {
+		t.Fatalf("function command feed: addr=%s args=%s", addr, args)
+	}
+
+	b := srv.Raw(t)
+	if err := b.Send("blpop", "mylist", "0"); err != nil {
+		t.Fatal(err)
+	}
+	expectFeed(t, m, `"blpop" "mylist" "0"`)
+	expect(t, r, int64(1), "lpush", "mylist", "1")
+	expectFeed(t, m, `"lpush" "mylist" "1"`)
+	read(t, b)
+	expect(t, r, int64(1), "lpush", "mylist", "2")
+	expectFeed(t, m, `"lpush" "mylist" "2"`)
+}

@@ -178,7 +178,7 @@ func (s *Server) writeRDBFile(data []byte) error {
 
 // loadRDBFile loads dbfilename, if it exists, in place of the dataset;
 // every shard is held (or the server is not serving yet).
-func (s *Server) loadRDBFile() (bool, error) {
+func (s *Server) loadRDBFile(mode loadMode) (bool, error) {
 	f, err := os.Open(s.rdbPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -188,7 +188,7 @@ func (s *Server) loadRDBFile() (bool, error) {
 	}
 	defer f.Close()
 	start := time.Now()
-	n, err := s.loadSnapshotLocked(bufio.NewReaderSize(f, 1<<20))
+	n, err := s.loadSnapshotLocked(bufio.NewReaderSize(f, 1<<20), mode)
 	if err != nil {
 		return true, err
 	}
@@ -201,7 +201,7 @@ func (s *Server) loadRDBFile() (bool, error) {
 func (s *Server) loadAtStart() error {
 	s.Store.LockAll()
 	defer s.Store.UnlockAll()
-	_, err := s.loadRDBFile()
+	_, err := s.loadRDBFile(loadReplace)
 	if err != nil {
 		return fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. (%v)", err)
 	}

@@ -199,3 +199,42 @@ func TestDebugReloadListEncoding(t *testing.T) {
 		t.Fatalf("LINDEX small 499: %q", v)
 	}
 }
+
+// DEBUG RELOAD NOFLUSH loads over the dataset: a library or key in both is
+// an error, unless MERGE, where the snapshot's version wins.
+func TestDebugReloadNoflushMerge(t *testing.T) {
+	srv := testutil.Start(t, "dir", t.TempDir(), "enable-debug-command", "yes")
+	c := srv.Client(t)
+	ctx := context.Background()
+	lib := "#!lua name=test\nredis.register_function('test', function() return 'v1' end)"
+	if err := c.FunctionLoad(ctx, lib).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(ctx, "x", "saved", 0)
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(ctx, "x", "changed", 0)
+	c.Set(ctx, "y", "new", 0)
+	if err := c.Do(ctx, "debug", "reload", "nosave", "noflush").Err(); err == nil || !strings.Contains(err.Error(), "Error trying to load the RDB") {
+		t.Fatalf("DEBUG RELOAD NOSAVE NOFLUSH over the same library: %v", err)
+	}
+	if err := c.Do(ctx, "debug", "reload", "nosave", "noflush", "merge").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if x, y := c.Get(ctx, "x").Val(), c.Get(ctx, "y").Val(); x != "saved" || y != "new" {
+		t.Fatalf("after NOFLUSH MERGE: x=%q y=%q", x, y)
+	}
+	if v := c.FCall(ctx, "test", nil).Val(); v != "v1" {
+		t.Fatalf("FCALL test after the merge: %v", v)
+	}
+}
+
+// A library name in the shebang may be quoted, as sdssplitargs reads it.
+func TestFunctionLoadQuotedName(t *testing.T) {
+	srv := testutil.Start(t)
+	c := srv.Client(t)
+	if v, err := c.FunctionLoad(context.Background(), "#!lua name=\"foo\"\nredis.register_function('foo', function() return 1 end)").Result(); err != nil || v != "foo" {
+		t.Fatalf("FUNCTION LOAD with name=\"foo\": %q %v", v, err)
+	}
+}

@@ -466,14 +466,26 @@ func (s *Server) loadSnapshot(r io.Reader) error {
 	ss.SetAll()
 	s.Store.Lock(&ss)
 	defer s.Store.Unlock(&ss)
-	_, err := s.loadSnapshotLocked(r)
+	_, err := s.loadSnapshotLocked(r, loadReplace)
 	return err
 }
 
+// How a snapshot load treats the dataset already there (DEBUG RELOAD's
+// NOFLUSH and MERGE).
+type loadMode int
+
+const (
+	loadReplace loadMode = iota // flush everything first
+	loadKeep                    // keep it: a key or library in both is an error
+	loadMerge                   // keep it: the snapshot's version wins
+)
+
 // loadSnapshotLocked is loadSnapshot with every shard already held; it
 // returns the number of keys loaded.
-func (s *Server) loadSnapshotLocked(r io.Reader) (int, error) {
-	s.Store.FlushAll()
+func (s *Server) loadSnapshotLocked(r io.Reader, mode loadMode) (int, error) {
+	if mode == loadReplace {
+		s.Store.FlushAll()
+	}
 	keys := 0
 	var codes []string
 	db := 0
@@ -494,6 +506,9 @@ func (s *Server) loadSnapshotLocked(r io.Reader) (int, error) {
 				return err
 			}
 			ctx.DB = s.Store.DB(db).At(now)
+			if mode == loadKeep && ctx.DB.Exists(k.Key) {
+				return fmt.Errorf("duplicated key %q in DB %d", k.Key, db)
+			}
 			commands.RestoreValue(&ctx, k.Key, obj, k.ExpireAt)
 			keys++
 			return nil
@@ -502,7 +517,10 @@ func (s *Server) loadSnapshotLocked(r io.Reader) (int, error) {
 	if err != nil {
 		return keys, err
 	}
-	if msg := s.functions.Restore(codes, scripting.RestoreFlush); msg != "" {
+	policy := map[loadMode]scripting.RestorePolicy{
+		loadReplace: scripting.RestoreFlush, loadKeep: scripting.RestoreAppend, loadMerge: scripting.RestoreReplace,
+	}[mode]
+	if msg := s.functions.Restore(codes, policy); msg != "" {
 		return keys, errors.New(msg)
 	}
 	return keys, nil

@@ -122,6 +122,8 @@ func (s *Server) scriptCommands() []*command.Command {
 // evalGeneric runs EVAL, EVALSHA and their _RO variants, with every shard
 // locked.
 func (s *Server) evalGeneric(c *command.Ctx, eng *scripting.Engine, bySHA, readOnly bool) {
+	// Shown to MONITOR before the commands the script runs.
+	s.feedMonitorsAlways(client(c), c.Cmd, c.Args)
 	numkeys, ok := resp.ParseInt(c.Args[2])
 	if !ok {
 		c.Error(command.ErrNotInteger)
@@ -184,7 +186,8 @@ func (s *Server) runScript(c *command.Ctx, eng *scripting.Engine, flags scriptin
 			return
 		}
 	}
-	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly, allowOOM: allowOOM, now: c.DB.Now()}
+	start := time.Now()
+	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly, allowOOM: allowOOM, now: c.DB.Now(), start: start}
 	outer := *c
 	db := cl.db
 	opts := scripting.RunOptions{
@@ -209,6 +212,7 @@ type scriptHost struct {
 	readOnly bool
 	allowOOM bool // the allow-oom flag: denyoom commands run past maxmemory
 	now      int64
+	start    time.Time // when the script started: its commands' TIME
 }
 
 // lookup resolves a command and its subcommand for a script.
@@ -229,7 +233,11 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 		if cmd != nil {
 			cmd.Stats.Rejected.Add(1)
 		}
-		s.countError([]byte("ERR " + msg))
+		if code, ok := strings.CutPrefix(msg, "-"); ok {
+			s.countError([]byte(code)) // the refusal carries its own code (OOM…)
+		} else {
+			s.countError([]byte("ERR " + msg))
+		}
 		return msg
 	}
 	if cmd == nil {
@@ -259,7 +267,10 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 	}
 	saved := cl.w
 	cl.w = resp.Writer{Buf: w.Buf[:0], Proto: w.Proto}
+	cl.inScript = true
+	cl.ctx.ScriptStart = h.start
 	dur := cl.execute(cmd, args, h.now, true)
+	cl.inScript = false
 	w.Buf = cl.w.Buf
 	cl.w = saved
 	cl.account(cmd, args, dur)
@@ -282,6 +293,10 @@ func (h *scriptHost) Log(level int, msg string) {
 
 // CommandExists implements scripting.Host.
 func (h *scriptHost) CommandExists(args [][]byte) bool { return h.lookup(args) != nil }
+
+// ErrorCounted implements scripting.Host: the script's error reply was
+// counted when its redis.call failed, so EVAL's is not counted again.
+func (h *scriptHost) ErrorCounted() { h.cl.errCounted = true }
 
 func scriptExistsCommand(c *command.Ctx, eng *scripting.Engine) {
 	c.W.ArrayLen(len(c.Args) - 2)

@@ -423,3 +423,60 @@ func TestScriptMemoryLimit(t *testing.T) {
 		t.Fatalf("after the limit: %v, %v", v, err)
 	}
 }
+
+// What a command does differently when a script runs it, as in Redis: TIME
+// stands still, SORT BY a constant orders a set's members, XREAD BLOCK is
+// refused; and a failed redis.call is counted once in the error statistics,
+// not again as EVAL's error.
+func TestScriptCommandContext(t *testing.T) {
+	srv := testutil.Start(t, "enable-debug-command", "yes")
+	c := srv.Client(t)
+	ctx := context.Background()
+	c.Do(ctx, "debug", "set-disable-deny-scripts", "1") // DEBUG SLEEP from the script
+	times, err := c.Eval(ctx, `local a = redis.call('time'); redis.call('debug', 'sleep', '0.01'); local b = redis.call('time'); return {a[1], a[2], b[1], b[2]}`, nil).StringSlice()
+	if err != nil || len(times) != 4 || times[0] != times[2] || times[1] != times[3] {
+		t.Fatalf("TIME twice in a script: %v %v", times, err)
+	}
+	c.SAdd(ctx, "myset", "b", "aa", "a", "c")
+	if got := c.Eval(ctx, `return redis.call('sort', KEYS[1], 'by', '_')`, []string{"myset"}).Val(); fmt.Sprint(got) != "[a aa b c]" {
+		t.Fatalf("SORT BY constant in a script: %v", got)
+	}
+	if err := c.Eval(ctx, `return redis.pcall('xread', 'BLOCK', 0, 'STREAMS', 's', '$')`, []string{"s"}).Err(); err == nil ||
+		err.Error() != "ERR xread command is not allowed with BLOCK option from scripts" {
+		t.Fatalf("XREAD BLOCK in a script: %v", err)
+	}
+
+	c.ConfigResetStat(ctx)
+	if err := c.Eval(ctx, `return redis.call('select', 99)`, nil).Err(); err == nil || !strings.HasPrefix(err.Error(), "ERR DB index is out of range") {
+		t.Fatalf("failing redis.call: %v", err)
+	}
+	stats := c.Info(ctx, "stats", "errorstats", "commandstats").Val()
+	for _, want := range []string{"total_error_replies:1\r", "errorstat_ERR:count=1\r", "cmdstat_eval:calls=1,"} {
+		if !strings.Contains(stats, want) {
+			t.Fatalf("after a failed redis.call, INFO lacks %q:\n%s", want, stats)
+		}
+	}
+	if !strings.Contains(stats, "cmdstat_eval:") || !strings.Contains(stats[strings.Index(stats, "cmdstat_eval:"):], "failed_calls=1") {
+		t.Fatalf("EVAL's failure not counted:\n%s", stats)
+	}
+}
+
+// DEBUG OBJECT finds a key whose TTL has passed but that was not reclaimed
+// yet, as Redis's dbFind does; a lookup then reclaims it.
+func TestDebugObjectSeesUnreclaimedKey(t *testing.T) {
+	srv := testutil.Start(t, "enable-debug-command", "yes")
+	c := srv.Client(t)
+	ctx := context.Background()
+	c.Do(ctx, "debug", "set-active-expire", "0")
+	c.Set(ctx, "key", "value", time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	if err := c.Do(ctx, "debug", "object", "key").Err(); err != nil {
+		t.Fatalf("DEBUG OBJECT of an expired, unreclaimed key: %v", err)
+	}
+	if n := c.Exists(ctx, "key").Val(); n != 0 {
+		t.Fatalf("EXISTS: %d", n)
+	}
+	if err := c.Do(ctx, "debug", "object", "key").Err(); err == nil || err.Error() != "ERR no such key" {
+		t.Fatalf("DEBUG OBJECT after the lookup: %v", err)
+	}
+}
