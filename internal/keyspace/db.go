@@ -565,6 +565,15 @@ func (db DB) Scan(cursor uint64, count int, fn func(e Entry)) uint64 {
 	emitted, visited := 0, 0
 	for emitted < count && visited < count*10 {
 		t := db.s.shards[shard].dbs[db.idx]
+		if t.count == 0 {
+			// An empty shard costs nothing to pass: a small keyspace is
+			// covered in one call, as Redis's scan of a small table is.
+			tc = 0
+			if shard++; shard == NumShards {
+				return 0
+			}
+			continue
+		}
 		tc = t.scan(tc, func(r slab.Ref) { emitted++; fn(Entry{t, r}) })
 		visited++
 		if tc == 0 {

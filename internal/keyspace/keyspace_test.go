@@ -155,3 +155,16 @@ func BenchmarkSetGet(b *testing.B) {
 		db.Lookup(k)
 	}
 }
+
+// A small keyspace is covered by one SCAN call with the default COUNT, as
+// a small Redis table is, however its keys spread over the shards.
+func TestScanSmallKeyspaceInOneCall(t *testing.T) {
+	_, db := lockedDB(t)
+	for i := range 8 {
+		db.SetString(fmt.Appendf(nil, "key:%d", i), []byte("v"), EncEmbstr, 0)
+	}
+	seen := 0
+	if next := db.Scan(0, 10, func(Entry) { seen++ }); next != 0 || seen != 8 {
+		t.Fatalf("SCAN 0 COUNT 10 over 8 keys: %d keys, next cursor %d", seen, next)
+	}
+}
