@@ -651,6 +651,20 @@ func hpersistCommand(c *command.Ctx) {
 	}
 }
 
+// propagateAbsoluteTTL propagates HGETEX or HSETEX with the expiry option
+// at argument i (EX, PX or EXAT, and its value) rewritten as PXAT with the
+// absolute time: a replica, or an AOF replayed later, must not restart the
+// clock. It runs when the command is done; a command that changed nothing
+// is not propagated anyway.
+func propagateAbsoluteTTL(c *command.Ctx, i int, when int64) {
+	if !c.Propagating || c.Dirty == 0 || equalFold(c.Args[i], "pxat") {
+		return
+	}
+	args := append([][]byte(nil), c.Args...)
+	args[i], args[i+1] = argPXAT, strconv.AppendInt(nil, when, 10)
+	c.PropagateAs(args...)
+}
+
 // HGETEX options.
 const (
 	hgetexNone = iota
@@ -677,6 +691,7 @@ func hgetexCommand(c *command.Ctx) {
 		if when, ok = hfeParseTime(c, c.Args[3], unitSec, base); !ok {
 			return
 		}
+		defer propagateAbsoluteTTL(c, 2, when)
 	case equalFold(a, "persist"):
 		op, at = hgetexPersist, 4
 	}
@@ -816,6 +831,7 @@ func hsetexCommand(c *command.Ctx) {
 			if when, ok = hfeParseTime(c, c.Args[i], equalFold(a, "ex") || equalFold(a, "exat"), base); !ok {
 				return
 			}
+			defer propagateAbsoluteTTL(c, i-1, when)
 		case equalFold(a, "keepttl"):
 			if flags&(hsetexExpire|hsetexKeepTTL) != 0 {
 				c.Error(errHFEOneExpireSet)

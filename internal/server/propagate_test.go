@@ -277,3 +277,30 @@ func TestWriteStreamHashFieldTTLs(t *testing.T) {
 		"hdel h b",
 	)
 }
+
+// HSETEX and HGETEX with a relative (or seconds) expiry go out with the
+// absolute PXAT time, so that a replica or a replayed AOF keeps the clock.
+func TestWriteStreamHashSetGetExAbsolute(t *testing.T) {
+	srv := testutil.Start(t)
+	ws := attachStream(t, srv)
+	r := srv.Raw(t)
+	at := strconv.FormatInt(time.Now().Add(time.Hour).UnixMilli(), 10)
+	for _, cmd := range [][]string{
+		{"hsetex", "h", "EX", "100", "FIELDS", "1", "f", "v"},
+		{"hsetex", "h", "FNX", "PX", "100", "FIELDS", "1", "f", "w"}, // fails: nothing sent
+		{"hsetex", "h", "PXAT", at, "FIELDS", "1", "g", "v"},
+		{"hgetex", "h", "EXAT", "4000000000", "FIELDS", "1", "f"},
+		{"hgetex", "h", "PERSIST", "FIELDS", "1", "g"},
+	} {
+		if _, err := r.Do(cmd...); err != nil {
+			t.Fatal(cmd, err)
+		}
+	}
+	expectStream(t, ws,
+		"select 0",
+		"hsetex h PXAT * FIELDS 1 f v",
+		"hsetex h PXAT "+at+" FIELDS 1 g v",
+		"hgetex h PXAT 4000000000000 FIELDS 1 f",
+		"hgetex h PERSIST FIELDS 1 g",
+	)
+}
