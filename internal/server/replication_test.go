@@ -235,3 +235,28 @@ func TestWaitForReplicas(t *testing.T) {
 		t.Fatalf("WAIT in a script: %v %v", n, err)
 	}
 }
+
+// A replica does not expire keys actively: the key whose TTL passed stays
+// until the primary's DEL arrives, as on a Redis replica.
+func TestReplicaLeavesExpiryToPrimary(t *testing.T) {
+	primary := testutil.Start(t, "enable-debug-command", "yes")
+	replica := testutil.Start(t, "hz", "100")
+	p, r := primary.Client(t), replica.Client(t)
+	ctx := context.Background()
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
+		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
+	})
+	p.Do(ctx, "debug", "set-active-expire", "0")
+	p.Set(ctx, "k", "v", 50*time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "key replicated", func() bool { return r.DBSize(ctx).Val() == 1 })
+	time.Sleep(300 * time.Millisecond) // thirty active cycles of the replica
+	if n := r.DBSize(ctx).Val(); n != 1 {
+		t.Fatalf("the replica reclaimed the expired key itself (DBSIZE %d)", n)
+	}
+	p.Do(ctx, "debug", "set-active-expire", "1")
+	testutil.WaitFor(t, 5*time.Second, "the primary's DEL applied", func() bool { return r.DBSize(ctx).Val() == 0 })
+}

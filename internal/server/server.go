@@ -487,7 +487,10 @@ func (s *Server) cron() {
 		// Eviction cut short by its time budget goes on here, as Redis's
 		// evictionTimeProc does, even when no command comes to trigger it.
 		s.evictIfNeeded()
-		if s.activeExpire.Load() && !s.pause.blocksExpiry() {
+		// A replica leaves expiry to its primary, whose DELs it applies,
+		// as Redis's replicas do: expiring on its own clock could delete
+		// a key the primary's next command still finds.
+		if s.activeExpire.Load() && !s.pause.blocksExpiry() && !s.replica.active.Load() {
 			start := time.Now()
 			s.expirer.Cycle(int(hz), int(s.Config.Int("active-expire-effort")))
 			// Hash fields with TTLs: Redis's budget of 10,000 fields a second.
