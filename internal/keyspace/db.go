@@ -28,6 +28,12 @@ type DB struct {
 	now int64
 	// NoTouch leaves access times alone (CLIENT NO-TOUCH, OBJECT, TYPE).
 	NoTouch bool
+	// On a replica, as Redis's expireIfNeeded there: KeepExpired (the
+	// primary's connection) finds keys whose time to live has passed as
+	// live, since the primary's clock decides and its DEL will follow;
+	// HideExpired (every other client) finds them missing but leaves them
+	// in place, except to store under the key.
+	KeepExpired, HideExpired bool
 }
 
 // At returns the handle with its clock set to now (Unix ms).
@@ -196,8 +202,10 @@ func (db DB) lookup(key []byte) (*table, int, slab.Ref) {
 }
 
 // lookupHash finds key and expires it if its time has passed. During a
-// pause an expired key is only hidden, unless the caller is about to store
-// under that key (insert), which must never find a stale record in place.
+// pause, or for a replica's client (HideExpired), an expired key is only
+// hidden, unless the caller is about to store under that key (insert),
+// which must never find a stale record in place; for a replica's primary
+// (KeepExpired) it is live.
 func (db DB) lookupHash(key []byte, insert bool) (*table, int, slab.Ref, uint64) {
 	h := hashKey(key)
 	t := db.table(h)
@@ -207,7 +215,10 @@ func (db DB) lookupHash(key []byte, insert bool) (*table, int, slab.Ref, uint64)
 	}
 	r := slotRef(t.slots[i])
 	if hdr(r).flags&flagTTL != 0 && ttlHdr(r).expireAt <= db.Now() {
-		if !insert && db.s.ExpiryPaused.Load() {
+		if db.KeepExpired {
+			return t, i, r, h
+		}
+		if !insert && (db.HideExpired || db.s.ExpiryPaused.Load()) {
 			return t, -1, 0, h
 		}
 		db.expire(t, i, r)

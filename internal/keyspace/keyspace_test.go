@@ -168,3 +168,33 @@ func TestScanSmallKeyspaceInOneCall(t *testing.T) {
 		t.Fatalf("SCAN 0 COUNT 10 over 8 keys: %d keys, next cursor %d", seen, next)
 	}
 }
+
+// A replica's handles: the primary's finds an expired key live, the
+// others find it missing and leave it, unless they store under it.
+func TestReplicaExpiryHandles(t *testing.T) {
+	s, db := lockedDB(t)
+	now := int64(1_000_000)
+	s.Clock = func() int64 { return now }
+	db = db.At(now)
+	db.SetString([]byte("k"), []byte("v"), EncEmbstr, now+10)
+	db = db.At(now + 20)
+	primary, client := db, db
+	primary.KeepExpired, client.HideExpired = true, true
+	if _, ok := client.Lookup([]byte("k")); ok {
+		t.Fatal("a replica's client found the expired key")
+	}
+	if db.Len() != 1 {
+		t.Fatal("a replica's client reclaimed the expired key")
+	}
+	if e, ok := primary.Lookup([]byte("k")); !ok || string(e.Bytes()) != "v" {
+		t.Fatal("the primary's connection did not find the key its clock still keeps")
+	}
+	client.SetString([]byte("k"), []byte("w"), EncEmbstr, 0)
+	if e, ok := client.Lookup([]byte("k")); !ok || string(e.Bytes()) != "w" || db.Len() != 1 {
+		t.Fatal("storing under an expired key on a replica")
+	}
+	db.SetString([]byte("k2"), []byte("v"), EncEmbstr, now+10)
+	if _, ok := db.Lookup([]byte("k2")); ok || db.Len() != 1 {
+		t.Fatal("a primary's own lookup did not reclaim the expired key")
+	}
+}

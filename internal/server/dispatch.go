@@ -264,6 +264,11 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	ctx.DB = s.Store.DB(c.db).At(now)
 	// CLIENT NO-TOUCH spares access times, except for TOUCH, whose purpose that is.
 	ctx.DB.NoTouch = c.noTouch && cmd.Name != "touch"
+	if s.replica.active.Load() {
+		// A replica leaves expiry to its primary (see keyspace.DB).
+		master := c.isMaster.Load()
+		ctx.DB.KeepExpired, ctx.DB.HideExpired = master, !master
+	}
 	ctx.Block = nil
 	ctx.NoBlock = inner || c.inExec || c.lp != nil
 	ctx.Propagating = s.prop.active.Load()

@@ -236,8 +236,9 @@ func TestWaitForReplicas(t *testing.T) {
 	}
 }
 
-// A replica does not expire keys actively: the key whose TTL passed stays
-// until the primary's DEL arrives, as on a Redis replica.
+// A replica does not expire keys, actively or on a read: the key whose TTL
+// passed is hidden but stays until the primary's DEL arrives, as on a Redis
+// replica.
 func TestReplicaLeavesExpiryToPrimary(t *testing.T) {
 	primary := testutil.Start(t, "enable-debug-command", "yes")
 	replica := testutil.Start(t, "hz", "100")
@@ -256,6 +257,13 @@ func TestReplicaLeavesExpiryToPrimary(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // thirty active cycles of the replica
 	if n := r.DBSize(ctx).Val(); n != 1 {
 		t.Fatalf("the replica reclaimed the expired key itself (DBSIZE %d)", n)
+	}
+	// A read hides it without reclaiming it.
+	if err := r.Get(ctx, "k").Err(); err != redis.Nil {
+		t.Fatalf("GET of an expired key on the replica: %v", err)
+	}
+	if n := r.DBSize(ctx).Val(); n != 1 {
+		t.Fatalf("a read on the replica reclaimed the expired key (DBSIZE %d)", n)
 	}
 	p.Do(ctx, "debug", "set-active-expire", "1")
 	testutil.WaitFor(t, 5*time.Second, "the primary's DEL applied", func() bool { return r.DBSize(ctx).Val() == 0 })
