@@ -426,6 +426,10 @@ func (c *Ctx) KeyUnmodified(i int) {
 	}
 }
 
+// KeyModified reports whether write key argument i may have changed: the
+// command did not mark it with KeyUnmodified.
+func (c *Ctx) KeyModified(i int) bool { return i >= 64 || c.Unmodified&(1<<i) == 0 }
+
 // BlockRequest is what a blocking command (BLPOP, BZPOPMIN…) that found
 // nothing to serve asks the dispatcher for: park the client until one of
 // Keys holds a value of Type, or until Deadline. When a key becomes ready

@@ -1,10 +1,10 @@
 package server
 
 import (
-	"strings"
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/keyspace"
 )
 
@@ -40,19 +40,24 @@ const (
 	policyTTL
 )
 
-// evictionPolicy parses maxmemory-policy into the choice of victim and
-// whether only keys with a TTL qualify.
-func evictionPolicy(name string) (policy int32, volatile bool) {
-	volatile = strings.HasPrefix(name, "volatile-")
-	switch {
-	case strings.HasSuffix(name, "-lru"):
-		return policyLRU, volatile
-	case strings.HasSuffix(name, "-lfu"):
-		return policyLFU, volatile
-	case strings.HasSuffix(name, "-random"):
-		return policyRandom, volatile
-	case name == "volatile-ttl":
+// evictionPolicy maps maxmemory-policy (the config enum) to the choice of
+// victim and whether only keys with a TTL qualify.
+func evictionPolicy(p int64) (policy int32, volatile bool) {
+	switch p {
+	case config.PolicyVolatileLRU:
+		return policyLRU, true
+	case config.PolicyVolatileLFU:
+		return policyLFU, true
+	case config.PolicyVolatileRandom:
+		return policyRandom, true
+	case config.PolicyVolatileTTL:
 		return policyTTL, true
+	case config.PolicyAllkeysLRU:
+		return policyLRU, false
+	case config.PolicyAllkeysLFU:
+		return policyLFU, false
+	case config.PolicyAllkeysRandom:
+		return policyRandom, false
 	}
 	return policyNoEviction, false
 }

@@ -219,9 +219,7 @@ type keyspaceFigures struct {
 func (s *Server) measureKeyspace(c *command.Ctx, counts bool) keyspaceFigures {
 	var f keyspaceFigures
 	unlock := s.lockAllShards(c)
-	// Off-heap collection internals (sorted-set leaves and indexes, stream
-	// nodes) are part of the dataset as much as the keyspace records.
-	store := s.Store.UsedMemory() + slab.SharedInUse()
+	store := s.storeBytes()
 	f.hits, f.misses = s.Store.HitsMisses()
 	if counts {
 		f.dbs = make([]dbCounts, s.Store.Databases())
@@ -457,10 +455,16 @@ func (s *Server) usedMemory() memInfo { return s.measureKeyspace(nil, false).mem
 // usedMemoryBytes measures used_memory alone, for the maxmemory check.
 func (s *Server) usedMemoryBytes() int64 {
 	unlock := s.lockAllShards(nil)
-	store := s.Store.UsedMemory() + slab.SharedInUse()
+	store := s.storeBytes()
 	unlock()
 	return s.memoryFrom(store, false).used
 }
+
+// storeBytes is the keyspace's own accounting: its records and tables,
+// and the off-heap collection internals (sorted-set leaves and indexes,
+// stream nodes), which are part of the dataset as much as the records.
+// The caller holds every shard.
+func (s *Server) storeBytes() int64 { return s.Store.UsedMemory() + slab.SharedInUse() }
 
 // residentBytes reads the resident set size from /proc/self/statm; 0
 // where that file does not exist.

@@ -480,6 +480,18 @@ const (
 	loadMerge                   // keep it: the snapshot's version wins
 )
 
+// functionPolicy is how the snapshot's function libraries join those
+// already loaded.
+func (m loadMode) functionPolicy() scripting.RestorePolicy {
+	switch m {
+	case loadKeep:
+		return scripting.RestoreAppend
+	case loadMerge:
+		return scripting.RestoreReplace
+	}
+	return scripting.RestoreFlush
+}
+
 // loadSnapshotLocked is loadSnapshot with every shard already held; it
 // returns the number of keys loaded.
 func (s *Server) loadSnapshotLocked(r io.Reader, mode loadMode) (int, error) {
@@ -517,10 +529,7 @@ func (s *Server) loadSnapshotLocked(r io.Reader, mode loadMode) (int, error) {
 	if err != nil {
 		return keys, err
 	}
-	policy := map[loadMode]scripting.RestorePolicy{
-		loadReplace: scripting.RestoreFlush, loadKeep: scripting.RestoreAppend, loadMerge: scripting.RestoreReplace,
-	}[mode]
-	if msg := s.functions.Restore(codes, policy); msg != "" {
+	if msg := s.functions.Restore(codes, mode.functionPolicy()); msg != "" {
 		return keys, errors.New(msg)
 	}
 	return keys, nil

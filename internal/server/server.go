@@ -240,7 +240,7 @@ func (s *Server) applyMemoryLimit() {
 		debug.SetMemoryLimit(mm + mm/4)
 	}
 	s.maxMemory.Store(mm)
-	policy, volatile := evictionPolicy(s.Config.String("maxmemory-policy"))
+	policy, volatile := evictionPolicy(s.Config.Int("maxmemory-policy"))
 	if policy != s.evictPolicy.Load() {
 		s.evictPoolStale.Store(true)
 	}

@@ -516,7 +516,7 @@ func (c *Client) trackWrites(ctx *command.Ctx) {
 	}
 	c.trackIdx = idx
 	for _, i := range idx {
-		if i >= 64 || ctx.Unmodified&(1<<i) == 0 {
+		if ctx.KeyModified(i) {
 			s.invalidateKey(c, ctx.Args[i], true)
 		}
 	}

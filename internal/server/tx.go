@@ -546,7 +546,7 @@ func (t *txState) touchWritten(ctx *command.Ctx) {
 		idx = withoutReadOnlyKeys(ctx.Cmd, args, idx)
 	}
 	for _, i := range idx {
-		if i >= 64 || ctx.Unmodified&(1<<i) == 0 {
+		if ctx.KeyModified(i) {
 			r.touch(ctx.DB, args[i])
 		}
 	}
