@@ -64,8 +64,11 @@ func memoryUsageCommand(c *command.Ctx) {
 }
 
 func (s *Server) memoryStatsCommand(c *command.Ctx) {
+	// One pass under every shard lock: the store's figure and the per-database
+	// counts. usedMemory would take the locks a second time (they are not
+	// reentrant), which once hung the whole keyspace.
 	unlock := s.lockAllShards(c)
-	m := s.usedMemory()
+	store := s.storeBytes()
 	keys, expires := 0, 0
 	type dbStat struct{ idx, keys, expires int }
 	var dbs []dbStat
@@ -79,6 +82,7 @@ func (s *Server) memoryStatsCommand(c *command.Ctx) {
 		expires += x
 	}
 	unlock()
+	m := s.memoryFrom(store, true)
 	peak := s.admin().peakMem.Load()
 	startup := int64(0)
 	w := c.W
