@@ -39,15 +39,15 @@ func run(args []string) int {
 		go func() { _ = http.ListenAndServe(addr, nil) }()
 	}
 	cfg := config.New()
-	defaultDir := cfg.Dir()
 	if err := cfg.LoadArgs(args); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	// Corvid's embedded default keeps persistence files in ./data rather
-	// than the working directory itself.
-	if cfg.Dir() == defaultDir {
-		if err := os.MkdirAll(filepath.Join(defaultDir, "data"), 0o755); err == nil {
+	// than the working directory itself. Only the default: a dir the user
+	// names, even the working directory, is used as given.
+	if !cfg.Given("dir") {
+		if err := os.MkdirAll(filepath.Join(cfg.Dir(), "data"), 0o755); err == nil {
 			_ = cfg.LoadString("dir data")
 		}
 	}
@@ -60,11 +60,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	srv.Log.Noticef("oO0OoO0OoO0Oo Corvid is starting oO0OoO0OoO0Oo")
-	srv.Log.Noticef("Corvid version=%s, pid=%d, just started", server.Version, os.Getpid())
-	if cfg.ConfigFile() == "" {
-		srv.Log.Warningf("Warning: no config file specified, using the default config. In order to specify a config file use corvid /path/to/corvid.conf")
-	}
+	srv.LogStartup(cfg.ConfigFile())
 	if err := srv.Start(); err != nil {
 		srv.Log.Warningf("%v", err)
 		return 1

@@ -27,6 +27,10 @@ type Config struct {
 	configFile string // absolute path, "" if none
 	saveLoaded bool   // a save directive was read from a file already
 	includes   int    // include nesting depth while loading
+	// given holds the directives a configuration file or the command line
+	// named (by canonical name), so that an embedded default can be told
+	// from the same value chosen by the user.
+	given map[*entry]bool
 }
 
 // NameValue is one directive name and its value, as CONFIG GET returns them.
@@ -54,6 +58,15 @@ func New() *Config {
 		c.byName[s.name] = e
 	}
 	return c
+}
+
+// Given reports whether a configuration file or the command line set the
+// directive name (whatever the value), as opposed to its default.
+func (c *Config) Given(name string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, e := c.lookup(name)
+	return e != nil && c.given[e]
 }
 
 // ConfigFile returns the absolute path of the configuration file the server

@@ -360,3 +360,24 @@ func TestConcurrentReadersAndSet(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// Given tells a directive the user set from its default, even when the
+// value is the default's.
+func TestGiven(t *testing.T) {
+	c := New()
+	if c.Given("dir") || c.Given("port") {
+		t.Fatal("defaults reported as given")
+	}
+	if err := c.LoadArgs([]string{"--port", "6379"}); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Given("port") || c.Given("dir") {
+		t.Fatalf("port given %v, dir given %v", c.Given("port"), c.Given("dir"))
+	}
+	if err := c.LoadString("dir " + t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Given("dir") {
+		t.Fatal("dir from a config string not given")
+	}
+}

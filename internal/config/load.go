@@ -279,6 +279,10 @@ func (c *Config) loadString(config string) error {
 				return fail(errStr)
 			}
 			r.spec.ops.store(e, v)
+			if c.given == nil {
+				c.given = make(map[*entry]bool)
+			}
+			c.given[e] = true
 			continue
 		}
 		if deprecatedDirectives[name] && len(args) == 1 {

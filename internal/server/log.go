@@ -76,3 +76,26 @@ func (l *Logger) Noticef(f string, a ...any) { l.logf(LogNotice, f, a...) }
 
 // Warningf logs at warning level.
 func (l *Logger) Warningf(f string, a ...any) { l.logf(LogWarning, f, a...) }
+
+// rawf writes text as it is, without the pid/time/level prefix, when level
+// passes the configured one: Redis writes its startup logo this way.
+func (l *Logger) rawf(level int, text string) {
+	if int32(level) < l.level.Load() {
+		return
+	}
+	l.mu.Lock()
+	_, _ = io.WriteString(l.out, text)
+	l.mu.Unlock()
+}
+
+// isTerminal reports whether the log goes to a terminal.
+func (l *Logger) isTerminal() bool {
+	l.mu.Lock()
+	f, ok := l.out.(*os.File)
+	l.mu.Unlock()
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -196,9 +196,6 @@ func New(cfg *config.Config) (*Server, error) {
 	s.minReplicas = cfg.IntHandle("min-replicas-to-write")
 	s.rdb.lastBgsaveOK.Store(true)
 	s.rdb.lastBgsaveSecs.Store(-1)
-	if err := s.initAOF(); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -290,8 +287,8 @@ func (s *Server) pastMaxMemory() bool {
 	return mm > 0 && s.usedMem.Load() > mm
 }
 
-// Start opens the listeners named by bind/port (and unixsocket) and serves
-// them in the background.
+// Start opens the listeners named by bind/port (and unixsocket), loads the
+// dataset (the AOF, or dump.rdb) and serves the listeners in the background.
 func (s *Server) Start() error {
 	ls, err := s.openListeners()
 	if err != nil {
@@ -299,6 +296,17 @@ func (s *Server) Start() error {
 	}
 	if len(ls) == 0 {
 		return errors.New("no listening sockets")
+	}
+	// As Redis: the sockets are bound first (a port in use fails at once,
+	// not after loading a big dataset), then the dataset is loaded, then
+	// connections are accepted. Supervisors (Redis's test harness among
+	// them) wait for "Server initialized" after the PID line.
+	s.Log.Noticef("Server initialized")
+	if err := s.initAOF(); err != nil {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+		return err
 	}
 	s.listenMu.Lock()
 	s.listeners = ls
@@ -324,7 +332,6 @@ func (s *Server) Start() error {
 	s.Config.OnChange("bind", s.applyListeners)
 	s.wg.Add(1)
 	go s.cron()
-	s.Log.Noticef("Server initialized")
 	s.Log.Noticef("Ready to accept connections tcp")
 	return nil
 }
