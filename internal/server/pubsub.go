@@ -339,11 +339,14 @@ func pubsubChannels(c *command.Ctx, k *subKind) {
 	}
 }
 
-// pubsubNumsub is PUBSUB NUMSUB and SHARDNUMSUB [channel ...].
+// pubsubNumsub is PUBSUB NUMSUB and SHARDNUMSUB [channel ...]. The reply
+// is a flat array of channel, count pairs under RESP3 too, not a map: Redis
+// answers so in every protocol version, and clients (redis-py's RESP3
+// parser among them) expect the flat array.
 func pubsubNumsub(c *command.Ctx, k *subKind) {
 	s := client(c).srv
 	names := c.Args[2:]
-	c.W.MapLen(len(names))
+	c.W.ArrayLen(2 * len(names))
 	s.ps.mu.RLock()
 	defer s.ps.mu.RUnlock()
 	for _, n := range names {

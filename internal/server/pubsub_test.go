@@ -241,3 +241,30 @@ func TestPubSubLaggingSubscriberCatchesUp(t *testing.T) {
 		next[p]++
 	}
 }
+
+// TestPubSubNumsubFlatInRESP3: PUBSUB NUMSUB and SHARDNUMSUB answer a flat
+// array of channel, count pairs in RESP3 too, as Redis does (a map broke
+// redis-py's RESP3 parser).
+func TestPubSubNumsubFlatInRESP3(t *testing.T) {
+	srv := testutil.Start(t)
+	sub := srv.Raw(t)
+	expect(t, sub, "[subscribe a 1]", "subscribe", "a")
+	expect(t, sub, "[ssubscribe s 1]", "ssubscribe", "s")
+	for _, proto := range []int{2, 3} {
+		c, err := dialProto(srv.Addr, proto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		for _, tc := range []struct{ args, want string }{
+			{"pubsub numsub a b", `*[$"a" :1 $"b" :0]`},
+			{"pubsub numsub", `*[]`},
+			{"pubsub shardnumsub s a", `*[$"s" :1 $"a" :0]`},
+		} {
+			v, err := c.do(strings.Fields(tc.args)...)
+			if err != nil || v.String() != tc.want {
+				t.Errorf("RESP%d %s: got %v %v, want %s", proto, tc.args, v, err, tc.want)
+			}
+		}
+	}
+}

@@ -1,0 +1,741 @@
+package server_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/resp"
+	"github.com/corvid-db/corvid/internal/testutil"
+)
+
+// TestEveryCommand sends every command and subcommand of the command table
+// (cmdExamples holds valid argument lists for each) to one server, over
+// RESP2 and over RESP3. Each command must answer within a deadline (a
+// handler that deadlocks fails the test with its name and a goroutine
+// dump), another connection must still get PONG within a second
+// afterwards, and the connection that sent it must still answer RESET and
+// PING, unless the example says the command closes it.
+//
+// A command of the table without an example fails the test: a new command
+// gets its examples here, and so enters TestRedisDiff too.
+func TestEveryCommand(t *testing.T) {
+	srv := testutil.Start(t, everyCommandDirectives...)
+	names := tableCommandNames(srv.Srv.Table)
+	for _, name := range names {
+		if len(cmdExamples[name]) == 0 {
+			t.Errorf("command %q has no example in cmdExamples (everycommand_test.go)", name)
+		}
+	}
+	watchdog, err := dialProto(srv.Addr, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer watchdog.Close()
+
+	examples := 0
+	for _, proto := range []int{2, 3} {
+		for _, name := range names {
+			// Each command's examples run in order from the fixture.
+			loadFixture(t, srv.Addr)
+			for _, ex := range cmdExamples[name] {
+				examples++
+				timeout := 5 * time.Second
+				if exampleSlow(ex) {
+					if proto == 3 || raceEnabled() {
+						continue
+					}
+					timeout = time.Minute
+				}
+				steps, conn := runExampleConn(srv.Addr, proto, ex, timeout)
+				for _, st := range steps {
+					if st.err != nil {
+						dumpGoroutines(t)
+						t.Fatalf("%s (RESP%d): %q got no reply: %v", name, proto, st.line, st.err)
+					}
+					// An example's arguments are valid (it may still
+					// be refused for what they ask).
+					for _, v := range st.replies {
+						if v.isErr() && badExampleError(v.s) {
+							t.Errorf("%s (RESP%d): %q: %s", name, proto, st.line, v.s)
+						}
+					}
+				}
+				// Another connection is served within a second.
+				_ = watchdog.SetDeadline(time.Now().Add(time.Second))
+				if v, err := watchdog.do("PING"); err != nil || v.String() != "+PONG" {
+					dumpGoroutines(t)
+					t.Fatalf("after %q (RESP%d): another connection's PING got %v %v", ex, proto, v, err)
+				}
+				if conn == nil {
+					continue
+				}
+				// The sender's connection still works.
+				if err := probeConn(conn); err != nil {
+					dumpGoroutines(t)
+					t.Fatalf("after %q (RESP%d): the connection no longer works: %v", ex, proto, err)
+				}
+				conn.Close()
+			}
+		}
+	}
+	t.Logf("%d commands and subcommands, %d examples, each over RESP2 and RESP3", len(names), examples/2)
+}
+
+// exampleSlow reports whether ex has a line marked @slow.
+func exampleSlow(ex string) bool {
+	for _, l := range parseExample(ex) {
+		if l.slow {
+			return true
+		}
+	}
+	return false
+}
+
+// badExampleError reports whether an error reply says the example itself
+// is wrong: an unknown command or subcommand, or a wrong argument count.
+func badExampleError(msg string) bool {
+	return strings.HasPrefix(msg, "ERR unknown command") || strings.HasPrefix(msg, "ERR unknown subcommand") ||
+		strings.HasPrefix(msg, "ERR wrong number of arguments")
+}
+
+// probeConn checks a connection that ran an example: RESET (which ends
+// MULTI, MONITOR, subscriptions and CLIENT REPLY OFF) answers, pushes
+// still queued for it aside, and then PING does.
+func probeConn(c *respConn) error {
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if err := c.send("RESET"); err != nil {
+		return err
+	}
+	for {
+		v, err := readRV(c.r)
+		if err != nil {
+			return fmt.Errorf("RESET: %v", err)
+		}
+		if v.String() == "+RESET" {
+			break
+		}
+	}
+	if v, err := c.do("PING"); err != nil || v.String() != "+PONG" {
+		return fmt.Errorf("PING: %v %v", v, err)
+	}
+	return nil
+}
+
+func dumpGoroutines(t *testing.T) {
+	var b bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+	t.Log(b.String())
+}
+
+// everyCommandDirectives start the server the examples run against: DEBUG
+// and protected configs allowed, as the redis-server of TestRedisDiff.
+var everyCommandDirectives = []string{"enable-debug-command", "yes", "enable-protected-configs", "yes"}
+
+// tableCommandNames lists what the examples must cover: every command
+// without subcommands, every subcommand ("client|kill"), and containers
+// that also run on their own (COMMAND).
+func tableCommandNames(tab *command.Table) []string {
+	var out []string
+	for _, c := range tab.All() {
+		if !c.HasSubcommands() || c.Handler != nil {
+			out = append(out, c.Name)
+		}
+		for _, s := range c.Subcommands {
+			out = append(out, s.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// diffFixture is the data every example starts from: one key of each type,
+// a second set and sorted set for the multi-key commands, a stream with a
+// group and a pending entry, and a key with a TTL. "missing" never exists;
+// "str" and "list" serve as the wrong type for the other commands.
+var diffFixture = []string{
+	"flushall",
+	"set str hello",
+	"set num 10",
+	"set float 1.5",
+	"rpush list a b c",
+	"hset hash f1 v1 f2 2",
+	"sadd set a b c",
+	"sadd set2 b c d",
+	"sadd iset 1 2 3",
+	"zadd zset 1 a 2 b 3 c",
+	"zadd zset2 1 b 5 d",
+	"xadd stream 1-0 f v",
+	"xadd stream 2-0 f2 v2",
+	"xgroup create stream g 0",
+	"xreadgroup group g alice count 1 streams stream >",
+	"pfadd hll a b c",
+	"geoadd geo 13.361389 38.115556 Palermo 15.087269 37.502669 Catania",
+	"set ttlkey v pxat 4000000000000",
+}
+
+// loadFixture resets the server's data to diffFixture.
+func loadFixture(t *testing.T, addr string) {
+	t.Helper()
+	c, err := dialProto(addr, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var buf []byte
+	for _, line := range diffFixture {
+		args, _ := resp.SplitArgs([]byte(line))
+		buf = append(buf, encodeArgs(args)...)
+	}
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range diffFixture {
+		v, err := readRV(c.r)
+		if err != nil || v.isErr() {
+			t.Fatalf("fixture %q on %s: %v %v", line, addr, v, err)
+		}
+	}
+}
+
+func encodeArgs(args [][]byte) []byte {
+	b := fmt.Appendf(nil, "*%d\r\n", len(args))
+	for _, a := range args {
+		b = fmt.Appendf(b, "$%d\r\n", len(a))
+		b = append(b, a...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
+
+// An example is one or more command lines separated by " ; ", run in
+// order on one fresh connection. A line is split as redis-cli splits
+// (quotes and \x escapes). It may start with annotations:
+//
+//	@N          the command answers N replies (default 1; @0 for none)
+//	@exact, @unordered, @shape, @type, @none
+//	            how TestRedisDiff compares its replies (default: diffModes)
+//	@closes     the server closes the connection after the reply
+//	@replica    the connection becomes a replica (SYNC, PSYNC): the
+//	            handshake line and the RDB payload are read, then it is closed
+//	@slow       the command takes seconds (PFSELFTEST: 12 s under the race
+//	            detector): it runs once, over RESP2, and not at all under
+//	            the race detector (its own test covers it there)
+//
+// {prev} stands for the previous reply (a string, or an array's first
+// element), {victim} for the ID of another connection opened for the
+// example (CLIENT KILL's target).
+type exLine struct {
+	text    string
+	args    []string
+	replies int
+	mode    cmpMode
+	closes  bool
+	replica bool
+	slow    bool
+}
+
+func parseExample(ex string) []exLine {
+	var out []exLine
+	for _, text := range strings.Split(ex, " ; ") {
+		l := exLine{text: text, replies: 1, mode: -1}
+		parts, err := resp.SplitArgs([]byte(text))
+		if err != nil {
+			panic(fmt.Sprintf("example %q: %v", ex, err))
+		}
+		for _, p := range parts {
+			s := string(p)
+			switch {
+			case len(l.args) > 0 || !strings.HasPrefix(s, "@"):
+				l.args = append(l.args, s)
+			case s == "@closes":
+				l.closes = true
+			case s == "@replica":
+				l.replica = true
+			case s == "@slow":
+				l.slow = true
+			case cmpModeNames[s[1:]] != 0 || s == "@exact":
+				l.mode = cmpModeNames[s[1:]]
+			default:
+				n, err := strconv.Atoi(s[1:])
+				if err != nil {
+					panic(fmt.Sprintf("example %q: unknown annotation %s", ex, s))
+				}
+				l.replies = n
+			}
+		}
+		if l.mode < 0 {
+			l.mode = diffModes[lineName(l.args)]
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// lineName is the table name of the command a line runs: "get",
+// "client|kill" (for containers listed in diffModes or cmdExamples).
+func lineName(args []string) string {
+	name := strings.ToLower(args[0])
+	if len(args) > 1 {
+		sub := name + "|" + strings.ToLower(args[1])
+		if _, ok := cmdExamples[sub]; ok {
+			return sub
+		}
+	}
+	return name
+}
+
+// runExample runs ex on a fresh connection to addr speaking proto; each
+// reply must come within timeout.
+func runExample(addr string, proto int, ex string, timeout time.Duration) []stepResult {
+	steps, c := runExampleConn(addr, proto, ex, timeout)
+	if c != nil {
+		c.Close()
+	}
+	return steps
+}
+
+// runExampleConn is runExample returning the connection, still open unless
+// the example closed it (or a reply did not come).
+func runExampleConn(addr string, proto int, ex string, timeout time.Duration) ([]stepResult, *respConn) {
+	var out []stepResult
+	c, err := dialProto(addr, proto)
+	if err != nil {
+		return []stepResult{{line: ex, err: err}}, nil
+	}
+	var victim *respConn
+	defer func() {
+		if victim != nil {
+			victim.Close()
+		}
+	}()
+	prev := ""
+	for _, l := range parseExample(ex) {
+		if c == nil { // the previous line closed it
+			if c, err = dialProto(addr, proto); err != nil {
+				out = append(out, stepResult{line: l.text, err: err})
+				return out, nil
+			}
+		}
+		args := make([]string, len(l.args))
+		for i, a := range l.args {
+			if strings.Contains(a, "{victim}") && victim == nil {
+				if victim, err = dialProto(addr, 2); err == nil {
+					var id rv
+					id, err = victim.do("CLIENT", "ID")
+					prev = id.s
+				}
+				if err != nil {
+					out = append(out, stepResult{line: l.text, err: err})
+					return out, c
+				}
+				a = strings.ReplaceAll(a, "{victim}", prev)
+			}
+			args[i] = strings.ReplaceAll(a, "{prev}", prev)
+		}
+		st := stepResult{line: l.text, mode: l.mode}
+		_ = c.SetDeadline(time.Now().Add(timeout))
+		st.err = c.send(args...)
+		for i := 0; i < l.replies && st.err == nil; i++ {
+			var v rv
+			if v, st.err = readRV(c.r); st.err == nil {
+				st.replies = append(st.replies, v)
+			}
+		}
+		switch {
+		case st.err != nil:
+		case l.replica:
+			// The RDB payload: $<len> and the bytes, no CRLF after them.
+			// Newlines before it keep the link alive while the RDB is made.
+			var line string
+			for st.err == nil && !strings.HasPrefix(line, "$") {
+				line, st.err = c.r.ReadString('\n')
+			}
+			if st.err == nil {
+				n, _ := strconv.Atoi(strings.TrimSpace(line[1:]))
+				_, st.err = io.CopyN(io.Discard, c.r, int64(n))
+			}
+			c.Close()
+			c = nil
+		case l.closes:
+			_ = c.SetReadDeadline(time.Now().Add(timeout))
+			if _, err := c.r.ReadByte(); err == nil {
+				st.err = fmt.Errorf("connection not closed")
+			}
+			c.Close()
+			c = nil
+		}
+		if len(st.replies) > 0 {
+			last := st.replies[len(st.replies)-1]
+			prev = last.s
+			if len(last.a) > 0 {
+				prev = last.a[0].s
+			}
+		}
+		out = append(out, st)
+		if st.err != nil {
+			if c != nil {
+				c.Close()
+			}
+			return out, nil
+		}
+	}
+	return out, c
+}
+
+// cmdExamples holds, for every name of the command table, argument lists
+// that exercise it: the usual case, missing keys and the wrong type where
+// the command reads keys, and the variants whose replies differ in shape.
+// The examples start from diffFixture. Entries for commands the table
+// does not have (yet) are simply not used.
+var cmdExamples = map[string][]string{
+	"append":       {`append str world`, `append missing x`, `append list x`},
+	"auth":         {`auth pass`, `auth default pass`},
+	"bgrewriteaof": {`bgrewriteaof`},
+	"bgsave":       {`bgsave schedule`},
+	"bitcount":     {`bitcount str`, `bitcount str 0 -1 bit`, `bitcount str 1 1`, `bitcount missing`, `bitcount list`},
+	"bitfield":     {`bitfield str get u8 0 incrby u8 8 1 overflow sat set i4 0 7`, `bitfield missing get i8 0`, `bitfield list get u8 0`, `bitfield str`},
+	"bitfield_ro":  {`bitfield_ro str get u8 0 get i16 4`, `bitfield_ro missing get u8 0`},
+	"bitop":        {`bitop and dest str num`, `bitop not dest str`, `bitop or dest missing`, `bitop xor dest list`},
+	"bitpos":       {`bitpos str 1`, `bitpos str 0 1 -1 bit`, `bitpos missing 0`, `bitpos list 1`},
+	"blmove":       {`blmove list dst left right 0.01`, `blmove missing dst left left 0.01`, `blmove str dst left left 0.01`},
+	"blmpop":       {`blmpop 0.01 2 missing list left count 2`, `blmpop 0.01 1 missing right`},
+	"blpop":        {`blpop missing list 0.01`, `blpop missing 0.01`, `blpop str 0.01`},
+	"brpop":        {`brpop list 0.01`, `brpop missing 0.01`},
+	"brpoplpush":   {`brpoplpush list dst 0.01`, `brpoplpush missing dst 0.01`},
+	"bzmpop":       {`bzmpop 0.01 2 missing zset min count 2`, `bzmpop 0.01 1 missing max`},
+	"bzpopmax":     {`bzpopmax zset 0.01`, `bzpopmax missing 0.01`},
+	"bzpopmin":     {`bzpopmin missing zset 0.01`, `bzpopmin missing 0.01`, `bzpopmin str 0.01`},
+
+	"client|caching":          {`client tracking on optin ; client caching yes ; get str`, `client caching yes`},
+	"client|getname":          {`client getname`, `client setname foo ; client getname`},
+	"client|getredir":         {`client getredir`},
+	"client|help":             {`client help`},
+	"client|id":               {`client id`},
+	"client|info":             {`client info`},
+	"client|kill":             {`client kill id {victim}`, `client kill 127.0.0.1:1`, `client kill id 999999 skipme yes`},
+	"client|list":             {`client list`, `client list type pubsub`, `client list id {victim}`},
+	"client|no-evict":         {`client no-evict on`, `client no-evict off`},
+	"client|no-touch":         {`client no-touch on ; client no-touch off`},
+	"client|pause":            {`client pause 10 write ; client unpause`, `client pause 10 ; client unpause`},
+	"client|reply":            {`client reply on`, `@0 client reply off ; @0 ping ; client reply on`, `@0 client reply skip ; @0 ping ; ping`},
+	"client|setinfo":          {`client setinfo lib-name corvid-test ; client setinfo lib-ver 1.0`},
+	"client|setname":          {`client setname foo`, `client setname "a b"`},
+	"client|tracking":         {`client tracking on ; client tracking off`, `client tracking on bcast prefix a ; client tracking off`},
+	"client|trackinginfo":     {`client trackinginfo`, `client tracking on optin ; client trackinginfo`},
+	"client|unblock":          {`client unblock 999999`, `client id ; client unblock {prev} error`},
+	"client|unpause":          {`client unpause`},
+	"command":                 {`command`},
+	"command|count":           {`command count`},
+	"command|docs":            {`command docs get`, `command docs nosuch`},
+	"command|getkeys":         {`command getkeys set k v`, `command getkeys mset a 1 b 2`, `command getkeys eval "return 1" 2 a b`, `command getkeys get`, `command getkeys ping`},
+	"command|getkeysandflags": {`command getkeysandflags set k v`, `command getkeysandflags lmove a b left right`},
+	"command|help":            {`command help`},
+	"command|info":            {`command info get`, `command info get zadd nosuch`},
+	"command|list":            {`command list`, `command list filterby pattern xa*`, `command list filterby aclcat hyperloglog`},
+	"config|get":              {`config get maxmemory`, `config get maxmemory-policy lazyfree-lazy-eviction`, `config get nosuch`},
+	"config|help":             {`config help`},
+	"config|resetstat":        {`config resetstat`},
+	"config|rewrite":          {`config rewrite`},
+	"config|set":              {`config set maxmemory 0`, `config set nosuch 1`, `config set maxmemory-policy noeviction lfu-log-factor 10`},
+	"copy":                    {`copy str dst`, `copy str num`, `copy str num replace`, `copy missing dst`, `copy hash dst db 1`},
+	"dbsize":                  {`dbsize`},
+	"debug": {`@type debug help`, `debug sleep 0`, `debug object str`, `debug object missing`, `debug set-active-expire 1`,
+		`debug digest-value str missing`, `debug protocol string`, `debug protocol integer`, `debug protocol double`,
+		`debug protocol bignum`, `debug protocol null`, `debug protocol array`, `debug protocol set`, `debug protocol map`,
+		`debug protocol attrib`, `debug protocol push`, `debug protocol true`, `debug protocol false`,
+		`debug protocol verbatim`, `debug error "ERR boom"`, `debug log hello`, `debug populate 3 pop 5`,
+		`debug change-repl-id`, `debug quicklist-packed-threshold 1gb`, `debug digest`},
+	"decr":             {`decr num`, `decr missing`, `decr str`},
+	"decrby":           {`decrby num 5`, `decrby missing 1`, `decrby num x`},
+	"del":              {`del str list missing`},
+	"delex":            {`delex str ifeq other`, `delex str ifeq hello`, `delex num`, `delex missing`},
+	"delifeq":          {`delifeq str other`, `delifeq str hello`, `delifeq missing x`},
+	"digest":           {`digest str`, `digest missing`},
+	"discard":          {`multi ; @1 set k v ; discard`, `discard`},
+	"dump":             {`dump str ; restore newkey 0 {prev} ; get newkey`, `dump missing`},
+	"echo":             {`echo hello`, `echo ""`},
+	"eval":             {`eval "return 1" 0`, `eval "return redis.call('get', KEYS[1])" 1 str`, `eval "return {1, 'a', {2}}" 0`, `eval "return redis.error_reply('MY err')" 0`, `eval "return 3.7" 0`, `eval "return nil" 0`},
+	"eval_ro":          {`eval_ro "return redis.call('get', KEYS[1])" 1 str`, `eval_ro "return redis.call('set', KEYS[1], 'x')" 1 str`},
+	"evalsha":          {`script load "return 1" ; evalsha {prev} 0`, `evalsha ffffffffffffffffffffffffffffffffffffffff 0`},
+	"evalsha_ro":       {`script load "return KEYS[1]" ; evalsha_ro {prev} 1 str`},
+	"exec":             {`multi ; set k v ; get k ; exec`, `exec`, `watch str ; multi ; get str ; exec`},
+	"exists":           {`exists str missing str`},
+	"expire":           {`expire str 100`, `expire str 100 nx`, `expire missing 10`, `expire str x`},
+	"expireat":         {`expireat str 4000000000`, `expireat missing 4000000000`},
+	"expiretime":       {`expiretime ttlkey`, `expiretime str`, `expiretime missing`},
+	"fcall":            {"function load \"#!lua name=lib\\nredis.register_function('f', function(keys, args) return keys[1] end)\" ; fcall f 1 str", `fcall nosuch 0`},
+	"fcall_ro":         {"function load \"#!lua name=lib\\nredis.register_function{function_name='f', callback=function(keys, args) return 1 end, flags={'no-writes'}}\" ; fcall_ro f 0"},
+	"flushall":         {`flushall`, `flushall async`, `flushall sync`},
+	"flushdb":          {`flushdb`, `flushdb async`},
+	"function|delete":  {"function load \"#!lua name=lib\\nredis.register_function('f', function() return 1 end)\" ; function delete lib", `function delete nosuch`},
+	"function|dump":    {"function load \"#!lua name=lib\\nredis.register_function('f', function() return 1 end)\" ; function dump ; function flush ; function restore {prev} ; function list"},
+	"function|flush":   {`function flush`, `function flush sync`},
+	"function|help":    {`function help`},
+	"function|kill":    {`function kill`},
+	"function|list":    {`function list`, "function load \"#!lua name=lib\\nredis.register_function('f', function() return 1 end)\" ; function list withcode"},
+	"function|load":    {"function load \"#!lua name=lib\\nredis.register_function('f', function() return 1 end)\"", `function load "bad"`},
+	"function|restore": {`function restore xxx`},
+	"function|stats":   {`function stats`},
+
+	"geoadd":               {`geoadd geo 2.35 48.85 Paris`, `geoadd geo xx ch 13.361389 38.115556 Palermo`, `geoadd str 1 1 m`},
+	"geodist":              {`geodist geo Palermo Catania km`, `geodist geo Palermo nosuch`, `geodist missing a b`},
+	"geohash":              {`geohash geo Palermo nosuch`, `geohash missing a`},
+	"geopos":               {`geopos geo Palermo nosuch`, `geopos missing a`},
+	"georadius":            {`georadius geo 15 37 200 km withdist withcoord asc`, `georadius geo 15 37 200 km withhash count 1`, `georadius missing 15 37 200 km`},
+	"georadius_ro":         {`georadius_ro geo 15 37 200 km withdist`},
+	"georadiusbymember":    {`georadiusbymember geo Palermo 200 km withdist asc`, `georadiusbymember geo nosuch 200 km`},
+	"georadiusbymember_ro": {`georadiusbymember_ro geo Palermo 200 km`},
+	"geosearch":            {`geosearch geo frommember Palermo byradius 200 km asc withcoord withdist withhash`, `geosearch geo fromlonlat 15 37 bybox 400 400 km desc`, `geosearch missing fromlonlat 15 37 byradius 1 km`},
+	"geosearchstore":       {`geosearchstore dst geo fromlonlat 15 37 byradius 200 km storedist`, `geosearchstore dst missing fromlonlat 15 37 byradius 200 km`},
+	"get":                  {`get str`, `get missing`, `get list`},
+	"getbit":               {`getbit str 1`, `getbit missing 0`},
+	"getdel":               {`getdel str`, `getdel missing`, `getdel list`},
+	"getex":                {`getex str ex 100`, `getex str persist`, `getex missing`},
+	"getrange":             {`getrange str 0 2`, `getrange missing 0 -1`},
+	"getset":               {`getset str x`, `getset missing x`},
+
+	"hdel":         {`hdel hash f1 nosuch`, `hdel missing f`, `hdel str f`},
+	"hello":        {`hello`, `hello 3`, `hello 2 setname foo`, `hello 4`},
+	"hexists":      {`hexists hash f1`, `hexists missing f`},
+	"hexpire":      {`hexpire hash 100 fields 2 f1 nosuch`, `hexpire missing 100 fields 1 f`},
+	"hexpireat":    {`hexpireat hash 4000000000 fields 1 f1`},
+	"hexpiretime":  {`hexpiretime hash fields 2 f1 nosuch`},
+	"hget":         {`hget hash f1`, `hget hash nosuch`, `hget missing f`, `hget str f`},
+	"hgetall":      {`hgetall hash`, `hgetall missing`},
+	"hgetdel":      {`hgetdel hash fields 1 f1`},
+	"hgetex":       {`hgetex hash ex 100 fields 1 f1`},
+	"hincrby":      {`hincrby hash f2 3`, `hincrby missing f 1`, `hincrby hash f1 1`},
+	"hincrbyfloat": {`hincrbyfloat hash f2 1.5`, `hincrbyfloat missing f 0.1`},
+	"hkeys":        {`hkeys hash`, `hkeys missing`},
+	"hlen":         {`hlen hash`, `hlen missing`},
+	"hmget":        {`hmget hash f1 nosuch f2`, `hmget missing a`},
+	"hmset":        {`hmset hash f3 v3`},
+	"hpersist":     {`hpersist hash fields 1 f1`},
+	"hpexpire":     {`hpexpire hash 100000 fields 1 f1`},
+	"hpexpireat":   {`hpexpireat hash 4000000000000 fields 1 f1`},
+	"hpexpiretime": {`hpexpiretime hash fields 1 f1`},
+	"hpttl":        {`hpttl hash fields 1 f1`},
+	"hrandfield":   {`hrandfield hash`, `hrandfield hash 2 withvalues`, `hrandfield hash -3`, `hrandfield missing`, `hrandfield missing 2`},
+	"hscan":        {`hscan hash 0`, `hscan hash 0 match f1 count 10`, `hscan missing 0`},
+	"hset":         {`hset hash f1 x f9 y`, `hset str f v`},
+	"hsetex":       {`hsetex hash ex 100 fields 1 f1 v`},
+	"hsetnx":       {`hsetnx hash f1 x`, `hsetnx hash new x`},
+	"hstrlen":      {`hstrlen hash f1`, `hstrlen missing f`},
+	"httl":         {`httl hash fields 1 f1`},
+	"hvals":        {`hvals hash`, `hvals missing`},
+
+	"incr":              {`incr num`, `incr missing`, `incr str`},
+	"incrby":            {`incrby num 5`, `incrby missing 2`},
+	"incrbyfloat":       {`incrbyfloat float 0.25`, `incrbyfloat missing 1e3`, `incrbyfloat str 1`},
+	"info":              {`info`, `info server`, `info keyspace`},
+	"keys":              {`keys *`, `keys s*`, `keys nomatch*`},
+	"lastsave":          {`lastsave`},
+	"latency|doctor":    {`latency doctor`},
+	"latency|graph":     {`latency graph command`},
+	"latency|help":      {`latency help`},
+	"latency|histogram": {`latency histogram`, `latency histogram set get`},
+	"latency|history":   {`latency history command`},
+	"latency|latest":    {`latency latest`},
+	"latency|reset":     {`latency reset`},
+	"lcs":               {`set a ohmytext ; set b mynewtext ; lcs a b`, `set a ohmytext ; set b mynewtext ; lcs a b idx minmatchlen 2 withmatchlen`, `lcs str missing len`},
+	"lindex":            {`lindex list 0`, `lindex list 9`, `lindex missing 0`},
+	"linsert":           {`linsert list before b x`, `linsert list after nosuch x`, `linsert missing before a b`},
+	"llen":              {`llen list`, `llen missing`, `llen str`},
+	"lmove":             {`lmove list dst left right`, `lmove missing dst left right`},
+	"lmpop":             {`lmpop 2 missing list left count 2`, `lmpop 1 missing left`},
+	"lolwut":            {`lolwut version 5`},
+	"lpop":              {`lpop list`, `lpop list 2`, `lpop missing`, `lpop missing 2`, `lpop list 0`},
+	"lpos":              {`lpos list b`, `lpos list b count 0`, `lpos list nosuch`, `lpos missing a count 1`},
+	"lpush":             {`lpush list x y`, `lpush str x`},
+	"lpushx":            {`lpushx list x`, `lpushx missing x`},
+	"lrange":            {`lrange list 0 -1`, `lrange missing 0 -1`},
+	"lrem":              {`lrem list 0 a`, `lrem missing 0 a`},
+	"lset":              {`lset list 0 x`, `lset missing 0 x`, `lset list 9 x`},
+	"ltrim":             {`ltrim list 0 1`, `ltrim missing 0 1`},
+
+	"memory|doctor":       {`memory doctor`},
+	"memory|help":         {`memory help`},
+	"memory|malloc-stats": {`memory malloc-stats`},
+	"memory|purge":        {`memory purge`},
+	"memory|stats":        {`memory stats`},
+	"memory|usage":        {`memory usage str`, `memory usage list samples 0`, `memory usage missing`},
+	"mget":                {`mget str missing list num`},
+	"module|help":         {`module help`},
+	"module|list":         {`module list`},
+	"module|load":         {`module load /nonexistent/module.so`},
+	"module|loadex":       {`module loadex /nonexistent/module.so args a`},
+	"module|unload":       {`module unload nosuch`},
+	"monitor":             {`monitor`},
+	"move":                {`move str 1`, `move missing 1`},
+	"mset":                {`mset a 1 b 2`},
+	"msetnx":              {`msetnx a 1 b 2`, `msetnx a 1 str 2`},
+	"multi":               {`multi ; ping ; exec`, `multi ; multi ; discard`},
+
+	"object|encoding": {`object encoding str`, `object encoding num`, `object encoding list`, `object encoding hash`, `object encoding set`, `object encoding iset`, `object encoding zset`, `object encoding stream`, `object encoding missing`},
+	"object|freq":     {`object freq str`},
+	"object|help":     {`object help`},
+	"object|idletime": {`object idletime str`, `object idletime missing`},
+	"object|refcount": {`object refcount str`, `object refcount num`, `object refcount missing`},
+
+	"persist":              {`persist ttlkey`, `persist str`, `persist missing`},
+	"pexpire":              {`pexpire str 100000`, `pexpire str 100000 xx`},
+	"pexpireat":            {`pexpireat str 4000000000000`},
+	"pexpiretime":          {`pexpiretime ttlkey`, `pexpiretime missing`},
+	"pfadd":                {`pfadd hll x y`, `pfadd hll a`, `pfadd newhll`, `pfadd str a`},
+	"pfcount":              {`pfcount hll`, `pfcount hll missing`, `pfcount str`},
+	"pfdebug":              {`pfdebug encoding hll`, `pfdebug getreg hll`},
+	"pfmerge":              {`pfmerge dst hll missing`, `pfmerge dst str`},
+	"pfselftest":           {`@slow pfselftest`},
+	"ping":                 {`ping`, `ping hello`},
+	"psetex":               {`psetex str 100000 v`, `psetex str 0 v`},
+	"psubscribe":           {`psubscribe a* b* ; punsubscribe a* ; @2 ping ; punsubscribe`},
+	"psync":                {`@replica psync ? -1`},
+	"pttl":                 {`@shape pttl ttlkey`, `pttl str`, `pttl missing`},
+	"publish":              {`publish ch msg`},
+	"pubsub|channels":      {`pubsub channels`, `pubsub channels a*`},
+	"pubsub|help":          {`pubsub help`},
+	"pubsub|numpat":        {`pubsub numpat`},
+	"pubsub|numsub":        {`pubsub numsub`, `pubsub numsub a b`},
+	"pubsub|shardchannels": {`pubsub shardchannels`, `pubsub shardchannels a*`},
+	"pubsub|shardnumsub":   {`pubsub shardnumsub`, `pubsub shardnumsub a b`},
+	"punsubscribe":         {`punsubscribe`, `punsubscribe a`},
+
+	"quit":      {`@closes quit`},
+	"randomkey": {`randomkey`, `flushall ; randomkey`},
+	"rename":    {`rename str newname`, `rename missing x`, `rename str str`},
+	"renamenx":  {`renamenx str num`, `renamenx str newname`},
+	"replconf":  {`replconf listening-port 6380`, `replconf capa eof capa psync2`},
+	"replicaof": {`replicaof no one`},
+	"reset":     {`reset`, `multi ; reset`, `hello 3 ; select 1 ; reset ; ping`},
+	"restore":   {`dump list ; restore copy 0 {prev} ; lrange copy 0 -1`, `restore str 0 xxx`, `dump list ; restore str 0 {prev}`},
+	"role":      {`role`},
+	"rpop":      {`rpop list`, `rpop list 5`, `rpop missing`},
+	"rpoplpush": {`rpoplpush list list`, `rpoplpush missing dst`},
+	"rpush":     {`rpush list x`, `rpush str x`},
+	"rpushx":    {`rpushx list x`, `rpushx missing x`},
+
+	"sadd":          {`sadd set x a`, `sadd str x`},
+	"save":          {`save`},
+	"scan":          {`scan 0`, `@unordered scan 0 match s* count 100`, `@unordered scan 0 count 1000 type list`, `scan 0 count 100 type nosuch`},
+	"scard":         {`scard set`, `scard missing`},
+	"script|debug":  {`script debug no`},
+	"script|exists": {`script load "return 1" ; script exists {prev} ffffffffffffffffffffffffffffffffffffffff`},
+	"script|flush":  {`script flush`, `script flush async`},
+	"script|help":   {`script help`},
+	"script|kill":   {`script kill`},
+	"script|load":   {`script load "return 1"`, `script load "return +"`},
+	"sdiff":         {`sdiff set set2`, `sdiff set missing`, `sdiff missing set`, `sdiff str`},
+	"sdiffstore":    {`sdiffstore dst set set2`, `sdiffstore dst missing`},
+	"select":        {`select 1 ; get str`, `select 99`},
+	"set":           {`set str v`, `set str v get`, `set missing v nx get`, `set str v xx ex 100`, `set list v get`, `set str v keepttl px 100 ex 1`},
+	"setbit":        {`setbit str 0 1`, `setbit missing 100 1`},
+	"setex":         {`setex str 100 v`, `setex str -1 v`},
+	"setnx":         {`setnx str v`, `setnx missing v`},
+	"setrange":      {`setrange str 2 xx`, `setrange missing 3 x`},
+	"shutdown":      {`shutdown abort`},
+	"sinter":        {`sinter set set2`, `sinter set missing`},
+	"sintercard":    {`sintercard 2 set set2`, `sintercard 2 set set2 limit 1`},
+	"sinterstore":   {`sinterstore dst set set2`},
+	"sismember":     {`sismember set a`, `sismember set x`, `sismember missing a`},
+	"slaveof":       {`slaveof no one`},
+	"slowlog|get":   {`config set slowlog-log-slower-than 0 ; slowlog reset ; ping ; slowlog get ; slowlog get 1 ; config set slowlog-log-slower-than 10000`},
+	"slowlog|help":  {`slowlog help`},
+	"slowlog|len":   {`config set slowlog-log-slower-than 0 ; slowlog reset ; ping ; slowlog len ; config set slowlog-log-slower-than 10000`},
+	"slowlog|reset": {`slowlog reset`},
+	"smembers":      {`smembers set`, `smembers iset`, `smembers missing`},
+	"smismember":    {`smismember set a x`, `smismember missing a`},
+	"smove":         {`smove set set2 a`, `smove set set2 nosuch`},
+	"sort":          {`sort iset`, `sort list alpha desc limit 0 2`, `sort list alpha store dst`, `sort missing`},
+	"sort_ro":       {`sort_ro iset desc`},
+	"spop":          {`spop set`, `spop set 2`, `spop missing`, `spop missing 2`},
+	"spublish":      {`spublish ch msg`},
+	"srandmember":   {`srandmember set`, `srandmember set 2`, `srandmember set -5`, `srandmember missing`, `srandmember missing 2`},
+	"srem":          {`srem set a x`},
+	"sscan":         {`sscan set 0`, `sscan iset 0 match 1`},
+	"ssubscribe":    {`ssubscribe a b ; sunsubscribe a ; @1 sunsubscribe`},
+	"strlen":        {`strlen str`, `strlen missing`},
+	"subscribe":     {`subscribe a b ; unsubscribe a ; @2 ping ; unsubscribe`, `subscribe a ; @1 ping hi ; reset`},
+	"substr":        {`substr str 0 2`},
+	"sunion":        {`sunion set set2`, `sunion missing`},
+	"sunionstore":   {`sunionstore dst set set2`},
+	"sunsubscribe":  {`sunsubscribe`, `sunsubscribe a`},
+	"swapdb":        {`swapdb 0 1 ; get str ; swapdb 0 1`},
+	"sync":          {`@0 @replica sync`},
+
+	"time":        {`time`},
+	"touch":       {`touch str missing`},
+	"ttl":         {`@shape ttl ttlkey`, `ttl str`, `ttl missing`},
+	"type":        {`type str`, `type list`, `type hash`, `type set`, `type zset`, `type stream`, `type missing`},
+	"unlink":      {`unlink str list missing`},
+	"unsubscribe": {`unsubscribe`, `unsubscribe a`},
+	"unwatch":     {`watch str ; unwatch`},
+	"wait":        {`wait 0 0`},
+	"waitaof":     {`waitaof 0 0 10`},
+	"watch":       {`watch str missing`, `multi ; watch str ; discard`},
+
+	"xack":                  {`xack stream g 1-0 9-0`, `xack missing g 1-0`},
+	"xadd":                  {`xadd stream 3-0 a b`, `xadd stream 1-0 a b`, `xadd stream maxlen 1 * a b ; xlen stream`, `xadd missing nomkstream * a b`},
+	"xautoclaim":            {`xautoclaim stream g bob 0 0`, `xautoclaim stream g bob 0 0 count 1 justid`},
+	"xclaim":                {`xclaim stream g bob 0 1-0`, `xclaim stream g bob 0 1-0 justid`},
+	"xdel":                  {`xdel stream 1-0 9-0`},
+	"xgroup|create":         {`xgroup create stream g2 $`, `xgroup create stream g 0`, `xgroup create missing g $ mkstream`},
+	"xgroup|createconsumer": {`xgroup createconsumer stream g bob`},
+	"xgroup|delconsumer":    {`xgroup delconsumer stream g alice`},
+	"xgroup|destroy":        {`xgroup destroy stream g`, `xgroup destroy stream nosuch`},
+	"xgroup|help":           {`xgroup help`},
+	"xgroup|setid":          {`xgroup setid stream g 0`, `xgroup setid stream g $ entriesread 2`},
+	"xinfo|consumers":       {`xinfo consumers stream g`},
+	"xinfo|groups":          {`xinfo groups stream`},
+	"xinfo|help":            {`xinfo help`},
+	"xinfo|stream":          {`xinfo stream stream`, `xinfo stream stream full`, `xinfo stream missing`},
+	"xlen":                  {`xlen stream`, `xlen missing`},
+	"xpending":              {`xpending stream g`, `xpending stream g - + 10`, `xpending stream g - + 10 alice`},
+	"xrange":                {`xrange stream - +`, `xrange stream - + count 1`, `xrange missing - +`},
+	"xread":                 {`xread count 1 streams stream 0`, `xread streams stream missing 0 0`, `xread block 10 streams stream $`},
+	"xreadgroup":            {`xreadgroup group g bob streams stream >`, `xreadgroup group g alice streams stream 0`, `xreadgroup group g bob block 10 streams stream >`},
+	"xrevrange":             {`xrevrange stream + -`},
+	"xsetid":                {`xsetid stream 5-0`, `xsetid stream 0-1`},
+	"xtrim":                 {`xtrim stream maxlen 1`, `xtrim stream minid 2`},
+
+	"zadd":             {`zadd zset 4 d`, `zadd zset incr 1 a`, `zadd zset nx incr 1 a`, `zadd zset xx ch 5 a 6 z`, `zadd str 1 a`},
+	"zcard":            {`zcard zset`, `zcard missing`},
+	"zcount":           {`zcount zset 1 2`, `zcount zset (1 +inf`},
+	"zdiff":            {`zdiff 2 zset zset2`, `zdiff 2 zset zset2 withscores`},
+	"zdiffstore":       {`zdiffstore dst 2 zset zset2`},
+	"zincrby":          {`zincrby zset 1.5 a`, `zincrby missing 1 a`},
+	"zinter":           {`zinter 2 zset zset2`, `zinter 2 zset zset2 withscores aggregate max`},
+	"zintercard":       {`zintercard 2 zset zset2`},
+	"zinterstore":      {`zinterstore dst 2 zset zset2 weights 1 2`},
+	"zlexcount":        {`zlexcount zset - +`},
+	"zmpop":            {`zmpop 2 missing zset min count 2`, `zmpop 1 missing max`},
+	"zmscore":          {`zmscore zset a nosuch`, `zmscore missing a`},
+	"zpopmax":          {`zpopmax zset`, `zpopmax zset 2`, `zpopmax missing`},
+	"zpopmin":          {`zpopmin zset`, `zpopmin zset 5`, `zpopmin missing 2`},
+	"zrandmember":      {`zrandmember zset`, `zrandmember zset 2 withscores`, `zrandmember missing`, `zrandmember missing 1 withscores`},
+	"zrange":           {`zrange zset 0 -1`, `zrange zset 0 -1 withscores`, `zrange zset (1 +inf byscore limit 0 1`, `zrange zset [a [b bylex rev`, `zrange missing 0 -1`},
+	"zrangebylex":      {`zrangebylex zset - +`},
+	"zrangebyscore":    {`zrangebyscore zset -inf +inf withscores`},
+	"zrangestore":      {`zrangestore dst zset 0 -1`},
+	"zrank":            {`zrank zset b`, `zrank zset nosuch`, `zrank zset b withscore`, `zrank zset nosuch withscore`},
+	"zrem":             {`zrem zset a nosuch`},
+	"zremrangebylex":   {`zremrangebylex zset [a [b`},
+	"zremrangebyrank":  {`zremrangebyrank zset 0 0`},
+	"zremrangebyscore": {`zremrangebyscore zset 1 2`},
+	"zrevrange":        {`zrevrange zset 0 -1 withscores`},
+	"zrevrangebylex":   {`zrevrangebylex zset + -`},
+	"zrevrangebyscore": {`zrevrangebyscore zset +inf -inf withscores limit 0 2`},
+	"zrevrank":         {`zrevrank zset a`, `zrevrank zset a withscore`},
+	"zscan":            {`zscan zset 0`, `zscan missing 0`},
+	"zscore":           {`zscore zset a`, `zscore zset nosuch`, `zscore missing a`},
+	"zunion":           {`zunion 2 zset zset2`, `zunion 2 zset zset2 withscores`},
+	"zunionstore":      {`zunionstore dst 2 zset zset2`},
+}
