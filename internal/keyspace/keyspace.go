@@ -161,13 +161,20 @@ func (s *Store) LRUClock() uint32 { return s.lruClock.Load() }
 func (s *Store) DB(idx int) DB { return DB{s: s, idx: idx} }
 
 // LockShard locks one shard.
-func (s *Store) LockShard(i int) { s.shards[i].mu.Lock() }
+func (s *Store) LockShard(i int) {
+	s.noteLocked()
+	s.shards[i].mu.Lock()
+}
 
 // UnlockShard unlocks one shard.
-func (s *Store) UnlockShard(i int) { s.shards[i].mu.Unlock() }
+func (s *Store) UnlockShard(i int) {
+	s.shards[i].mu.Unlock()
+	s.noteUnlocked()
+}
 
 // LockAll locks every shard, in order.
 func (s *Store) LockAll() {
+	s.noteLocked()
 	for i := range s.shards {
 		s.shards[i].mu.Lock()
 	}
@@ -178,6 +185,7 @@ func (s *Store) UnlockAll() {
 	for i := range s.shards {
 		s.shards[i].mu.Unlock()
 	}
+	s.noteUnlocked()
 }
 
 // ShardSet is a set of shard indexes, locked together in ascending order.
@@ -217,6 +225,9 @@ func (s *Store) Lock(ss *ShardSet) {
 		s.LockAll()
 		return
 	}
+	if ss.n > 0 {
+		s.noteLocked()
+	}
 	for w, word := range ss.words {
 		for word != 0 {
 			b := trailingZeros(word)
@@ -238,6 +249,9 @@ func (s *Store) Unlock(ss *ShardSet) {
 			s.shards[w<<6+b].mu.Unlock()
 			word &= word - 1
 		}
+	}
+	if ss.n > 0 {
+		s.noteUnlocked()
 	}
 }
 
