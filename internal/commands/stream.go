@@ -54,7 +54,8 @@ func streamCommands() []*command.Command {
 			KeySpecs: streamsSpec("RO", "access"), Keys: xreadKeys,
 			Group: "stream", Since: "5.0.0", Summary: "Returns entries newer than given IDs from one or more streams, optionally waiting for them.", Handler: xreadCommand},
 		{Name: "xreadgroup", Arity: -7, Flags: command.Write | command.Blocking | command.MovableKeys | command.OwnGoroutine, ACL: write | st | slow | blk,
-			KeySpecs: []command.KeySpec{{Flags: []string{"RW", "access"}, Keyword: "STREAMS", KeywordStart: 4, LastKey: -1, Step: 1, Limit: 2}}, Keys: xreadKeys,
+			// RO as in Redis: delivery changes the groups, not the entries.
+			KeySpecs: []command.KeySpec{{Flags: []string{"RO", "access"}, Keyword: "STREAMS", KeywordStart: 4, LastKey: -1, Step: 1, Limit: 2}}, Keys: xreadKeys,
 			Group: "stream", Since: "5.0.0", Summary: "Reads entries for a consumer of a group, optionally waiting for new ones.", Handler: xreadgroupCommand},
 		{Name: "xack", Arity: -4, Flags: command.Write | command.Fast, ACL: write | st | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: key1("RW", "update"),
@@ -578,6 +579,7 @@ func streamPropagate(c *command.Ctx, s *stream.Stream, p *trimParse, id stream.I
 }
 
 func xsetidCommand(c *command.Ctx) {
+	groupStateOnly(c, 1) // the last ID and counters, not the entries
 	id, ok := parseStrictID(c, c.Args[2], 0)
 	if !ok {
 		return

@@ -101,6 +101,8 @@ func xgroupCreateCommand(c *command.Ctx) {
 		s = stream.New()
 		c.DB.SetObject(key, keyspace.TypeStream, s, 0)
 		c.Dirty++ // the new key (Redis signals it as modified)
+	} else {
+		groupStateOnly(c, 2)
 	}
 	if s.CreateGroup(c.Args[3], id, entriesRead) == nil {
 		c.Error("BUSYGROUP Consumer Group name already exists")
@@ -116,6 +118,7 @@ func xgroupSetidCommand(c *command.Ctx) {
 	if !ok {
 		return
 	}
+	groupStateOnly(c, 2)
 	if len(c.Args) != 5 && len(c.Args) != 7 {
 		errSubcommandSyntax(c)
 		return
@@ -142,6 +145,7 @@ func xgroupDestroyCommand(c *command.Ctx) {
 	if !ok {
 		return
 	}
+	groupStateOnly(c, 2)
 	if g == nil {
 		c.W.Int(0)
 		return
@@ -159,6 +163,7 @@ func xgroupCreateconsumerCommand(c *command.Ctx) {
 	if !ok {
 		return
 	}
+	groupStateOnly(c, 2)
 	if g.CreateConsumer(c.Args[4], c.DB.Now()) == nil {
 		c.W.Int(0)
 		return
@@ -173,6 +178,7 @@ func xgroupDelconsumerCommand(c *command.Ctx) {
 	if !ok {
 		return
 	}
+	groupStateOnly(c, 2)
 	cons := g.Consumer(c.Args[4])
 	if cons == nil {
 		c.W.Int(0)
@@ -185,6 +191,7 @@ func xgroupDelconsumerCommand(c *command.Ctx) {
 }
 
 func xackCommand(c *command.Ctx) {
+	groupStateOnly(c, 1)
 	s, bad := lookupStream(c, c.Args[1])
 	if bad {
 		return
@@ -214,6 +221,15 @@ func xackCommand(c *command.Ctx) {
 	c.Dirty += int64(acked)
 	c.W.Int(int64(acked))
 }
+
+// groupStateOnly marks the stream key at argument i as unchanged for WATCH
+// and client tracking: the command changes consumer-group state (groups,
+// consumers, pending entries, last-delivered IDs), which Redis does not
+// signal as a modification of the key. Only a change of the entries (XADD,
+// XDEL, XTRIM) or the creation of the key (MKSTREAM) does, so a WATCH on a
+// stream survives XREADGROUP, XACK, XCLAIM, XAUTOCLAIM, XSETID and the
+// XGROUP subcommands there as here.
+func groupStateOnly(c *command.Ctx, i int) { c.KeyUnmodified(i) }
 
 func noGroupErr(c *command.Ctx) {
 	c.Error("NOGROUP No such key '" + string(c.Args[1]) + "' or consumer group '" + string(c.Args[2]) + "'")
@@ -356,6 +372,7 @@ func claimConsumer(c *command.Ctx, g *stream.Group, name []byte, now int64) *str
 }
 
 func xclaimCommand(c *command.Ctx) {
+	groupStateOnly(c, 1)
 	s, bad := lookupStream(c, c.Args[1])
 	if bad {
 		return
@@ -494,6 +511,7 @@ func xclaimCommand(c *command.Ctx) {
 }
 
 func xautoclaimCommand(c *command.Ctx) {
+	groupStateOnly(c, 1)
 	minIdle, ok := resp.ParseInt(c.Args[4])
 	if !ok {
 		c.Error("ERR Invalid min-idle-time argument for XAUTOCLAIM")

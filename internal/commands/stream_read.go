@@ -136,6 +136,11 @@ func xreadGeneric(c *command.Ctx, group bool) {
 		c.Error(command.ErrSyntax)
 		return
 	}
+	if group {
+		for i := range nstreams {
+			groupStateOnly(c, streamsArg+i) // delivery changes groups, not entries
+		}
+	}
 	if group && groupName == nil {
 		c.Error("ERR Missing GROUP option for XREADGROUP")
 		return

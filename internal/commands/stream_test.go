@@ -500,3 +500,51 @@ func TestStreamNotifications(t *testing.T) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
 }
+
+// TestStreamGroupStateKeepsWatch: consumer-group commands change the
+// groups, not the entries, and Redis does not signal the key as modified
+// for them: a WATCH on the stream survives them (and client tracking keeps
+// the key), while XADD, XDEL and XTRIM still invalidate it.
+func TestStreamGroupStateKeepsWatch(t *testing.T) {
+	srv := testutil.Start(t)
+	setup := srv.Client(t)
+	for _, tc := range []struct {
+		cmd   []any
+		fires bool
+	}{
+		{[]any{"xreadgroup", "group", "g", "bob", "streams", "s", ">"}, false},
+		{[]any{"xreadgroup", "group", "g", "alice", "streams", "s", "0"}, false},
+		{[]any{"xack", "s", "g", "1-0"}, false},
+		{[]any{"xclaim", "s", "g", "bob", "0", "1-0"}, false},
+		{[]any{"xautoclaim", "s", "g", "bob", "0", "0"}, false},
+		{[]any{"xgroup", "create", "s", "g2", "0"}, false},
+		{[]any{"xgroup", "setid", "s", "g", "0"}, false},
+		{[]any{"xgroup", "createconsumer", "s", "g", "carol"}, false},
+		{[]any{"xgroup", "delconsumer", "s", "g", "alice"}, false},
+		{[]any{"xgroup", "destroy", "s", "g"}, false},
+		{[]any{"xsetid", "s", "9-0"}, false},
+		{[]any{"xadd", "s", "*", "f", "v"}, true},
+		{[]any{"xdel", "s", "1-0"}, true},
+		{[]any{"xtrim", "s", "maxlen", "0"}, true},
+	} {
+		kDo(t, setup, "del", "s")
+		kDo(t, setup, "xadd", "s", "1-0", "f", "v")
+		kDo(t, setup, "xadd", "s", "2-0", "f", "v")
+		kDo(t, setup, "xgroup", "create", "s", "g", "0")
+		kDo(t, setup, "xreadgroup", "group", "g", "alice", "count", "1", "streams", "s", ">")
+		c := srv.Client(t)
+		err := c.Watch(sCtx, func(tx *redis.Tx) error {
+			if err := tx.Do(sCtx, tc.cmd...).Err(); err != nil && err != redis.Nil {
+				return err
+			}
+			_, err := tx.TxPipelined(sCtx, func(p redis.Pipeliner) error {
+				p.Ping(sCtx)
+				return nil
+			})
+			return err
+		}, "s")
+		if fired := err == redis.TxFailedErr; fired != tc.fires || (err != nil && !fired) {
+			t.Errorf("%v: EXEC aborted %v (err %v), want %v", tc.cmd, fired, err, tc.fires)
+		}
+	}
+}
