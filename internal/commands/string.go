@@ -31,12 +31,18 @@ func stringCommands() []*command.Command {
 	one := func(flags ...string) []command.KeySpec {
 		return []command.KeySpec{{Flags: flags, BeginIndex: 1, LastKey: 0, Step: 1}}
 	}
+	// noted adds a note to a single spec, as Redis explains the flags of
+	// some (COMMAND INFO shows it).
+	noted := func(note string, specs []command.KeySpec) []command.KeySpec {
+		specs[0].Notes = note
+		return specs
+	}
 	cmds := []*command.Command{
 		{Name: "get", Arity: 2, Flags: command.ReadOnly | command.Fast, ACL: read | str | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RO", "access"),
 			Group: "string", Since: "1.0.0", Summary: "Returns the string value of a key.", Handler: getCommand},
 		{Name: "set", Arity: -3, Flags: command.Write | command.DenyOOM, ACL: write | str | slow,
-			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "access", "update", "variable_flags"), KeyFlags: setKeyFlags,
+			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: noted("RW and ACCESS for the value GET may return", one("RW", "access", "update", "variable_flags")), KeyFlags: setKeyFlags,
 			Group: "string", Since: "1.0.0", Summary: "Stores a string value under a key, optionally only under a condition and with an expiry, and can return the previous value.", Handler: setCommand},
 		{Name: "setnx", Arity: 3, Flags: command.Write | command.DenyOOM | command.Fast, ACL: write | str | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("OW", "insert"),
@@ -48,7 +54,7 @@ func stringCommands() []*command.Command {
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("OW", "update"),
 			Group: "string", Since: "2.6.0", Summary: "Stores a string value with a time to live in milliseconds.", Handler: psetexCommand},
 		{Name: "getex", Arity: -2, Flags: command.Write | command.Fast, ACL: write | str | fast,
-			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "access", "update"),
+			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: noted("RW and UPDATE: the time to live may change", one("RW", "access", "update")),
 			Group: "string", Since: "6.2.0", Summary: "Returns a string value and changes or removes its expiry.", Handler: getexCommand},
 		{Name: "getdel", Arity: 2, Flags: command.Write | command.Fast, ACL: write | str | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RW", "access", "delete"),

@@ -181,7 +181,14 @@ func writeKeySpecs(w *resp.Writer, specs []command.KeySpec) {
 	w.SetLen(len(specs))
 	for i := range specs {
 		ks := &specs[i]
-		w.MapLen(3)
+		// A spec's note comes first, when it has one, as in Redis.
+		if ks.Notes != "" {
+			w.MapLen(4)
+			w.BulkString("notes")
+			w.BulkString(ks.Notes)
+		} else {
+			w.MapLen(3)
+		}
 		w.BulkString("flags")
 		writeKeyFlags(w, ks.Flags)
 		w.BulkString("begin_search")

@@ -19,7 +19,7 @@ func TestCommandInfoShape(t *testing.T) {
 		"get": "[[get 2 [readonly fast] 1 1 1 [@read @string @fast] [] [map[begin_search:map[spec:map[index:1] type:index] " +
 			"find_keys:map[spec:map[keystep:1 lastkey:0 limit:0] type:range] flags:[RO access]]] []]]",
 		"set": "[[set -3 [write denyoom] 1 1 1 [@write @string @slow] [] [map[begin_search:map[spec:map[index:1] type:index] " +
-			"find_keys:map[spec:map[keystep:1 lastkey:0 limit:0] type:range] flags:[RW access update variable_flags]]] []]]",
+			"find_keys:map[spec:map[keystep:1 lastkey:0 limit:0] type:range] flags:[RW access update variable_flags] notes:RW and ACCESS for the value GET may return]] []]]",
 		"mset": "[[mset -3 [write denyoom] 1 -1 2 [@write @string @slow] [request_policy:multi_shard response_policy:all_succeeded] " +
 			"[map[begin_search:map[spec:map[index:1] type:index] find_keys:map[spec:map[keystep:2 lastkey:-1 limit:0] type:range] flags:[OW update]]] []]]",
 		"config|get": "[[config|get -3 [admin noscript loading stale] 0 0 0 [@admin @slow @dangerous] [] [] []]]",

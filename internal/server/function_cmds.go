@@ -60,7 +60,7 @@ func (s *Server) functionCommands() []*command.Command {
 	ro := []command.KeySpec{{Flags: []string{"RO", "access"},
 		Notes:      "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags",
 		BeginIndex: 2, KeyNumIdx: 1, FirstKey: 2, Step: 1}}
-	allNodes := []string{"request_policy:all_nodes", "response_policy:all_succeeded"}
+	allShards := []string{"request_policy:all_shards", "response_policy:all_succeeded"}
 	sub := func(name string, arity int, flags command.Flags, cats uint64, tips []string, summary string, h func(*command.Ctx)) *command.Command {
 		return &command.Command{Name: "function|" + name, Arity: arity, Flags: flags, ACL: acl | cats,
 			Group: "scripting", Since: "7.0.0", Summary: summary, Tips: tips, Handler: h}
@@ -68,11 +68,11 @@ func (s *Server) functionCommands() []*command.Command {
 	container := &command.Command{Name: "function", Arity: -2, ACL: command.CatSlow, Group: "scripting", Since: "7.0.0",
 		Summary: "A container for function commands.",
 		Subcommands: []*command.Command{
-			sub("delete", 3, changeF, command.CatWrite, allNodes, "Deletes a library and its functions.",
+			sub("delete", 3, changeF, command.CatWrite, allShards, "Deletes a library and its functions.",
 				func(c *command.Ctx) { functionDeleteCommand(c, fns) }),
 			sub("dump", 2, command.NoScript|command.NoKeyspace, 0, nil, "Dumps all libraries into a serialized binary payload.",
 				func(c *command.Ctx) { c.W.Bulk(scripting.DumpPayload(fns.Dump())) }),
-			sub("flush", -2, changeF, command.CatWrite, allNodes, "Deletes all libraries and functions.",
+			sub("flush", -2, changeF, command.CatWrite, allShards, "Deletes all libraries and functions.",
 				func(c *command.Ctx) { functionFlushCmd(c, fns) }),
 			sub("help", 2, command.Loading|command.Stale|command.NoKeyspace, 0, nil,
 				"Returns helpful text about the different subcommands.", functionHelpCmd),
@@ -81,9 +81,9 @@ func (s *Server) functionCommands() []*command.Command {
 				"Terminates a function during execution.", func(c *command.Ctx) { functionKillCommand(c, eng) }),
 			sub("list", -2, command.NoScript|command.NoKeyspace, 0, []string{"nondeterministic_output_order"},
 				"Returns information about all libraries.", func(c *command.Ctx) { functionListCommand(c, fns) }),
-			sub("load", -3, changeF|command.DenyOOM, command.CatWrite, allNodes, "Creates a library.",
+			sub("load", -3, changeF|command.DenyOOM, command.CatWrite, allShards, "Creates a library.",
 				func(c *command.Ctx) { functionLoadCommand(c, fns) }),
-			sub("restore", -3, changeF|command.DenyOOM, command.CatWrite, allNodes, "Restores all libraries from a payload.",
+			sub("restore", -3, changeF|command.DenyOOM, command.CatWrite, allShards, "Restores all libraries from a payload.",
 				func(c *command.Ctx) { functionRestoreCommand(c, fns) }),
 			sub("stats", 2, command.NoScript|command.AllowBusy|command.NoKeyspace, 0,
 				[]string{"nondeterministic_output", "request_policy:all_shards", "response_policy:special"},

@@ -83,6 +83,11 @@ func (s *Server) scriptCommands() []*command.Command {
 		Notes:      "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags",
 		BeginIndex: 2, KeyNumIdx: 1, FirstKey: 2, Step: 1}}
 	eval := func(name string, flags command.Flags, specs []command.KeySpec, since, summary string, sha, readOnly bool) *command.Command {
+		if sha {
+			// Redis notes the worst-case flags on EVAL's spec only.
+			specs = []command.KeySpec{specs[0]}
+			specs[0].Notes = ""
+		}
 		return &command.Command{Name: name, Arity: -3, Flags: flags, ACL: acl, KeySpecs: specs,
 			Group: "scripting", Since: since, Summary: summary,
 			Handler: func(c *command.Ctx) { s.evalGeneric(c, eng, sha, readOnly) }}
