@@ -63,13 +63,18 @@ func memoryUsageCommand(c *command.Ctx) {
 	c.W.Int(e.MemoryUsage(samples))
 }
 
+// memoryStatsCommand is MEMORY STATS: Redis's 27 fields plus one map per
+// non-empty database, in Redis's order (clients read some by position),
+// with the same figures INFO memory reports (infoMemory): the overhead is
+// what the server had at startup plus the clients' buffers, the dataset the
+// rest of used memory, and the allocator figures come from the Go heap.
 func (s *Server) memoryStatsCommand(c *command.Ctx) {
 	// One pass under every shard lock: the store's figure and the per-database
 	// counts. usedMemory would take the locks a second time (they are not
 	// reentrant), which once hung the whole keyspace.
 	unlock := s.lockAllShards(c)
 	store := s.storeBytes()
-	keys, expires := 0, 0
+	keys := 0
 	type dbStat struct{ idx, keys, expires int }
 	var dbs []dbStat
 	for i := 0; i < s.Store.Databases(); i++ {
@@ -79,66 +84,68 @@ func (s *Server) memoryStatsCommand(c *command.Ctx) {
 			dbs = append(dbs, dbStat{i, k, x})
 		}
 		keys += k
-		expires += x
 	}
 	unlock()
 	m := s.memoryFrom(store, true)
-	peak := s.admin().peakMem.Load()
-	startup := int64(0)
-	w := c.W
-	w.MapLen(17 + len(dbs))
-	w.BulkString("peak.allocated")
-	w.Int(peak)
-	w.BulkString("total.allocated")
-	w.Int(m.used)
-	w.BulkString("startup.allocated")
-	w.Int(startup)
-	w.BulkString("replication.backlog")
-	w.Int(0)
-	w.BulkString("clients.slaves")
-	w.Int(0)
-	w.BulkString("clients.normal")
-	w.Int(m.clients)
-	w.BulkString("cluster.links")
-	w.Int(0)
-	w.BulkString("aof.buffer")
-	w.Int(0)
-	w.BulkString("lua.caches")
-	w.Int(0)
-	w.BulkString("functions.caches")
-	w.Int(0)
-	overhead := m.heap - m.clients
-	if overhead < 0 {
-		overhead = 0
+	a := s.admin()
+	peak := max(a.peakMem.Load(), m.used)
+	startup := a.startMem
+	clients := s.clientFigures().mem
+	overhead := min(startup+clients, m.used)
+	dataset := m.used - overhead
+	net := m.used - startup
+	perKey := int64(0)
+	if keys > 0 {
+		perKey = net / int64(keys)
 	}
-	w.BulkString("overhead.total")
-	w.Int(overhead)
+	allocated := m.used
+	active := m.used + m.heapIdle
+	resident := max(m.rss, active)
+
+	w := c.W
+	w.MapLen(27 + len(dbs))
+	field := func(name string, n int64) {
+		w.BulkString(name)
+		w.Int(n)
+	}
+	double := func(name string, f float64) {
+		w.BulkString(name)
+		w.Double(f)
+	}
+	field("peak.allocated", peak)
+	field("total.allocated", m.used)
+	field("startup.allocated", startup)
+	field("replication.backlog", 0)
+	field("clients.slaves", 0)
+	field("clients.normal", clients)
+	field("cluster.links", 0)
+	field("aof.buffer", 0)
+	field("lua.caches", 0)
+	field("functions.caches", 0)
 	for _, d := range dbs {
 		w.BulkString("db." + itoa(int64(d.idx)))
-		w.MapLen(2)
-		w.BulkString("overhead.hashtable.main")
-		w.Int(int64(d.keys) * 8)
-		w.BulkString("overhead.hashtable.expires")
-		w.Int(int64(d.expires) * 8)
+		w.MapLen(3)
+		field("overhead.hashtable.main", int64(d.keys)*8)
+		field("overhead.hashtable.expires", int64(d.expires)*8)
+		field("overhead.hashtable.slot-to-keys", 0)
 	}
-	w.BulkString("keys.count")
-	w.Int(int64(keys))
-	w.BulkString("keys.bytes-per-key")
-	if keys > 0 {
-		w.Int(m.used / int64(keys))
-	} else {
-		w.Int(0)
-	}
-	w.BulkString("dataset.bytes")
-	w.Int(m.store)
-	w.BulkString("dataset.percentage")
-	w.Double(percent(m.store, m.used))
-	w.BulkString("peak.percentage")
-	w.Double(percent(m.used, peak))
-	w.BulkString("allocator.resident")
-	w.Int(m.rss)
-	w.BulkString("fragmentation")
-	w.Double(ratio(m.rss, m.used))
+	field("overhead.total", overhead)
+	field("keys.count", int64(keys))
+	field("keys.bytes-per-key", perKey)
+	field("dataset.bytes", dataset)
+	double("dataset.percentage", percent(dataset, net))
+	double("peak.percentage", percent(m.used, peak))
+	field("allocator.allocated", allocated)
+	field("allocator.active", active)
+	field("allocator.resident", resident)
+	double("allocator-fragmentation.ratio", ratio(active, allocated))
+	field("allocator-fragmentation.bytes", active-allocated)
+	double("allocator-rss.ratio", ratio(resident, active))
+	field("allocator-rss.bytes", resident-active)
+	double("rss-overhead.ratio", ratio(m.rss, resident))
+	field("rss-overhead.bytes", m.rss-resident)
+	double("fragmentation", ratio(m.rss, m.used))
+	field("fragmentation.bytes", m.rss-m.used)
 }
 
 func percent(a, b int64) float64 {
