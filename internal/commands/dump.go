@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/ds/dict"
 	"github.com/corvid-db/corvid/internal/ds/intset"
 	"github.com/corvid-db/corvid/internal/ds/listpack"
@@ -19,8 +20,9 @@ import (
 )
 
 // DUMP and RESTORE, and the glue between keyspace values and RDB objects
-// (internal/rdb) that SAVE and replication will share: DumpValue writes a
-// value in the layout Redis 7.2 would for the same encoding, and
+// (internal/rdb) that SAVE and replication share: DumpValue writes a
+// value in the layout Redis 7.2 would for the same encoding, or an older
+// one that reloads identically (see the rdb package doc), and
 // restoring builds the value in the encoding Redis's loader would pick
 // under the current thresholds, so OBJECT ENCODING agrees with Redis after
 // a RESTORE.
@@ -58,6 +60,10 @@ func dumpCommand(c *command.Ctx) {
 	}
 	w := rdb.NewBufferWriter(c.Scratch[:0])
 	ver := DumpValue(w, e, c.DB.Now(), dumpLimitsOf(c))
+	if ver == 0 {
+		c.W.Null() // a hash whose every field has expired: gone, if not yet reclaimed
+		return
+	}
 	p := rdb.AppendFooter(w.Bytes(), ver)
 	c.W.Bulk(p)
 	if cap(p) <= 64<<10 {
@@ -66,27 +72,43 @@ func dumpCommand(c *command.Ctx) {
 }
 
 // DumpLimits are the settings that shape how values are serialised
-// (list-max-listpack-size, stream-node-max-entries and -bytes).
+// (list-max-listpack-size, stream-node-max-entries and -bytes) and that
+// decide whether a listpack set reloads as one from the plain set layout
+// (set-max-intset-entries, set-max-listpack-entries and -value).
 type DumpLimits struct {
-	ListFill                       int
-	StreamNodeEntries, StreamBytes int
+	ListFill                        int
+	StreamNodeEntries, StreamBytes  int
+	SetIntset, SetEntries, SetValue int
 }
 
 // DefaultDumpLimits are Redis's defaults.
-var DefaultDumpLimits = DumpLimits{ListFill: -2, StreamNodeEntries: 100, StreamBytes: 4096}
+var DefaultDumpLimits = DumpLimits{ListFill: -2, StreamNodeEntries: 100, StreamBytes: 4096,
+	SetIntset: 512, SetEntries: 128, SetValue: 64}
 
-func dumpLimitsOf(c *command.Ctx) DumpLimits {
+// DumpLimitsOf reads the limits from cfg (the defaults when cfg is nil).
+func DumpLimitsOf(cfg *config.Config) DumpLimits {
 	l := DefaultDumpLimits
-	if configOf(c) != nil {
-		l.ListFill = listFill(c)
-		l.StreamNodeEntries, l.StreamBytes = streamConfig(c)
+	if cfg == nil {
+		return l
 	}
+	l.ListFill = int(cfg.Int("list-max-listpack-size"))
+	l.StreamNodeEntries = int(cfg.Int("stream-node-max-entries"))
+	l.StreamBytes = int(cfg.Int("stream-node-max-bytes"))
+	h := collHandlesOf(cfg)
+	l.SetIntset = int(min(h.setIntset.Load(), 1<<30))
+	l.SetEntries = int(min(h.setEntries.Load(), math.MaxInt32))
+	l.SetValue = int(min(h.setValue.Load(), math.MaxInt32))
 	return l
 }
 
+func dumpLimitsOf(c *command.Ctx) DumpLimits { return DumpLimitsOf(configOf(c)) }
+
 // DumpValue writes e's value as an RDB object (type byte and body) and
-// returns the RDB version the payload needs. Hash fields whose expiry is
-// at or before now are left out.
+// returns the RDB version the payload needs: rdb.TypeVersion of the type
+// written, which is chosen as the rdb package doc describes (the oldest
+// layout that reloads identically). Hash fields whose expiry is at or
+// before now are left out; when that leaves nothing, DumpValue writes
+// nothing and returns 0.
 func DumpValue(w *rdb.Writer, e keyspace.Entry, now int64, lim DumpLimits) int {
 	switch e.Type() {
 	case keyspace.TypeString:
@@ -97,6 +119,7 @@ func DumpValue(w *rdb.Writer, e keyspace.Entry, now int64, lim DumpLimits) int {
 		} else {
 			w.WriteString(e.Bytes())
 		}
+		return rdb.TypeVersion(rdb.TypeString)
 	case keyspace.TypeList:
 		w.WriteByte(rdb.TypeListQuicklist2)
 		v := listOf(e)
@@ -109,31 +132,140 @@ func DumpValue(w *rdb.Writer, e keyspace.Entry, now int64, lim DumpLimits) int {
 				}
 			}
 		}, lim.ListFill)
+		return rdb.TypeVersion(rdb.TypeListQuicklist2)
 	case keyspace.TypeSet:
-		dumpSet(w, svLoad(e))
+		s := svLoad(e)
+		typ := setDumpType(&s, lim)
+		dumpSet(w, s, typ)
+		return rdb.TypeVersion(typ)
 	case keyspace.TypeZSet:
-		dumpZSet(w, e)
+		return rdb.TypeVersion(dumpZSet(w, e))
 	case keyspace.TypeHash:
-		return dumpHash(w, hvLoad(e), now)
+		h := hvLoad(e)
+		typ, ok := hashDumpType(&h, now)
+		if !ok {
+			return 0
+		}
+		dumpHash(w, h, now, typ)
+		return rdb.TypeVersion(typ)
 	case keyspace.TypeStream:
-		w.WriteByte(rdb.TypeStreamListpacks3)
-		dumpStream(w, e.Object().(*stream.Stream), lim)
+		return rdb.TypeVersion(dumpStream(w, e.Object().(*stream.Stream), lim))
 	}
-	return rdb.Version
+	return rdb.MinVersion
 }
 
-func dumpSet(w *rdb.Writer, s setVal) {
+// DumpVersion returns what DumpValue would return for e, without
+// encoding anything: the version a snapshot needs for it, for a snapshot
+// whose header cannot be corrected afterwards.
+func DumpVersion(e keyspace.Entry, now int64, lim DumpLimits) int {
+	switch e.Type() {
+	case keyspace.TypeSet:
+		s := svLoad(e)
+		return rdb.TypeVersion(setDumpType(&s, lim))
+	case keyspace.TypeHash:
+		h := hvLoad(e)
+		typ, ok := hashDumpType(&h, now)
+		if !ok {
+			return 0
+		}
+		return rdb.TypeVersion(typ)
+	case keyspace.TypeStream:
+		if streamHasActiveTime(e.Object().(*stream.Stream)) {
+			return rdb.TypeVersion(rdb.TypeStreamListpacks3)
+		}
+	}
+	return rdb.MinVersion
+}
+
+// setDumpType picks a set's layout. A listpack set is written as a plain
+// set (RDB_TYPE_SET, which Redis 7.0 reads) when a loader following
+// Redis's rules rebuilds a listpack from it under lim: it starts from an
+// intset and switches to a listpack at the first member that is not an
+// integer, provided the size and every member length allow. Otherwise it
+// keeps SET_LISTPACK, which needs Redis 7.2.
+func setDumpType(s *setVal, lim DumpLimits) byte {
 	switch s.enc {
 	case svIntset:
-		w.WriteByte(rdb.TypeSetIntset)
+		return rdb.TypeSetIntset
+	case svHT:
+		return rdb.TypeSet
+	}
+	n := s.len()
+	if n > lim.SetIntset || n > lim.SetEntries {
+		return rdb.TypeSetListpack
+	}
+	other, fits := false, true
+	s.each(func(m []byte) bool {
+		if len(m) > lim.SetValue {
+			fits = false
+			return false
+		}
+		if !other {
+			_, isInt := resp.ParseInt(m)
+			other = !isInt
+		}
+		return true
+	})
+	if fits && other {
+		return rdb.TypeSet
+	}
+	return rdb.TypeSetListpack
+}
+
+// hashDumpType picks a hash's layout: with a live field TTL, Redis 7.4's
+// HASH_LISTPACK_EX or HASH_METADATA; otherwise the plain HASH_LISTPACK or
+// HASH, whatever TTLs the hash had. ok is false when every field has
+// expired.
+func hashDumpType(h *hashVal, now int64) (typ byte, ok bool) {
+	switch {
+	case h.ht == nil && !h.ex:
+		return rdb.TypeHashListpack, true
+	case h.ht != nil && h.hx == nil:
+		return rdb.TypeHash, true
+	}
+	live, ttl := 0, false
+	if h.ht == nil {
+		for p := listpack.First(h.lp); p >= 0; {
+			t := listpack.Next(h.lp, listpack.Next(h.lp, p))
+			if when := lpxTTL(listpack.Get(h.lp, t)); when == 0 || when > now {
+				live++
+				ttl = ttl || when != 0
+			}
+			p = listpack.Next(h.lp, t)
+		}
+		typ = rdb.TypeHashListpack
+		if ttl {
+			typ = rdb.TypeHashListpackEx
+		}
+		return typ, live > 0
+	}
+	live = h.ht.Len()
+	h.hx.ttl.Each(func(_ string, when int64) bool {
+		if when > now {
+			ttl = true
+		} else {
+			live--
+		}
+		return true
+	})
+	typ = rdb.TypeHash
+	if ttl {
+		typ = rdb.TypeHashMetadata
+	}
+	return typ, live > 0
+}
+
+// dumpSet writes s as typ (setDumpType's choice).
+func dumpSet(w *rdb.Writer, s setVal, typ byte) {
+	w.WriteByte(typ)
+	switch typ {
+	case rdb.TypeSetIntset:
 		w.WriteIntset(intset.Append(make([]int64, 0, intset.Len(s.b)), s.b))
-	case svListpack:
-		w.WriteByte(rdb.TypeSetListpack)
+	case rdb.TypeSetListpack:
 		w.WriteListpack(func(yield func([]byte) bool) {
 			s.each(func(m []byte) bool { return yield(m) })
 		})
 	default:
-		w.WriteByte(rdb.TypeSet)
 		w.WriteLen(uint64(s.len()))
 		s.each(func(m []byte) bool { w.WriteString(m); return true })
 	}
@@ -154,7 +286,8 @@ func appendScore(dst []byte, f float64) []byte {
 	return strconv.AppendFloat(dst, f, 'g', 17, 64)
 }
 
-func dumpZSet(w *rdb.Writer, e keyspace.Entry) {
+// dumpZSet writes a sorted set and returns the type written.
+func dumpZSet(w *rdb.Writer, e keyspace.Entry) byte {
 	z := &zval{}
 	z.load(e)
 	n := z.Len()
@@ -168,7 +301,7 @@ func dumpZSet(w *rdb.Writer, e keyspace.Entry) {
 				}
 			}
 		})
-		return
+		return rdb.TypeZSetListpack
 	}
 	// Redis writes skiplists from the tail so that loading inserts at the head.
 	w.WriteByte(rdb.TypeZSet2)
@@ -177,29 +310,70 @@ func dumpZSet(w *rdb.Writer, e keyspace.Entry) {
 		w.WriteString(m)
 		w.WriteBinaryDouble(s)
 	})
+	return rdb.TypeZSet2
 }
 
-func dumpHash(w *rdb.Writer, h hashVal, now int64) int {
+// dumpHash writes h as typ (hashDumpType's choice), leaving out the
+// fields whose expiry is at or before now.
+func dumpHash(w *rdb.Writer, h hashVal, now int64, typ byte) {
+	w.WriteByte(typ)
+	if typ == rdb.TypeHashListpack && !h.ex || typ == rdb.TypeHash && h.hx == nil {
+		// No TTL, nor ever had one: every field as it is.
+		if typ == rdb.TypeHashListpack {
+			w.WriteListpack(func(yield func([]byte) bool) {
+				h.each(func(f, v []byte) bool { return yield(f) && yield(v) })
+			})
+			return
+		}
+		w.WriteLen(uint64(h.len()))
+		h.each(func(f, v []byte) bool { w.WriteString(f); w.WriteString(v); return true })
+		return
+	}
 	type fv struct {
 		f, v []byte
 		when int64
 	}
 	var fields []fv
 	var minTTL int64
-	if h.ht == nil && h.ex {
+	keep := func(f, v []byte, when int64) {
+		if when == 0 || when > now {
+			fields = append(fields, fv{f, v, when})
+			if when != 0 && (minTTL == 0 || when < minTTL) {
+				minTTL = when
+			}
+		}
+	}
+	if h.ht == nil {
 		for p := listpack.First(h.lp); p >= 0; {
 			v := listpack.Next(h.lp, p)
 			t := listpack.Next(h.lp, v)
-			when := lpxTTL(listpack.Get(h.lp, t))
-			if when == 0 || when > now {
-				fields = append(fields, fv{listpack.Get(h.lp, p), listpack.Get(h.lp, v), when})
-				if when != 0 && (minTTL == 0 || when < minTTL) {
-					minTTL = when
-				}
-			}
+			keep(listpack.Get(h.lp, p), listpack.Get(h.lp, v), lpxTTL(listpack.Get(h.lp, t)))
 			p = listpack.Next(h.lp, t)
 		}
-		w.WriteByte(rdb.TypeHashListpackEx)
+	} else {
+		h.each(func(f, v []byte) bool {
+			when, _ := h.ttlOf(f)
+			keep(f, v, when)
+			return true
+		})
+	}
+	switch typ {
+	case rdb.TypeHashListpack:
+		// A listpackex with no TTL left: the plain layout Redis 7.0 reads.
+		w.WriteListpack(func(yield func([]byte) bool) {
+			for _, x := range fields {
+				if !yield(x.f) || !yield(x.v) {
+					return
+				}
+			}
+		})
+	case rdb.TypeHash:
+		w.WriteLen(uint64(len(fields)))
+		for _, x := range fields {
+			w.WriteString(x.f)
+			w.WriteString(x.v)
+		}
+	case rdb.TypeHashListpackEx:
 		w.WriteMillis(minTTL)
 		var tb [24]byte
 		w.WriteListpack(func(yield func([]byte) bool) {
@@ -209,62 +383,41 @@ func dumpHash(w *rdb.Writer, h hashVal, now int64) int {
 				}
 			}
 		})
-		return rdb.VersionHashTTL
-	}
-	if h.ht == nil {
-		w.WriteByte(rdb.TypeHashListpack)
-		w.WriteListpack(func(yield func([]byte) bool) {
-			h.each(func(f, v []byte) bool { return yield(f) && yield(v) })
-		})
-		return rdb.Version
-	}
-	if h.hx != nil {
-		h.each(func(f, v []byte) bool {
-			when, _ := h.ttlOf(f)
-			if when == 0 || when > now {
-				fields = append(fields, fv{f, v, when})
-				if when != 0 && (minTTL == 0 || when < minTTL) {
-					minTTL = when
-				}
+	case rdb.TypeHashMetadata:
+		// Redis 7.4's layout: the earliest expiry, then each field's
+		// expiry relative to it (plus one; 0 = none).
+		w.WriteMillis(minTTL)
+		w.WriteLen(uint64(len(fields)))
+		for _, x := range fields {
+			rel := uint64(0)
+			if x.when != 0 {
+				rel = uint64(x.when-minTTL) + 1
 			}
-			return true
-		})
-	}
-	if minTTL == 0 {
-		// No live field TTL: the plain layout, readable by Redis 7.2.
-		w.WriteByte(rdb.TypeHash)
-		if h.hx == nil {
-			w.WriteLen(uint64(h.len()))
-			h.each(func(f, v []byte) bool { w.WriteString(f); w.WriteString(v); return true })
-		} else {
-			w.WriteLen(uint64(len(fields)))
-			for _, x := range fields {
-				w.WriteString(x.f)
-				w.WriteString(x.v)
-			}
+			w.WriteLen(rel)
+			w.WriteString(x.f)
+			w.WriteString(x.v)
 		}
-		return rdb.Version
 	}
-	// Redis 7.4's layout: the earliest expiry, then each field's expiry
-	// relative to it (plus one; 0 = none).
-	w.WriteByte(rdb.TypeHashMetadata)
-	w.WriteMillis(minTTL)
-	w.WriteLen(uint64(len(fields)))
-	for _, x := range fields {
-		rel := uint64(0)
-		if x.when != 0 {
-			rel = uint64(x.when-minTTL) + 1
-		}
-		w.WriteLen(rel)
-		w.WriteString(x.f)
-		w.WriteString(x.v)
-	}
-	return rdb.VersionHashTTL
 }
 
 func rdbID(id stream.ID) rdb.StreamID { return rdb.StreamID{Ms: id.Ms, Seq: id.Seq} }
 
-func dumpStream(w *rdb.Writer, s *stream.Stream, lim DumpLimits) {
+// streamHasActiveTime reports whether a consumer's active time differs
+// from its seen time, which only STREAM_LISTPACKS_3 can carry (the
+// predicate of rdb.Stream.RDBType, without building the rdb.Stream).
+func streamHasActiveTime(s *stream.Stream) bool {
+	for _, g := range s.Groups() {
+		for _, cons := range g.Consumers() {
+			if cons.ActiveTime != cons.SeenTime {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dumpStream writes a stream (type byte included) and returns its type.
+func dumpStream(w *rdb.Writer, s *stream.Stream, lim DumpLimits) byte {
 	meta := &rdb.Stream{
 		Length:       s.Len(),
 		LastID:       rdbID(s.LastID()),
@@ -288,11 +441,14 @@ func dumpStream(w *rdb.Writer, s *stream.Stream, lim DumpLimits) {
 		}
 		meta.Groups = append(meta.Groups, rg)
 	}
+	typ := meta.RDBType()
+	w.WriteByte(typ)
 	w.WriteStream(meta, func(yield func(rdb.StreamID, [][]byte) bool) {
 		s.Range(stream.ID{}, stream.MaxID, false, func(id stream.ID, fv [][]byte) bool {
 			return yield(rdbID(id), fv)
 		})
 	}, lim.StreamNodeEntries, lim.StreamBytes)
+	return typ
 }
 
 var argABSTTL = []byte("ABSTTL")

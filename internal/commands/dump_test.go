@@ -340,3 +340,134 @@ func TestRestoreFromRedis(t *testing.T) {
 		}
 	}
 }
+
+// dumpTypeVersion returns a DUMP payload's object type and footer version.
+func dumpTypeVersion(t *testing.T, c *redis.Client, key string) (byte, int) {
+	t.Helper()
+	p, err := c.Dump(context.Background(), key).Result()
+	if err != nil {
+		t.Fatalf("dump %s: %v", key, err)
+	}
+	f := p[len(p)-10:]
+	return p[0], int(f[0]) | int(f[1])<<8
+}
+
+// TestDumpVersionFooter: a payload says the oldest RDB version defining
+// its type, and a hash with no live field TTL is a plain hash whatever
+// its history, so Redis 7.0 (10) and 7.2 (11) can restore them; only a
+// live field TTL makes type 25/24 and version 12.
+func TestDumpVersionFooter(t *testing.T) {
+	srv := testutil.Start(t)
+	c := srv.Client(t)
+	ctx := context.Background()
+	must := func(args ...any) {
+		t.Helper()
+		if err := c.Do(ctx, args...).Err(); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+	}
+	var big []any
+	for i := range 600 {
+		big = append(big, fmt.Sprint("f", i), i)
+	}
+	// Hashes that had field TTLs and have none left.
+	must("hset", "h:persisted", "a", 1, "b", 2)
+	must("hpexpire", "h:persisted", 100000, "fields", 1, "a")
+	must("hpersist", "h:persisted", "fields", 1, "a")
+	must("hset", "h:deleted", "a", 1)
+	must("hsetex", "h:deleted", "px", 100000, "fields", 1, "b", 2)
+	must("hdel", "h:deleted", "b")
+	must(append([]any{"hset", "hb:persisted"}, big...)...)
+	must("hpexpire", "hb:persisted", 100000, "fields", 2, "f1", "f2")
+	must("hpersist", "hb:persisted", "fields", 2, "f1", "f2")
+	must(append([]any{"hset", "hb:deleted"}, big...)...)
+	must("hpexpire", "hb:deleted", 100000, "fields", 1, "f1")
+	must("hdel", "hb:deleted", "f1")
+	// Hashes with a live field TTL.
+	must("hset", "h:ttl", "a", 1, "b", 2)
+	must("hpexpire", "h:ttl", 100000, "fields", 1, "a")
+	must(append([]any{"hset", "hb:ttl"}, big...)...)
+	must("hpexpire", "hb:ttl", 100000, "fields", 1, "f1")
+	// Everything else.
+	must("set", "s:str", "hello")
+	must("set", "s:int", 12)
+	must("rpush", "l", "a", "b")
+	must("sadd", "set:intset", 1, 2)
+	must("sadd", "set:listpack", 1, "a", "b")
+	must("sadd", "set:lp-ints", "a", 1, 2) // a listpack of integers once "a" goes
+	must("srem", "set:lp-ints", "a")
+	must(append([]any{"sadd", "set:ht"}, big...)...)
+	must("zadd", "z", 1, "a")
+	must("xadd", "x:plain", "1-1", "f", "v")
+	must("xadd", "x:read", "1-1", "f", "v")
+	must("xgroup", "create", "x:read", "g", "0")
+	must("xreadgroup", "group", "g", "alice", "streams", "x:read", ">")
+	must("xadd", "x:idle", "1-1", "f", "v")
+	must("xgroup", "create", "x:idle", "g", "0")
+	must("xgroup", "createconsumer", "x:idle", "g", "bob") // active time -1, seen now
+	for _, tc := range []struct {
+		key string
+		typ byte
+		ver int
+		enc string
+	}{
+		{"h:persisted", 16, 10, ""},
+		{"h:deleted", 16, 10, ""},
+		{"hb:persisted", 4, 10, "hashtable"},
+		{"hb:deleted", 4, 10, "hashtable"},
+		{"h:ttl", 25, 12, ""},
+		{"hb:ttl", 24, 12, "hashtable"},
+		{"s:str", 0, 10, "embstr"},
+		{"s:int", 0, 10, "int"},
+		{"l", 18, 10, "listpack"},
+		{"set:intset", 11, 10, "intset"},
+		{"set:listpack", 2, 10, "listpack"},
+		{"set:lp-ints", 20, 11, "listpack"},
+		{"set:ht", 2, 10, "hashtable"},
+		{"z", 17, 10, "listpack"},
+		{"x:plain", 19, 10, "stream"},
+		{"x:read", 19, 10, "stream"},
+		{"x:idle", 21, 11, "stream"},
+	} {
+		typ, ver := dumpTypeVersion(t, c, tc.key)
+		if typ != tc.typ || ver != tc.ver {
+			t.Errorf("%s: type %d version %d, want type %d version %d", tc.key, typ, ver, tc.typ, tc.ver)
+		}
+		// What was dumped restores to the same contents and encoding.
+		payload := c.Dump(ctx, tc.key).Val()
+		if err := c.Do(ctx, "restore", tc.key+":copy", 0, payload).Err(); err != nil {
+			t.Fatalf("restore %s: %v", tc.key, err)
+		}
+		if want, got := dSnapshot(t, c, tc.key), dSnapshot(t, c, tc.key+":copy"); !reflect.DeepEqual(want, got) {
+			t.Errorf("%s: restored %.300v, want %.300v", tc.key, got, want)
+		}
+		if tc.enc != "" {
+			if got := c.ObjectEncoding(ctx, tc.key+":copy").Val(); got != tc.enc {
+				t.Errorf("%s: restored as %s, want %s", tc.key, got, tc.enc)
+			}
+		}
+	}
+	// The idle consumer's active time survived (type 21).
+	cons := c.XInfoConsumers(ctx, "x:idle:copy", "g").Val()
+	if len(cons) != 1 || cons[0].Inactive != -time.Millisecond {
+		t.Errorf("x:idle consumers after restore: %+v", cons)
+	}
+}
+
+// TestDumpHashAllFieldsExpired: a hash whose every field has expired but
+// that was not yet reclaimed dumps as nothing (nil), not as an empty hash
+// no loader accepts.
+func TestDumpHashAllFieldsExpired(t *testing.T) {
+	srv := testutil.Start(t, "enable-debug-command", "yes")
+	c := srv.Client(t)
+	ctx := context.Background()
+	if err := c.Do(ctx, "debug", "set-active-expire", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.HSet(ctx, "h", "a", 1, "b", 2)
+	c.Do(ctx, "hpexpire", "h", 1, "fields", 2, "a", "b")
+	time.Sleep(5 * time.Millisecond) // past the 1 ms TTLs (a lower bound: nothing reclaims them)
+	if err := c.Dump(ctx, "h").Err(); err != redis.Nil {
+		t.Fatalf("dump of a hash with every field expired: %v", err)
+	}
+}

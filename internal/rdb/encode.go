@@ -5,9 +5,10 @@ import (
 	"iter"
 )
 
-// Encoders of the collection layouts Redis 7.2 writes. The caller writes
-// the type byte first (Writer.WriteByte) and picks the layout by the
-// value's encoding, as rdbSaveObject does.
+// Encoders of the collection layouts Redis 7.2 writes (and Redis 7.0's
+// stream layout when it loses nothing). The caller writes the type byte
+// first (Writer.WriteByte) and picks the layout by the value's encoding,
+// as rdbSaveObject does.
 
 // quicklistLimits mirrors quicklist's node limits for list-max-listpack-size.
 func quicklistLimits(fill int) (size, count int) {
@@ -55,10 +56,27 @@ func (w *Writer) WriteListpack(elems iter.Seq[[]byte]) {
 // WriteIntset writes sorted distinct integers as an intset blob.
 func (w *Writer) WriteIntset(vals []int64) { w.WriteRawString(BuildIntset(vals)) }
 
-// WriteStream writes a stream as RDB_TYPE_STREAM_LISTPACKS_3 (type byte
-// not included). s gives the metadata and groups (its Entries are
-// ignored); entries yields the live entries in ID order. Nodes hold at
-// most maxEntries entries and about maxBytes bytes (stream-node-max-*).
+// RDBType returns the type a stream is written as: STREAM_LISTPACKS_2
+// (Redis 7.0's) when no consumer's active time differs from its seen
+// time, since a loader sets the one to the other for that type and it is
+// otherwise the same layout; STREAM_LISTPACKS_3 (Redis 7.2's) when one
+// does.
+func (s *Stream) RDBType() byte {
+	for _, g := range s.Groups {
+		for _, c := range g.Consumers {
+			if c.ActiveTime != c.SeenTime {
+				return TypeStreamListpacks3
+			}
+		}
+	}
+	return TypeStreamListpacks2
+}
+
+// WriteStream writes a stream in the layout of s.RDBType(), which the
+// caller writes first as the type byte. s gives the metadata and groups
+// (its Entries are ignored); entries yields the live entries in ID order.
+// Nodes hold at most maxEntries entries and about maxBytes bytes
+// (stream-node-max-*).
 func (w *Writer) WriteStream(s *Stream, entries iter.Seq2[StreamID, [][]byte], maxEntries, maxBytes int) {
 	if maxEntries <= 0 {
 		maxEntries = 1 << 30
@@ -146,6 +164,7 @@ func (w *Writer) WriteStream(s *Stream, entries iter.Seq2[StreamID, [][]byte], m
 	w.writeID(s.MaxDeletedID)
 	w.WriteLen(s.EntriesAdded)
 	w.WriteLen(uint64(len(s.Groups)))
+	v3 := s.RDBType() == TypeStreamListpacks3
 	for _, g := range s.Groups {
 		w.WriteString(g.Name)
 		w.writeID(g.LastID)
@@ -160,7 +179,9 @@ func (w *Writer) WriteStream(s *Stream, entries iter.Seq2[StreamID, [][]byte], m
 		for _, c := range g.Consumers {
 			w.WriteString(c.Name)
 			w.WriteMillis(c.SeenTime)
-			w.WriteMillis(c.ActiveTime)
+			if v3 {
+				w.WriteMillis(c.ActiveTime)
+			}
 			w.WriteLen(uint64(len(c.PEL)))
 			for _, id := range c.PEL {
 				w.writeRawID(id)

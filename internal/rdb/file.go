@@ -1,7 +1,9 @@
 package rdb
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,18 +15,105 @@ import (
 // value), then EOF and the CRC64 of everything before it (0 when
 // rdbchecksum is off).
 
-// FileWriter writes an RDB file.
+// FileWriter writes an RDB file, labelling it with the version its
+// contents need (see the package doc): the highest TypeVersion of the
+// keys written, at least MinVersion.
 type FileWriter struct {
 	*Writer
 	checksum bool
+	// label is the version the header says now; need is the version the
+	// keys written so far require.
+	label, need int
+	// patch rewrites bytes of the output already flushed, at an offset
+	// from the start of the file; nil when the output cannot be rewritten.
+	patch func(off int64, p []byte) error
 }
 
-// NewFileWriter starts an RDB file of the given version on out; checksum
-// selects whether the trailing CRC64 is computed (rdbchecksum).
+// headerLen is the length of "REDIS" and the four version digits.
+const headerLen = 9
+
+// NewFileWriter starts an RDB file on out; checksum selects whether the
+// trailing CRC64 is computed (rdbchecksum). version is the label the
+// header gets now (0 for MinVersion). When out can be rewritten
+// (CanRelabel), Finish corrects the label to what the file turned out to
+// need; otherwise it must be an upper bound of that, and a key of a type
+// it does not define fails the writer.
 func NewFileWriter(out io.Writer, version int, checksum bool) *FileWriter {
-	fw := &FileWriter{Writer: NewWriter(out), checksum: checksum}
+	version = max(version, MinVersion)
+	fw := &FileWriter{Writer: NewWriter(out), checksum: checksum, label: version, need: MinVersion,
+		patch: patcherOf(out)}
 	fw.WriteRaw(fmt.Appendf(nil, "REDIS%04d", version))
 	return fw
+}
+
+// CanRelabel reports whether a file written to out can have its version
+// label corrected at the end whatever its size: a *bytes.Buffer not read
+// from while the file is written, or a file (io.WriterAt and io.Seeker)
+// not opened for appending.
+func CanRelabel(out io.Writer) bool { return patcherOf(out) != nil }
+
+func patcherOf(out io.Writer) func(off int64, p []byte) error {
+	switch o := out.(type) {
+	case *bytes.Buffer:
+		base := int64(o.Len())
+		return func(off int64, p []byte) error {
+			b := o.Bytes()
+			if base+off+int64(len(p)) > int64(len(b)) {
+				return errors.New("rdb: buffer was read while the file was written")
+			}
+			copy(b[base+off:], p)
+			return nil
+		}
+	case interface {
+		io.WriterAt
+		io.Seeker
+	}:
+		base, err := o.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return nil
+		}
+		return func(off int64, p []byte) error {
+			_, err := o.WriteAt(p, base+off)
+			return err
+		}
+	}
+	return nil
+}
+
+// relabel makes the header say version v, wherever the header is now,
+// and corrects the running CRC64 for the bytes it already covers. It
+// reports false, changing nothing, when the header is out of reach or
+// cannot be rewritten.
+func (fw *FileWriter) relabel(v int) bool {
+	if v == fw.label {
+		return true
+	}
+	var digits, old [4]byte
+	copy(digits[:], fmt.Sprintf("%04d", v))
+	copy(old[:], fmt.Sprintf("%04d", fw.label))
+	w := fw.Writer
+	flushed := w.total - int64(len(w.buf))
+	switch {
+	case flushed == 0 && len(w.buf) >= headerLen:
+		copy(w.buf[5:headerLen], digits[:])
+	case fw.patch != nil && w.err == nil:
+		if err := fw.patch(5, digits[:]); err != nil {
+			return false
+		}
+	default:
+		return false
+	}
+	// The CRC covers flushed plus summed bytes; if it covers the header,
+	// xor in the CRC of the change extended by the bytes after it.
+	if covered := flushed + int64(w.summed); covered >= headerLen {
+		var delta [4]byte
+		for i := range delta {
+			delta[i] = old[i] ^ digits[i]
+		}
+		w.crc ^= ShiftCRC64(CRC64(delta[:]), covered-headerLen)
+	}
+	fw.label = v
+	return true
 }
 
 // Aux writes an AUX field.
@@ -62,7 +151,17 @@ type KeyMeta struct {
 
 // Key writes a key's metadata, type and name; the caller then writes the
 // value with the Writer's encoders.
+//
+// A type newer than the label, on an output whose header can no longer be
+// rewritten, fails the writer (Err) and writes nothing more: the file
+// would otherwise stop an older server halfway.
 func (fw *FileWriter) Key(key []byte, meta KeyMeta, typ byte) {
+	if v := TypeVersion(typ); v > fw.need {
+		fw.need = v
+		if v > fw.label && fw.patch == nil && !fw.relabel(v) && fw.err == nil {
+			fw.err = fmt.Errorf("rdb: object type %d needs RDB version %d, the file is labelled %d", typ, v, fw.label)
+		}
+	}
 	if meta.ExpireAt != 0 {
 		fw.WriteByte(OpExpireTimeMs)
 		fw.WriteMillis(meta.ExpireAt)
@@ -79,9 +178,15 @@ func (fw *FileWriter) Key(key []byte, meta KeyMeta, typ byte) {
 	fw.WriteString(key)
 }
 
-// Finish writes EOF and the checksum and flushes.
+// Finish writes EOF, corrects the version label to what the keys
+// written need (when the output allows; a lower label that cannot be
+// corrected stays, which only costs compatibility), writes the checksum
+// and flushes.
 func (fw *FileWriter) Finish() error {
 	fw.WriteByte(OpEOF)
+	if !fw.relabel(fw.need) && fw.need > fw.label && fw.err == nil {
+		fw.err = fmt.Errorf("rdb: the file needs RDB version %d but is labelled %d", fw.need, fw.label)
+	}
 	var sum uint64
 	if fw.checksum {
 		sum = fw.Sum()
@@ -129,9 +234,15 @@ func Load(src io.Reader, l *Loader) (int, error) {
 	if string(hdr[:5]) != "REDIS" {
 		return 0, corrupt("wrong signature")
 	}
-	ver, err := strconv.Atoi(string(hdr[5:9]))
-	if err != nil || ver < 1 || ver > MaxVersion {
-		return 0, corrupt("can't handle RDB format version %q", hdr[5:9])
+	ver := 0 // as atoi: the leading digits
+	for _, c := range hdr[5:9] {
+		if c < '0' || c > '9' {
+			break
+		}
+		ver = ver*10 + int(c-'0')
+	}
+	if ver < 1 || ver > MaxVersion {
+		return ver, &VersionError{ver}
 	}
 	db := 0
 	meta := KeyInfo{Idle: -1, Freq: -1}
