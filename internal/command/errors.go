@@ -25,6 +25,7 @@ const (
 	ErrNotInRange      = "ERR value is out of range, must be positive"
 	ErrTimeoutNegative = "ERR timeout is negative"
 	ErrDebugDisabled   = "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+	ErrModuleDisabled  = "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
 	ErrLFUNotSelected  = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
 	ErrNoPerm          = "NOPERM"
 	ErrExecAbort       = "EXECABORT Transaction discarded because of previous errors."
@@ -76,8 +77,16 @@ func sanitize(s string) string {
 	return s
 }
 
-// Blocking commands' timeout errors (getTimeoutFromObjectOrReply).
+// ErrValueBetween is Redis's reply to an integer argument outside the
+// range [min, max] (getRangeLongFromObjectOrReply), grammar included.
+func ErrValueBetween(min, max int64) string {
+	return fmt.Sprintf("ERR value is out of range, value must between %d and %d", min, max)
+}
+
+// Blocking commands' timeout errors (getTimeoutFromObjectOrReply); WAIT
+// and WAITAOF take whole milliseconds, the others seconds as a float.
 const (
 	ErrTimeoutNotFloat   = "ERR timeout is not a float or out of range"
+	ErrTimeoutNotInteger = "ERR timeout is not an integer or out of range"
 	ErrTimeoutOutOfRange = "ERR timeout is out of range"
 )

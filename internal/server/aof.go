@@ -38,6 +38,16 @@ import (
 // empty incremental file, fsyncs them, switches the manifest atomically and
 // deletes the old files, all before the locks are released: it stalls the
 // server for the snapshot, as SAVE does, and is never half done.
+//
+// WAITAOF asks how far the file is on disk, in offsets of the write stream
+// (Redis's fsynced_reploff): the AOF counts the stream bytes it is fed
+// (fedOff), those written to the file (writtenOff) and those an fsync has
+// covered (fsyncedOff, -1 while appending is off). On a replica the same
+// question is asked in the primary's offsets, for the FACK of REPLCONF
+// ACK: before the buffer is written, the primary's applied offset is read
+// (primaryApplied); every command it counts has already fed its effects
+// here, so the fsync that covers the buffer covers that offset too
+// (fsyncedPrimary).
 
 type aofState struct {
 	active      atomic.Bool // appending: replies wait for flushForReplies
@@ -56,12 +66,34 @@ type aofState struct {
 	lastOK    bool
 	syncing   atomic.Bool
 	lastFsync time.Time
+
+	// WAITAOF's offsets (see above); fedOff, writtenOff and
+	// primaryWritten are guarded by mu.
+	fedOff, writtenOff int64
+	primaryWritten     int64 // the primary's offset writtenOff covers; -1: not a replica
+	fsyncedOff         atomic.Int64
+	fsyncedPrimary     atomic.Int64
+	// waiters counts WAITAOFs blocked on the local fsync, so that an
+	// fsync wakes them only when there are some.
+	waiters atomic.Int32
+	// stopping: appending is being turned off; its last fsync does not
+	// count for WAITAOF, which gets Redis's error instead.
+	stopping atomic.Bool
+	// ackDue: on a replica, fsyncedPrimary moved since the last REPLCONF
+	// ACK; the cron sends one at once rather than at the next second.
+	ackDue atomic.Bool
 }
 
-// feed is propConsumer: buffer the stream until the next flush.
+// feed is propConsumer: buffer the stream until the next flush. The
+// replication PING and REPLCONF GETACK travel in the stream for replicas
+// only: they count in its offset but, as in Redis, stay out of the file
+// (a GETACK replayed from it would ask a primary that is not there).
 func (a *aofState) feed(b []byte) {
 	a.mu.Lock()
-	a.buf = append(a.buf, b...)
+	a.fedOff += int64(len(b))
+	if !bytes.Equal(b, replPingCommand) && !bytes.Equal(b, getackCommand) {
+		a.buf = append(a.buf, b...)
+	}
 	a.mu.Unlock()
 }
 
@@ -99,6 +131,9 @@ func (s *Server) aofWriteLocked(fsync bool) {
 	if a.file == nil {
 		return
 	}
+	// Read before the buffer is taken: see the top of the file.
+	a.primaryWritten = s.primaryApplied()
+	a.writtenOff = a.fedOff
 	if len(a.buf) > 0 {
 		n, err := a.file.Write(a.buf)
 		a.size += int64(n)
@@ -123,6 +158,43 @@ func (s *Server) aofWriteLocked(fsync bool) {
 		}
 		a.unsynced = false
 		a.lastFsync = time.Now()
+		if err == nil && a.lastOK {
+			s.noteFsynced(a.writtenOff, a.primaryWritten)
+		}
+	} else if fsync && a.lastOK {
+		// Nothing new to sync: what was written is on disk already, and
+		// so is the primary's offset read now, if nothing came since.
+		s.noteFsynced(a.writtenOff, a.primaryWritten)
+	}
+}
+
+// noteFsynced records that the file holds on disk the stream up to off
+// (and on a replica the primary's up to poff, when poff >= 0), and wakes
+// the WAITAOFs waiting for it.
+func (s *Server) noteFsynced(off, poff int64) {
+	a := &s.aof
+	if !a.active.Load() || a.stopping.Load() {
+		return // -1 until appending starts again
+	}
+	moved := storeMax(&a.fsyncedOff, off)
+	if poff >= 0 && storeMax(&a.fsyncedPrimary, poff) {
+		a.ackDue.Store(true)
+	}
+	if moved && a.waiters.Load() > 0 {
+		s.signalAck()
+	}
+}
+
+// storeMax raises v to n and reports whether it moved.
+func storeMax(v *atomic.Int64, n int64) bool {
+	for {
+		old := v.Load()
+		if n <= old {
+			return false
+		}
+		if v.CompareAndSwap(old, n) {
+			return true
+		}
 	}
 }
 
@@ -138,6 +210,7 @@ func (s *Server) aofCron(now time.Time) {
 	s.aofWriteLocked(s.Config.Int("appendfsync") == config.FsyncAlways)
 	due := s.Config.Int("appendfsync") == config.FsyncEverySec && a.unsynced && now.Sub(a.lastFsync) >= time.Second
 	f := a.file
+	off, poff, ok := a.writtenOff, a.primaryWritten, a.lastOK
 	if due {
 		a.unsynced = false
 		a.lastFsync = now
@@ -146,9 +219,17 @@ func (s *Server) aofCron(now time.Time) {
 	if due && f != nil && a.syncing.CompareAndSwap(false, true) {
 		go func() {
 			defer a.syncing.Store(false)
-			_ = f.Sync()
+			if f.Sync() == nil && ok {
+				a.mu.Lock()
+				if a.file == f { // not closed or replaced meanwhile
+					s.noteFsynced(off, poff)
+				}
+				a.mu.Unlock()
+				s.ackPrimaryIfDue()
+			}
 		}()
 	}
+	s.ackPrimaryIfDue()
 }
 
 // startAOF turns appending on: a rewrite makes the base from the dataset
@@ -162,9 +243,24 @@ func (s *Server) startAOF() error {
 	}
 	s.prop.mu.Lock()
 	s.prop.addConsumerLocked(&s.aof)
+	s.aof.startOffsetsLocked(s.prop.offset)
 	s.prop.mu.Unlock()
 	s.aof.active.Store(true)
+	if p := s.primaryApplied(); p >= 0 {
+		// A replica: the base holds all the primary's stream applied.
+		s.noteFsynced(-1, p)
+	}
 	return nil
+}
+
+// startOffsetsLocked starts WAITAOF's offsets at the stream's offset when
+// the file starts receiving it, all of the stream before being in its
+// base or loaded from it; the stream's lock is held.
+func (a *aofState) startOffsetsLocked(offset int64) {
+	a.mu.Lock()
+	a.fedOff, a.writtenOff = offset, offset
+	a.mu.Unlock()
+	a.fsyncedOff.Store(offset)
 }
 
 // stopAOF turns appending off, writing and fsyncing what is pending.
@@ -172,8 +268,10 @@ func (s *Server) stopAOF() {
 	if !s.aof.active.Load() {
 		return
 	}
-	s.prop.removeConsumer(&s.aof)
 	a := &s.aof
+	a.stopping.Store(true)
+	defer a.stopping.Store(false)
+	s.prop.removeConsumer(a)
 	a.mu.Lock()
 	s.aofWriteLocked(true)
 	if a.file != nil {
@@ -181,7 +279,9 @@ func (s *Server) stopAOF() {
 		a.file = nil
 	}
 	a.active.Store(false)
+	a.fsyncedOff.Store(-1)
 	a.mu.Unlock()
+	s.signalAck() // a WAITAOF waiting for the local fsync fails now
 }
 
 // rewriteAOFLocked writes a new base and an empty incremental file and
@@ -228,6 +328,10 @@ func (s *Server) rewriteAOFLocked() error {
 	a.file, a.seq, a.size, a.baseSize, a.unsynced = f, seq, 0, int64(snap.Len()), false
 	a.rewrites++
 	a.lastOK = true
+	if a.active.Load() {
+		// The new base holds everything the stream carried so far.
+		s.noteFsynced(a.fedOff, -1)
+	}
 	if old > 0 {
 		_ = os.Remove(filepath.Join(dir, s.aofName(old, true)))
 		_ = os.Remove(filepath.Join(dir, s.aofName(old, false)))
@@ -433,6 +537,8 @@ func (s *Server) debugLoadAOF(c *command.Ctx) {
 // making it from the dataset loaded from dump.rdb), and follows CONFIG SET
 // appendonly.
 func (s *Server) initAOF() error {
+	s.aof.fsyncedOff.Store(-1)
+	s.aof.primaryWritten = -1
 	s.Config.OnChange("appendonly", func(string) error {
 		if s.Config.Bool("appendonly") {
 			s.Store.LockAll()
@@ -481,6 +587,7 @@ func (s *Server) initAOF() error {
 	a.mu.Unlock()
 	s.prop.mu.Lock()
 	s.prop.addConsumerLocked(a)
+	a.startOffsetsLocked(s.prop.offset)
 	s.prop.mu.Unlock()
 	a.active.Store(true)
 	return nil

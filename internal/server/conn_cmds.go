@@ -22,6 +22,9 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.replicaofCommands()...)
 	s.Table.Register(s.persistenceCommands()...)
 	s.Table.Register(s.aofCommands()...)
+	s.Table.Register(s.roleCommands()...)
+	s.Table.Register(s.moduleCommands()...)
+	s.Table.Register(lolwutCommands()...)
 	s.initTx()
 }
 

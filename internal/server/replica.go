@@ -50,13 +50,41 @@ type replicaLink struct {
 	stop   chan struct{} // closed to end the link goroutine
 	conn   net.Conn      // the current connection to the primary, if any
 	master *Client
-	up     atomic.Bool // the stream is flowing (master_link_status:up)
-	active atomic.Bool // host != "", for the per-command checks
-	since  time.Time   // when the link went down or came up
+	up     atomic.Bool  // the stream is flowing (master_link_status:up)
+	active atomic.Bool  // host != "", for the per-command checks
+	state  atomic.Int32 // where the link is (linkConnect…), for ROLE
+	// primary is master's connection while the stream flows, read
+	// without mu by the AOF (primaryApplied).
+	primary atomic.Pointer[primaryConn]
+	since   time.Time // when the link went down or came up
 	// cached: where the last link's stream stopped, so the next one asks
 	// to continue from there (PSYNC replid offset) instead of loading a
 	// new snapshot (guarded by mu; reset when the primary changes).
 	cached streamPosition
+}
+
+// The link's states, as ROLE names them: waiting to connect (before the
+// first attempt and between attempts), connecting, shaking hands (PING
+// to PSYNC's reply), receiving the snapshot, and serving the stream.
+const (
+	linkConnect int32 = iota
+	linkConnecting
+	linkHandshake
+	linkSync
+	linkConnected
+)
+
+// linkStateNames are the states' names in ROLE's reply.
+var linkStateNames = [...]string{"connect", "connecting", "handshake", "sync", "connected"}
+
+// setState records the link's state, unless the link it belongs to was
+// replaced (REPLICAOF elsewhere, or NO ONE).
+func (r *replicaLink) setState(stop chan struct{}, st int32) {
+	r.mu.Lock()
+	if r.stop == stop {
+		r.state.Store(st)
+	}
+	r.mu.Unlock()
 }
 
 // streamPosition is a point in a primary's stream.
@@ -166,6 +194,7 @@ func (s *Server) stopReplication() bool {
 			r.master.Kill()
 		}
 		r.host, r.port, r.conn, r.master, r.stop = "", 0, nil, nil, nil
+		r.primary.Store(nil)
 		r.up.Store(false)
 		r.active.Store(false)
 	}
@@ -183,11 +212,14 @@ func (s *Server) startReplication(host string, port int) {
 	r.mu.Lock()
 	r.host, r.port = host, port
 	r.cached = streamPosition{} // another primary: another history
+	s.aof.fsyncedPrimary.Store(0)
 	r.stop = make(chan struct{})
 	r.since = time.Now()
+	r.state.Store(linkConnect)
 	r.active.Store(true)
 	stop := r.stop
 	r.mu.Unlock()
+	s.signalAck() // WAIT and WAITAOF end: their replicas are gone
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -217,10 +249,14 @@ func (s *Server) replicationLink(host string, port int, stop chan struct{}) {
 		default:
 		}
 		s.Log.Noticef("Connecting to MASTER %s", addr)
+		s.replica.setState(stop, linkConnecting)
 		err := s.syncWithPrimary(addr, stop)
 		s.replica.up.Store(false)
 		s.replica.mu.Lock()
 		s.replica.since = time.Now()
+		if s.replica.stop == stop {
+			s.replica.state.Store(linkConnect)
+		}
 		s.replica.mu.Unlock()
 		if err != nil {
 			s.Log.Warningf("Error condition on socket for SYNC: %v", err)
@@ -249,8 +285,21 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		return nil
 	}
 	s.replica.conn = conn
+	s.replica.state.Store(linkHandshake)
 	s.replica.mu.Unlock()
 	defer conn.Close()
+	// Closing the server ends the link at once, whatever it waits for
+	// (a primary silent in the handshake, a snapshot that stalls): its
+	// goroutine is one Close waits for.
+	linkDone := make(chan struct{})
+	defer close(linkDone)
+	go func() {
+		select {
+		case <-s.done:
+			_ = conn.Close()
+		case <-linkDone:
+		}
+	}()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
 	br := bufio.NewReaderSize(conn, 64<<10)
 	ask := func(args ...string) (string, error) {
@@ -315,6 +364,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		return fmt.Errorf("unexpected reply to PSYNC from master: %s", l)
 	}
 	s.replica.setPosition(stop, streamPosition{}) // until the new snapshot is in
+	s.replica.setState(stop, linkSync)
 	replid := strings.Fields(l)[1]
 	// The RDB: "$<len>\r\n<bytes>", or "$EOF:<40-byte mark>\r\n<bytes><mark>"
 	// from a primary that streams it (repl-diskless-sync).
@@ -346,7 +396,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		payload = io.LimitReader(br, n)
 	}
 	s.Log.Noticef("MASTER <-> REPLICA sync: receiving and loading the dataset")
-	if err := s.loadSnapshot(payload); err != nil {
+	if err := s.loadPrimarySnapshot(payload, offset); err != nil {
 		return fmt.Errorf("failed to load the RDB from MASTER: %w", err)
 	}
 	_ = conn.SetDeadline(time.Time{})
@@ -381,13 +431,16 @@ func (s *Server) serveStream(conn net.Conn, br *bufio.Reader, pos streamPosition
 		return nil
 	}
 	s.replica.master = mc
+	s.replica.primary.Store(pc)
 	s.replica.since = time.Now()
 	s.replica.up.Store(true)
+	s.replica.state.Store(linkConnected)
 	s.replica.mu.Unlock()
 	done := make(chan struct{})
 	go s.ackLoop(mc, done)
 	mc.serve()
 	close(done)
+	s.replica.primary.CompareAndSwap(pc, nil)
 	pos.offset, pos.db = pc.applied.Load(), mc.db
 	s.replica.setPosition(stop, pos)
 	return errors.New("connection with master lost")
@@ -422,15 +475,52 @@ func (p *primaryConn) Read(b []byte) (int, error) {
 }
 
 // sendAck writes REPLCONF ACK straight to the primary: the master client's
-// replies are otherwise dropped.
+// replies are otherwise dropped. With an AOF it adds FACK and the offset
+// of the primary's stream on disk here (WAITAOF's replica count), having
+// first written what the AOF buffered (and fsynced it, with appendfsync
+// always), so the answer to a GETACK is as fresh as it can be.
 func (c *Client) sendAck() {
-	off := strconv.FormatInt(c.primary.applied.Load(), 10)
-	b := appendCommand(nil, [][]byte{[]byte("REPLCONF"), []byte("ACK"), []byte(off)})
+	if c.primary == nil {
+		return // the client replaying the AOF: no primary to answer
+	}
+	s := c.srv
+	args := [][]byte{[]byte("REPLCONF"), []byte("ACK"), nil}
+	if s.aof.active.Load() {
+		s.flushForReplies()
+		fack := strconv.AppendInt(nil, s.aof.fsyncedPrimary.Load(), 10)
+		args = append(args, []byte("FACK"), fack)
+	}
+	args[2] = strconv.AppendInt(nil, c.primary.applied.Load(), 10)
+	b := appendCommand(nil, args)
 	c.fdMu.Lock()
 	conn := c.conn
 	c.fdMu.Unlock()
 	if conn != nil {
 		_, _ = conn.Write(b)
+	}
+}
+
+// primaryApplied is the offset of the primary's stream applied so far, or
+// -1 when the stream is not flowing.
+func (s *Server) primaryApplied() int64 {
+	if pc := s.replica.primary.Load(); pc != nil {
+		return pc.applied.Load()
+	}
+	return -1
+}
+
+// ackPrimaryIfDue sends REPLCONF ACK now if the AOF's fsynced offset moved
+// since the last one, so a WAITAOF on the primary need not wait for the
+// next second's.
+func (s *Server) ackPrimaryIfDue() {
+	if !s.aof.ackDue.Load() {
+		return
+	}
+	s.replica.mu.Lock()
+	mc := s.replica.master
+	s.replica.mu.Unlock()
+	if mc != nil && s.aof.ackDue.Swap(false) { // else kept for the link to come
+		mc.sendAck()
 	}
 }
 
@@ -458,16 +548,30 @@ func readUntilMark(br *bufio.Reader, mark []byte) ([]byte, error) {
 	}
 }
 
-// loadSnapshot replaces the dataset with an RDB file's, under every shard
-// lock: function libraries and keys, expired ones included (a replica
-// waits for its primary's DEL).
-func (s *Server) loadSnapshot(r io.Reader) error {
+// loadPrimarySnapshot replaces the dataset with the RDB a primary sent,
+// under every shard lock: function libraries and keys, expired ones
+// included (a replica waits for its primary's DEL). With an AOF, the file
+// is rewritten from the new dataset before the locks go, as Redis restarts
+// its AOF after a full synchronisation: no command wrote that dataset, so
+// the incremental file alone would not hold it. The primary's stream is
+// then on disk up to offset, the snapshot's.
+func (s *Server) loadPrimarySnapshot(r io.Reader, offset int64) error {
 	var ss keyspace.ShardSet
 	ss.SetAll()
 	s.Store.Lock(&ss)
 	defer s.Store.Unlock(&ss)
-	_, err := s.loadSnapshotLocked(r, loadReplace)
-	return err
+	if _, err := s.loadSnapshotLocked(r, loadReplace); err != nil {
+		return err
+	}
+	if s.aof.active.Load() {
+		if err := s.rewriteAOFLocked(); err != nil {
+			s.Log.Warningf("Failed to rewrite the AOF after the synchronization with the master: %v", err)
+			return nil
+		}
+		s.aof.fsyncedPrimary.Store(offset)
+		s.aof.ackDue.Store(true)
+	}
+	return nil
 }
 
 // How a snapshot load treats the dataset already there (DEBUG RELOAD's

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 type replicaState struct {
 	listeningPort atomic.Int64
 	ackOffset     atomic.Int64
+	aofAckOffset  atomic.Int64 // the FACK of REPLCONF ACK: our stream on the replica's disk
 	ackTime       atomic.Int64 // Unix s of the last REPLCONF ACK
 }
 
@@ -49,8 +51,21 @@ func (s *Server) replicationCommands() []*command.Command {
 		Tips:    []string{"request_policy:all_shards", "response_policy:agg_min"},
 		Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
 		Handler: waitCommand}
-	return []*command.Command{sync, psync, replconf, wait}
+	waitaof := &command.Command{Name: "waitaof", Arity: 4, Flags: command.NoScript | command.NoKeyspace | command.OwnGoroutine,
+		ACL: command.CatSlow | command.CatConnection, Group: "generic", Since: "7.2.0",
+		Tips:    []string{"request_policy:all_shards", "response_policy:agg_min"},
+		Summary: "Blocks until the connection's writes so far are in the append-only file on disk, here and on replicas.",
+		Handler: waitaofCommand}
+	return []*command.Command{sync, psync, replconf, wait, waitaof}
 }
+
+// WAIT's and WAITAOF's refusals, as Redis words them.
+const (
+	errWaitReplica     = "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."
+	errWaitaofReplica  = "ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated."
+	errWaitaofNoAOF    = "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled."
+	errWaitUnblockRole = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+)
 
 // waitCommand is WAIT numreplicas timeout: the number of replicas that
 // acknowledged this connection's writes, once numreplicas have or the
@@ -61,7 +76,7 @@ func waitCommand(c *command.Ctx) {
 	cl := client(c)
 	s := cl.srv
 	if s.replica.active.Load() {
-		c.Error("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		c.Error(errWaitReplica)
 		return
 	}
 	want, ok := resp.ParseInt(c.Args[1])
@@ -69,13 +84,9 @@ func waitCommand(c *command.Ctx) {
 		c.Error(command.ErrNotInteger)
 		return
 	}
-	timeout, ok := resp.ParseInt(c.Args[2])
-	if !ok {
-		c.Error("ERR timeout is not an integer or out of range")
-		return
-	}
-	if timeout < 0 {
-		c.Error("ERR timeout is negative")
+	deadline, msg := waitTimeout(c.Args[2])
+	if msg != "" {
+		c.Error(msg)
 		return
 	}
 	count := s.replicasAcked(cl.woff)
@@ -83,38 +94,171 @@ func waitCommand(c *command.Ctx) {
 		c.W.Int(int64(count))
 		return
 	}
-	var deadline <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(time.Duration(timeout) * time.Millisecond)
+	if !s.awaitAcks(cl, deadline, func() bool { return int64(s.replicasAcked(cl.woff)) >= want }) {
+		c.Error(errWaitUnblockRole)
+		return
+	}
+	c.W.Int(int64(s.replicasAcked(cl.woff)))
+}
+
+// waitaofCommand is WAITAOF numlocal numreplicas timeout (Redis 7.2):
+// [1 if this server's AOF has this connection's writes on disk, else 0;
+// the number of replicas whose AOF has], once numlocal (0 or 1) and
+// numreplicas are reached or the timeout (ms, 0 = for ever) passed. The
+// local figure follows fsyncs (see aof.go: never with appendfsync no, but
+// for a rewrite); the replicas' follows the FACK of their REPLCONF ACKs,
+// which they send at once when asked (GETACK) and after each fsync. It
+// blocks as WAIT does, and where it may not block (MULTI) it answers now.
+func waitaofCommand(c *command.Ctx) {
+	cl := client(c)
+	s := cl.srv
+	numlocal, ok := resp.ParseInt(c.Args[1])
+	if !ok {
+		c.Error(command.ErrNotInteger)
+		return
+	}
+	if numlocal < 0 || numlocal > 1 {
+		c.Error(command.ErrValueBetween(0, 1))
+		return
+	}
+	numreplicas, ok := resp.ParseInt(c.Args[2])
+	if !ok {
+		c.Error(command.ErrNotInteger)
+		return
+	}
+	if numreplicas < 0 {
+		c.Error(command.ErrNotInRange)
+		return
+	}
+	deadline, msg := waitTimeout(c.Args[3])
+	if msg != "" {
+		c.Error(msg)
+		return
+	}
+	if s.replica.active.Load() {
+		c.Error(errWaitaofReplica)
+		return
+	}
+	if numlocal > 0 && !s.aof.active.Load() {
+		c.Error(errWaitaofNoAOF)
+		return
+	}
+	counts := func() (local, replicas int64) {
+		if s.aof.fsyncedOff.Load() >= cl.woff {
+			local = 1
+		}
+		return local, int64(s.replicasAOFAcked(cl.woff))
+	}
+	local, replicas := counts()
+	if (local >= numlocal && replicas >= numreplicas) || c.NoBlock || cl.inExec {
+		c.W.ArrayLen(2)
+		c.W.Int(local)
+		c.W.Int(replicas)
+		return
+	}
+	if numlocal > 0 {
+		s.aof.waiters.Add(1)
+		defer s.aof.waiters.Add(-1)
+	}
+	ok = s.awaitAcks(cl, deadline, func() bool {
+		if numlocal > 0 && !s.aof.active.Load() {
+			return true // turned off meanwhile: the error below
+		}
+		l, r := counts()
+		return l >= numlocal && r >= numreplicas
+	})
+	switch {
+	case !ok:
+		c.Error(errWaitUnblockRole)
+	case numlocal > 0 && !s.aof.active.Load():
+		c.Error(errWaitaofNoAOF)
+	default:
+		local, replicas = counts()
+		c.W.ArrayLen(2)
+		c.W.Int(local)
+		c.W.Int(replicas)
+	}
+}
+
+// waitTimeout parses WAIT's and WAITAOF's timeout, whole milliseconds, 0
+// for ever, into a deadline (Unix ms, 0 = none), with Redis's errors
+// (getTimeoutFromObjectOrReply): msg is the error reply when it fails.
+func waitTimeout(arg []byte) (deadline int64, msg string) {
+	ms, ok := resp.ParseInt(arg)
+	if !ok {
+		return 0, command.ErrTimeoutNotInteger
+	}
+	if ms < 0 {
+		return 0, command.ErrTimeoutNegative
+	}
+	if ms == 0 {
+		return 0, ""
+	}
+	now := time.Now().UnixMilli()
+	if ms > math.MaxInt64-now {
+		return 0, command.ErrTimeoutOutOfRange
+	}
+	return now + ms, ""
+}
+
+// awaitAcks parks the calling connection (WAIT and WAITAOF run on a
+// goroutine of their own: OwnGoroutine) until done holds, re-checked at
+// each replica acknowledgement and local fsync (ackSignal), or until the
+// deadline (Unix ms, 0 = none) passes or the connection or the server
+// closes. Replicas are asked for an acknowledgement first. It reports
+// false when the server became a replica meanwhile: then, as Redis, the
+// wait ends in an UNBLOCKED error, since the acknowledgements it counts
+// will never come.
+func (s *Server) awaitAcks(cl *Client, deadline int64, done func() bool) bool {
+	var timeout <-chan time.Time
+	if deadline > 0 {
+		t := time.NewTimer(time.Until(time.UnixMilli(deadline)))
 		defer t.Stop()
-		deadline = t.C
+		timeout = t.C
 	}
 	s.prop.emitRaw(getackCommand)
 	for {
 		ch := s.ackSignal()
-		if count = s.replicasAcked(cl.woff); int64(count) >= want {
-			break
+		if s.replica.active.Load() {
+			return false
+		}
+		if done() {
+			return true
 		}
 		select {
 		case <-ch:
 			continue
-		case <-deadline:
+		case <-timeout:
 		case <-cl.done:
 		case <-s.done:
 		}
-		count = s.replicasAcked(cl.woff)
-		break
+		return !s.replica.active.Load()
 	}
-	c.W.Int(int64(count))
 }
 
-var getackCommand = []byte("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n")
+var (
+	getackCommand   = []byte("*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n")
+	replPingCommand = []byte("*1\r\n$4\r\nPING\r\n")
+)
 
 // replicasAcked counts the replicas that acknowledged offset.
 func (s *Server) replicasAcked(offset int64) int {
 	n := 0
 	for _, r := range s.replicaInfo() {
 		if r.replica.ackOffset.Load() >= offset {
+			n++
+		}
+	}
+	return n
+}
+
+// replicasAOFAcked counts the replicas whose AOF holds offset on disk, as
+// their FACKs say; a replica that never sent one counts only for offset
+// 0, as in Redis.
+func (s *Server) replicasAOFAcked(offset int64) int {
+	n := 0
+	for _, r := range s.replicaInfo() {
+		if r.replica.aofAckOffset.Load() >= offset {
 			n++
 		}
 	}
@@ -244,17 +388,27 @@ func replconfCommand(c *command.Ctx) {
 			}
 			cl.replListeningPort.Store(n)
 		case "ip-address", "capa", "rdb-only", "rdb-filter-only":
-		case "ack", "fack":
-			// An acknowledgement: no reply, ever.
-			if cl.replica != nil {
-				if n, ok := resp.ParseInt(val); ok && opt == "ack" {
-					cl.replica.ackOffset.Store(n)
-					cl.replica.ackTime.Store(time.Now().Unix())
-					s := cl.srv
-					s.signalAck()
+		case "ack":
+			// ACK <offset> [FACK <aofoffset>]: an acknowledgement, with
+			// the offset on the replica's disk when it has an AOF. No
+			// reply, ever; offsets only move forward.
+			if r := cl.replica; r != nil {
+				n, ok := resp.ParseInt(val)
+				if !ok {
+					return
 				}
+				storeMax(&r.ackOffset, n)
+				if i+3 < len(c.Args) && strings.EqualFold(string(c.Args[i+2]), "fack") {
+					if f, ok := resp.ParseInt(c.Args[i+3]); ok {
+						storeMax(&r.aofAckOffset, f)
+					}
+				}
+				r.ackTime.Store(time.Now().Unix())
+				cl.srv.signalAck()
 			}
 			return
+		case "fack":
+			return // only meaningful after ACK
 		case "getack":
 			if cl.isMaster.Load() {
 				cl.sendAck() // the one reply a primary gets from us
@@ -271,7 +425,9 @@ func replconfCommand(c *command.Ctx) {
 // replicationCron sends replicas a PING every repl-ping-replica-period
 // seconds, as Redis does, so an idle link is seen alive.
 func (s *Server) replicationCron(now time.Time) {
-	if !s.prop.active.Load() {
+	// Only with replicas to keep alive: as in Redis, no PING moves the
+	// offset of a stream that only the AOF or the backlog consumes.
+	if !s.prop.active.Load() || len(s.replicaInfo()) == 0 {
 		return
 	}
 	period := time.Duration(s.Config.Int("repl-ping-replica-period")) * time.Second
@@ -280,7 +436,7 @@ func (s *Server) replicationCron(now time.Time) {
 		return
 	}
 	s.lastReplPing.Store(now.UnixNano())
-	s.prop.emitRaw([]byte("*1\r\n$4\r\nPING\r\n"))
+	s.prop.emitRaw(replPingCommand)
 }
 
 // replicaInfo lists the replicas for INFO replication.

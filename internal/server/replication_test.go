@@ -4,8 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -267,4 +270,255 @@ func TestReplicaLeavesExpiryToPrimary(t *testing.T) {
 	}
 	p.Do(ctx, "debug", "set-active-expire", "1")
 	testutil.WaitFor(t, 5*time.Second, "the primary's DEL applied", func() bool { return r.DBSize(ctx).Val() == 0 })
+}
+
+// noReplyWithin checks that a reply is not there yet: the command sent
+// on r is blocked.
+func noReplyWithin(t *testing.T, r *testutil.Raw, d time.Duration) {
+	t.Helper()
+	r.Conn.SetReadDeadline(time.Now().Add(d))
+	if _, err := r.R.Peek(1); err == nil {
+		t.Fatal("a reply came: the command did not block")
+	}
+	r.Conn.SetReadDeadline(time.Time{})
+}
+
+// WAITAOF's arguments and refusals, with Redis's error texts, and its
+// local figure: 1 once the connection's writes are fsynced (everysec,
+// always, a rewrite), never with appendfsync no (the timeout ends it).
+func TestWaitaofLocal(t *testing.T) {
+	srv := testutil.Start(t, "appendonly", "yes")
+	r := srv.Raw(t)
+	for _, c := range []struct {
+		want string
+		args []string
+	}{
+		{"ERR value is out of range, value must between 0 and 1", []string{"2", "0", "0"}},
+		{"ERR value is out of range, value must between 0 and 1", []string{"-1", "0", "0"}},
+		{"ERR value is not an integer or out of range", []string{"one", "0", "0"}},
+		{"ERR value is out of range, must be positive", []string{"0", "-1", "0"}},
+		{"ERR value is not an integer or out of range", []string{"0", "x", "0"}},
+		{"ERR timeout is negative", []string{"0", "0", "-1"}},
+		{"ERR timeout is not an integer or out of range", []string{"0", "0", "1.5"}},
+		{"ERR timeout is not an integer or out of range", []string{"0", "0", "9223372036854775808"}},
+		{"ERR timeout is out of range", []string{"0", "0", "9223372036854775807"}},
+	} {
+		expect(t, r, c.want, append([]string{"waitaof"}, c.args...)...)
+	}
+	expect(t, r, "ERR wrong number of arguments for 'waitaof' command", "waitaof", "0", "0")
+	expect(t, r, "ERR timeout is out of range", "wait", "0", "9223372036854775807")
+	// No write yet: offset 0 is on disk.
+	expect(t, r, "[1 0]", "waitaof", "1", "0", "0")
+
+	do(t, r, "config", "set", "appendfsync", "no")
+	do(t, r, "incr", "n")
+	start := time.Now()
+	expect(t, r, "[0 0]", "waitaof", "1", "0", "60")
+	if d := time.Since(start); d < 50*time.Millisecond {
+		t.Fatalf("WAITAOF returned after %v, before its timeout", d)
+	}
+	// In MULTI it answers at once.
+	do(t, r, "multi")
+	do(t, r, "waitaof", "1", "0", "0")
+	expect(t, r, "[[0 0]]", "exec")
+	// From a script it is refused.
+	if v := fmt.Sprint(do(t, r, "eval", "return redis.call('waitaof', '0', '0', '0')", "0")); !strings.Contains(v, "not allowed from script") {
+		t.Fatalf("WAITAOF from a script: %s", v)
+	}
+	do(t, r, "config", "set", "appendfsync", "everysec")
+	expect(t, r, "[1 0]", "waitaof", "1", "0", "0")
+	do(t, r, "config", "set", "appendfsync", "always")
+	do(t, r, "incr", "n")
+	expect(t, r, "[1 0]", "waitaof", "1", "0", "0")
+	// A rewrite puts everything on disk, even with appendfsync no.
+	do(t, r, "config", "set", "appendfsync", "no")
+	do(t, r, "incr", "n")
+	do(t, r, "bgrewriteaof")
+	expect(t, r, "[1 0]", "waitaof", "1", "0", "0")
+
+	// go-redis's WaitAOF, on one connection (WAITAOF is about the
+	// connection's own writes).
+	ctx := context.Background()
+	conn := srv.Client(t).Conn()
+	defer conn.Close()
+	conn.ConfigSet(ctx, "appendfsync", "everysec")
+	conn.Incr(ctx, "n")
+	if v, err := conn.WaitAOF(ctx, 1, 0, 5*time.Second).Result(); err != nil || fmt.Sprint(v) != "[1 0]" {
+		t.Fatalf("go-redis WaitAOF: %v %v", v, err)
+	}
+
+	// Blocked on the local fsync when appendonly is turned off: the
+	// error, as Redis gives it.
+	do(t, r, "config", "set", "appendfsync", "no")
+	do(t, r, "incr", "n")
+	if err := r.Send("waitaof", "1", "0", "0"); err != nil {
+		t.Fatal(err)
+	}
+	noReplyWithin(t, r, 100*time.Millisecond)
+	srv.Client(t).ConfigSet(ctx, "appendonly", "no")
+	const noAOF = "ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled."
+	if v := read(t, r); fmt.Sprint(v) != noAOF {
+		t.Fatalf("blocked WAITAOF when appendonly is turned off: %v", v)
+	}
+	expect(t, r, noAOF, "waitaof", "1", "0", "0")
+	expect(t, r, "[0 0]", "waitaof", "0", "0", "0")
+}
+
+// fakeReplica attaches a raw connection as a replica (PSYNC, snapshot
+// read and dropped) and returns it with the stream's offset.
+func fakeReplica(t *testing.T, srv *testutil.Instance) (net.Conn, *bufio.Reader, int64) {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	conn.Write([]byte("REPLCONF listening-port 7777\r\n"))
+	if l, _ := r.ReadString('\n'); l != "+OK\r\n" {
+		t.Fatalf("REPLCONF: %q", l)
+	}
+	conn.Write([]byte("PSYNC ? -1\r\n"))
+	l, _ := r.ReadString('\n')
+	f := strings.Fields(l)
+	if len(f) != 3 || f[0] != "+FULLRESYNC" {
+		t.Fatalf("PSYNC: %q", l)
+	}
+	offset, _ := strconv.ParseInt(f[2], 10, 64)
+	l, _ = r.ReadString('\n')
+	n, _ := strconv.Atoi(strings.TrimSpace(l[1:]))
+	if _, err := io.ReadFull(r, make([]byte, n)); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Time{})
+	return conn, r, offset
+}
+
+// The primary counts a replica for WAITAOF by the FACK of its REPLCONF
+// ACK (and for WAIT by the ACK): a replica that acknowledges without FACK
+// has no AOF.
+func TestWaitaofCountsFack(t *testing.T) {
+	srv := testutil.Start(t, "appendonly", "yes", "appendfsync", "always")
+	conn, _, _ := fakeReplica(t, srv)
+	r := srv.Raw(t)
+	do(t, r, "set", "k", "v")
+	off := primaryOffset(t, srv)
+	// Acknowledged, not on the replica's disk: WAIT counts it, WAITAOF not.
+	conn.Write([]byte(fmt.Sprintf("REPLCONF ACK %d\r\n", off)))
+	expect(t, r, "1", "wait", "1", "2000")
+	expect(t, r, "[1 0]", "waitaof", "1", "1", "50")
+	// Blocked until the FACK comes.
+	if err := r.Send("waitaof", "1", "1", "0"); err != nil {
+		t.Fatal(err)
+	}
+	noReplyWithin(t, r, 100*time.Millisecond)
+	conn.Write([]byte(fmt.Sprintf("REPLCONF ACK %d FACK %d\r\n", off, off)))
+	if v := read(t, r); fmt.Sprint(v) != "[1 1]" {
+		t.Fatalf("WAITAOF after the FACK: %v", v)
+	}
+	// An older FACK does not move it back.
+	conn.Write([]byte("REPLCONF ACK 1 FACK 1\r\n"))
+	expect(t, r, "[1 1]", "waitaof", "0", "1", "0")
+	// The stream's PING and GETACK stay out of the AOF.
+	dir := fmt.Sprint(do(t, r, "config", "get", "dir").([]any)[1])
+	files, _ := filepath.Glob(filepath.Join(dir, "appendonlydir", "*.incr.aof"))
+	if len(files) != 1 {
+		t.Fatalf("incremental files: %v", files)
+	}
+	b, _ := os.ReadFile(files[0])
+	if !bytes.Contains(b, []byte("\r\nset\r\n")) || bytes.Contains(b, []byte("GETACK")) || bytes.Contains(b, []byte("PING")) {
+		t.Fatalf("incremental AOF:\n%q", b)
+	}
+}
+
+// WAITAOF with a Corvid replica that has an AOF: counted once its fsync
+// covers the write (everysec, always), not with appendfsync no (the
+// timeout ends it), nor without an AOF. On the replica WAITAOF is refused.
+func TestWaitaofWithReplica(t *testing.T) {
+	primary := testutil.Start(t, "appendonly", "yes", "appendfsync", "always")
+	replica := testutil.Start(t, "appendonly", "yes", "enable-debug-command", "yes")
+	p, rc := primary.Client(t), replica.Client(t)
+	ctx := context.Background()
+	p.Set(ctx, "before", "1", 0)
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	rc.Do(ctx, "replicaof", host, port)
+	testutil.WaitFor(t, 10*time.Second, "replica synchronised", func() bool {
+		return strings.Contains(rc.Info(ctx, "replication").Val(), "master_link_status:up")
+	})
+	rr := replica.Raw(t)
+	expect(t, rr, "ERR value is out of range, value must between 0 and 1", "waitaof", "3", "0", "0")
+	expect(t, rr, "ERR WAITAOF cannot be used with replica instances. Please also note that writes to replicas are just local and are not propagated.", "waitaof", "0", "0", "0")
+	// The replica's AOF holds the snapshot it loaded: reloading it
+	// keeps the key no command wrote there.
+	expect(t, rr, "OK", "debug", "loadaof")
+	expect(t, rr, "1", "get", "before")
+
+	r := primary.Raw(t)
+	rc.ConfigSet(ctx, "appendfsync", "no")
+	do(t, r, "incr", "n")
+	expect(t, r, "[1 0]", "waitaof", "1", "1", "100")
+	rc.ConfigSet(ctx, "appendfsync", "everysec")
+	do(t, r, "incr", "n")
+	start := time.Now()
+	expect(t, r, "[1 1]", "waitaof", "1", "1", "0")
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("WAITAOF with an everysec replica took %v", d)
+	}
+	rc.ConfigSet(ctx, "appendfsync", "always")
+	do(t, r, "incr", "n")
+	expect(t, r, "[1 1]", "waitaof", "1", "1", "0")
+	rc.ConfigSet(ctx, "appendonly", "no")
+	do(t, r, "incr", "n")
+	expect(t, r, "[1 0]", "waitaof", "1", "1", "100")
+	expect(t, r, "1", "wait", "1", "0")
+	// Turned on again at run time, the replica's AOF counts again.
+	rc.ConfigSet(ctx, "appendonly", "yes")
+	do(t, r, "incr", "n")
+	expect(t, r, "[1 1]", "waitaof", "1", "1", "0")
+}
+
+// A WAITAOF for a replica that is not there yet ends when one has
+// synchronised: the snapshot it loaded is in its AOF.
+func TestWaitaofReleasedByFullSync(t *testing.T) {
+	primary := testutil.Start(t, "appendonly", "yes")
+	replica := testutil.Start(t, "appendonly", "yes", "appendfsync", "no")
+	r := primary.Raw(t)
+	do(t, r, "incr", "n")
+	if err := r.Send("waitaof", "0", "1", "0"); err != nil {
+		t.Fatal(err)
+	}
+	noReplyWithin(t, r, 100*time.Millisecond)
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	replica.Client(t).Do(context.Background(), "replicaof", host, port)
+	r.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if v, err := r.Read(); err != nil || fmt.Sprint(v) != "[0 1]" && fmt.Sprint(v) != "[1 1]" {
+		t.Fatalf("WAITAOF once the replica synchronised: %v %v", v, err)
+	}
+}
+
+// A primary demoted while a WAITAOF or WAIT waits for its replicas ends
+// the wait with Redis's UNBLOCKED error.
+func TestWaitaofUnblockedByDemotion(t *testing.T) {
+	other := testutil.Start(t)
+	srv := testutil.Start(t, "appendonly", "yes")
+	ra, rb := srv.Raw(t), srv.Raw(t)
+	do(t, ra, "incr", "n")
+	do(t, rb, "incr", "n")
+	if err := ra.Send("waitaof", "0", "1", "0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := rb.Send("wait", "1", "0"); err != nil {
+		t.Fatal(err)
+	}
+	noReplyWithin(t, ra, 100*time.Millisecond)
+	noReplyWithin(t, rb, 10*time.Millisecond)
+	host, port, _ := net.SplitHostPort(other.Addr)
+	srv.Client(t).Do(context.Background(), "replicaof", host, port)
+	const unblocked = "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)"
+	for _, r := range []*testutil.Raw{ra, rb} {
+		if v := read(t, r); fmt.Sprint(v) != unblocked {
+			t.Fatalf("wait on a demoted primary: %v", v)
+		}
+	}
 }
