@@ -50,8 +50,9 @@ const (
 	AllShards
 	// NoKeyspace: the command never touches the keyspace; no lock is taken.
 	NoKeyspace
-	// Protected: refused unless enable-debug-command allows it (Redis's
-	// CMD_PROTECTED; DEBUG, and MODULE once it exists).
+	// Protected: refused unless enable-debug-command (DEBUG) or
+	// enable-module-command (MODULE LOAD, LOADEX, UNLOAD) allows it
+	// (Redis's CMD_PROTECTED).
 	Protected
 	// OwnGoroutine: the command may park its connection or write to it from
 	// other goroutines (MONITOR, blocking pops), so a connection served by

@@ -44,8 +44,14 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		return
 	}
 	if cmd.Flags&command.Protected != 0 || (cmd.Parent != nil && cmd.Parent.Flags&command.Protected != 0) {
-		if !s.Config.ProtectedActionAllowed("enable-debug-command", c.isLocal) {
-			c.rejectf(cmd, command.ErrDebugDisabled)
+		// As Redis: MODULE's protected subcommands answer to
+		// enable-module-command, everything else to enable-debug-command.
+		directive, refusal := "enable-debug-command", command.ErrDebugDisabled
+		if cmd.Parent != nil && cmd.Parent.Name == "module" {
+			directive, refusal = "enable-module-command", command.ErrModuleDisabled
+		}
+		if !s.Config.ProtectedActionAllowed(directive, c.isLocal) {
+			c.rejectf(cmd, refusal)
 			return
 		}
 	}

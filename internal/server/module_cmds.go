@@ -15,11 +15,10 @@ import (
 // RedisJSON or RediSearch this way learns they are absent, rather than
 // that the server is not Redis-compatible.
 //
-// As in Redis 7.2, LOAD, LOADEX and UNLOAD are protected: refused unless
-// enable-module-command (no by default) allows the connection. LIST and
-// HELP are not. The check is moduleCommandAllowed, in the handlers: the
-// dispatcher's Protected gate reads enable-debug-command only, so it
-// cannot serve MODULE yet.
+// As in Redis 7.2, LOAD, LOADEX and UNLOAD are protected: the dispatcher
+// refuses them (before authentication, and a MULTI that queues one is
+// aborted) unless enable-module-command (no by default) allows the
+// connection. LIST and HELP are not.
 
 // errModuleLoad and errNoSuchModule are Redis's replies to a load that
 // failed and to the unload of a module it does not have.
@@ -31,7 +30,7 @@ const (
 func (s *Server) moduleCommands() []*command.Command {
 	const (
 		adminF = command.Admin | command.NoScript | command.NoKeyspace
-		loadF  = adminF | command.NoAsyncLoading
+		loadF  = adminF | command.NoAsyncLoading | command.Protected
 	)
 	acl := command.CatAdmin | command.CatSlow | command.CatDangerous
 	sub := func(name string, arity int, flags command.Flags, acl uint64, since, summary string, tips []string, h func(*command.Ctx)) *command.Command {
@@ -53,16 +52,6 @@ func (s *Server) moduleCommands() []*command.Command {
 	}
 }
 
-// moduleCommandAllowed applies enable-module-command to the calling
-// connection, replying with Redis's refusal when it is not allowed.
-func (s *Server) moduleCommandAllowed(c *command.Ctx) bool {
-	if s.Config.ProtectedActionAllowed("enable-module-command", client(c).isLocal) {
-		return true
-	}
-	c.Error(command.ErrModuleDisabled)
-	return false
-}
-
 // moduleListCommand is MODULE LIST: one map per loaded module, so none.
 func moduleListCommand(c *command.Ctx) { c.W.ArrayLen(0) }
 
@@ -71,9 +60,6 @@ func moduleListCommand(c *command.Ctx) { c.W.ArrayLen(0) }
 // first, as Redis does, each failure logged as Redis logs it; then the
 // load itself fails.
 func (s *Server) moduleLoadCommand(c *command.Ctx) {
-	if !s.moduleCommandAllowed(c) {
-		return
-	}
 	path := string(c.Args[2])
 	if c.Cmd.Name == "module|loadex" {
 		if msg := loadexArgsError(c.Args[3:]); msg != "" {
@@ -108,9 +94,6 @@ func loadexArgsError(args [][]byte) string {
 
 // moduleUnloadCommand is MODULE UNLOAD name: no module has that name.
 func (s *Server) moduleUnloadCommand(c *command.Ctx) {
-	if !s.moduleCommandAllowed(c) {
-		return
-	}
 	s.Log.Warningf("Error unloading module %s: %s", c.Args[2], errNoSuchModule)
 	c.Error("ERR Error unloading module: " + errNoSuchModule)
 }

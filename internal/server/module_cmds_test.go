@@ -112,3 +112,35 @@ func TestModuleEnabled(t *testing.T) {
 		})
 	}
 }
+
+// The gate is the dispatcher's, as Redis's CMD_PROTECTED check: it comes
+// before authentication, and a transaction that queues a refused MODULE
+// LOAD is aborted.
+func TestModuleGateInDispatcher(t *testing.T) {
+	srv := testutil.Start(t, "requirepass", "secret")
+	r := srv.Raw(t)
+	errOf := func(args ...string) string {
+		t.Helper()
+		v, err := r.Do(args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, _ := v.(testutil.ErrorReply)
+		return string(e)
+	}
+	if e := errOf("module", "load", "/tmp/m.so"); e != errModuleDisabled {
+		t.Fatalf("unauthenticated MODULE LOAD: %q", e)
+	}
+	if _, err := r.Do("auth", "secret"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Do("multi"); err != nil {
+		t.Fatal(err)
+	}
+	if e := errOf("module", "unload", "m"); e != errModuleDisabled {
+		t.Fatalf("MODULE UNLOAD in MULTI: %q", e)
+	}
+	if e := errOf("exec"); !strings.HasPrefix(e, "EXECABORT") {
+		t.Fatalf("EXEC after a refused MODULE UNLOAD: %q", e)
+	}
+}
