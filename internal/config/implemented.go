@@ -12,7 +12,7 @@ var implemented = []string{
 	"requirepass", "maxclients", "timeout", "tcp-keepalive", "databases",
 	"loglevel", "logfile", "pidfile", "daemonize", "hz",
 	"proto-max-bulk-len", "client-query-buffer-limit",
-	"enable-debug-command", "active-expire-effort",
+	"enable-debug-command", "enable-module-command", "active-expire-effort",
 	"slowlog-log-slower-than", "slowlog-max-len",
 	"latency-monitor-threshold", "latency-tracking", "latency-tracking-info-percentiles",
 	"hash-max-listpack-entries", "hash-max-listpack-value",
