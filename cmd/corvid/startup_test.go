@@ -153,3 +153,23 @@ func TestDirNamedByUserIsUsedAsGiven(t *testing.T) {
 		t.Errorf("default dir = %v, %v; want %s/data", got, err, fresh)
 	}
 }
+
+// A dump.rdb of a newer format stops the server at start with Redis's two
+// lines: the loader's reason, then the fatal notice.
+func TestNewerRDBRefusedAtStart(t *testing.T) {
+	bin := buildCorvid(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "dump.rdb"), append([]byte("REDIS0013\xff"), make([]byte, 8)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--port", strconv.Itoa(freePort(t)), "--bind", "127.0.0.1", "--dir", dir)
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("server started on a version-13 file:\n%s", out)
+	}
+	for _, want := range []string{"Can't handle RDB format version 13", "Fatal error loading the DB, check server logs. Exiting."} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -24,7 +24,9 @@ func DumpPayload(codes []string) []byte {
 		b = rdb.AppendLen(b, uint64(len(c)))
 		b = append(b, c...)
 	}
-	return rdb.AppendFooter(b, rdb.Version)
+	// Functions exist since RDB 10 (Redis 7.0), so the payload says 10, as
+	// every Corvid payload says the oldest version its contents need.
+	return rdb.AppendFooter(b, rdb.MinVersion)
 }
 
 // VerifyPayload checks a payload's footer as Redis 7.2's verifyDumpPayload

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/rdb"
 )
 
 // RDB persistence: SAVE, BGSAVE, the save points, DEBUG RELOAD, saving at
@@ -203,6 +204,11 @@ func (s *Server) loadAtStart() error {
 	defer s.Store.UnlockAll()
 	_, err := s.loadRDBFile(loadReplace)
 	if err != nil {
+		if errors.Is(err, rdb.ErrVersion) {
+			// As Redis: the loader's own reason, then the fatal notice.
+			s.Log.Warningf("%v", err)
+			return errors.New("Fatal error loading the DB, check server logs. Exiting.")
+		}
 		return fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. (%v)", err)
 	}
 	return nil
