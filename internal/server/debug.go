@@ -1,7 +1,6 @@
 package server
 
 import (
-	"crypto/sha1"
 	"encoding/binary"
 	"encoding/hex"
 	"hash/fnv"
@@ -11,8 +10,10 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/commands"
 	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/keyspace"
+	"github.com/corvid-db/corvid/internal/rdb"
 	"github.com/corvid-db/corvid/internal/resp"
 )
 
@@ -43,12 +44,6 @@ func debugKeys(args [][]byte) []int {
 
 // Optional interfaces collection values implement to take part in DEBUG.
 type (
-	// debugDigester fingerprints a value for DEBUG DIGEST: a SHA1-based
-	// digest that is independent of element order for unordered types
-	// (sets, hashes, sorted sets) and dependent on it for lists and streams.
-	debugDigester interface{ DebugDigest() [20]byte }
-	// serializedLener reports the value's RDB-serialized length.
-	serializedLener interface{ SerializedLength() int }
 	// debugObjectExtra adds encoding details to DEBUG OBJECT (" ql_nodes:3 …").
 	debugObjectExtra interface{ DebugObjectExtra() string }
 )
@@ -113,7 +108,7 @@ func (s *Server) debugCommand(c *command.Ctx) {
 			db := c.DB
 			db.NoTouch = true
 			if e, ok := db.Lookup(key); ok {
-				xorValueDigest(&d, e)
+				xorValueDigest(&d, e, c.DB.Now())
 			}
 			c.W.SimpleString(hex.EncodeToString(d[:]))
 		}
@@ -213,18 +208,15 @@ func (s *Server) debugObject(c *command.Ctx) {
 	if n, isInt := e.Int(); isInt && n >= 0 && n < 10000 && !s.noSharedIntegers() {
 		refcount = 2147483647 // shared integer, as Redis's OBJ_SHARED_REFCOUNT
 	}
-	serialized := 0
+	// The serialized length is that of the value's RDB payload (its type
+	// byte aside), as SAVE would write it: compressed, in its encoding.
+	val := rdb.NewBufferWriter(nil)
+	val.Compress = s.Config.Bool("rdbcompression")
+	commands.DumpValue(val, e, c.DB.Now(), commands.DumpLimitsOf(s.Config))
+	serialized := max(len(val.Bytes())-1, 0)
 	extra := ""
-	if o := e.Object(); o != nil {
-		if sl, ok := o.(serializedLener); ok {
-			serialized = sl.SerializedLength()
-		}
-		if x, ok := o.(debugObjectExtra); ok {
-			extra = x.DebugObjectExtra()
-		}
-	}
-	if e.Type() == keyspace.TypeString {
-		serialized = rdbStringLen(e)
+	if x, ok := e.Object().(debugObjectExtra); ok {
+		extra = x.DebugObjectExtra()
 	}
 	lru := e.LRU()
 	idle := int64(s.Store.LRUClock()) - int64(lru)
@@ -269,51 +261,6 @@ func pseudoAddress(db int, key []byte) string {
 	_, _ = h.Write(key)
 	_, _ = h.Write([]byte{byte(db)})
 	return "0x7f" + strconv.FormatUint(h.Sum64()&0xffffffffff, 16)
-}
-
-// rdbStringLen is the length of a string value in an RDB file (without
-// compression): small integers take 2, 3 or 5 bytes, everything else a
-// length prefix and the bytes.
-func rdbStringLen(e keyspace.Entry) int {
-	if n, ok := e.Int(); ok {
-		if l := rdbIntLen(n); l > 0 {
-			return l
-		}
-		return rdbLenLen(e.StrLen()) + e.StrLen()
-	}
-	v := e.Bytes()
-	if len(v) <= 11 {
-		if n, ok := resp.ParseInt(v); ok {
-			if l := rdbIntLen(n); l > 0 {
-				return l
-			}
-		}
-	}
-	return rdbLenLen(len(v)) + len(v)
-}
-
-func rdbIntLen(n int64) int {
-	switch {
-	case n >= -1<<7 && n < 1<<7:
-		return 2
-	case n >= -1<<15 && n < 1<<15:
-		return 3
-	case n >= -1<<31 && n < 1<<31:
-		return 5
-	}
-	return 0
-}
-
-func rdbLenLen(n int) int {
-	switch {
-	case n < 1<<6:
-		return 1
-	case n < 1<<14:
-		return 2
-	case uint64(n) <= 0xffffffff:
-		return 5
-	}
-	return 9
 }
 
 // debugPopulate is DEBUG POPULATE count [prefix] [size]: count string keys
@@ -374,32 +321,25 @@ func (s *Server) debugPopulate(c *command.Ctx) {
 // Digests, as DEBUG DIGEST defines them: every key contributes
 // SHA1-chained ("mixed") digests of its name, type, value and expiry flag,
 // and the per-key digests are XORed together so key order does not matter.
+// The values' part is commands.DigestValue, Redis's own fingerprint.
 
-func xorDigest(d *[20]byte, b []byte) {
-	h := sha1.Sum(b)
-	for i := range d {
-		d[i] ^= h[i]
+// redisTypeCode is the type number Redis mixes into a value's digest (its
+// OBJ_* constant: a stream is 6, after modules' 5).
+func redisTypeCode(t keyspace.Type) uint32 {
+	if t == keyspace.TypeStream {
+		return 6
 	}
-}
-
-func mixDigest(d *[20]byte, b []byte) {
-	xorDigest(d, b)
-	*d = sha1.Sum(d[:])
+	return uint32(t)
 }
 
 // xorValueDigest mixes a value's type, contents and expiry into d.
-func xorValueDigest(d *[20]byte, e keyspace.Entry) {
+func xorValueDigest(d *[20]byte, e keyspace.Entry, now int64) {
 	var typ [4]byte
-	binary.BigEndian.PutUint32(typ[:], uint32(e.Type()))
-	mixDigest(d, typ[:])
-	if e.Type() == keyspace.TypeString {
-		mixDigest(d, e.AppendValue(nil))
-	} else if dg, ok := e.Object().(debugDigester); ok {
-		x := dg.DebugDigest()
-		xorDigest(d, x[:])
-	}
+	binary.BigEndian.PutUint32(typ[:], redisTypeCode(e.Type()))
+	commands.MixDigest(d, typ[:])
+	commands.DigestValue(d, e, now)
 	if e.ExpireAt() != 0 {
-		xorDigest(d, []byte("!!expire!!"))
+		commands.XorDigest(d, []byte("!!expire!!"))
 	}
 }
 
@@ -414,12 +354,12 @@ func (s *Server) datasetDigest(now int64) [20]byte {
 		}
 		var id [4]byte
 		binary.BigEndian.PutUint32(id[:], uint32(i))
-		mixDigest(&final, id[:])
+		commands.MixDigest(&final, id[:])
 		db.ForEach(func(e keyspace.Entry) {
 			var d [20]byte
-			mixDigest(&d, e.Key())
-			xorValueDigest(&d, e)
-			xorDigest(&final, d[:])
+			commands.MixDigest(&d, e.Key())
+			xorValueDigest(&d, e, now)
+			commands.XorDigest(&final, d[:])
 		})
 	}
 	return final

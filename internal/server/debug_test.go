@@ -178,3 +178,33 @@ func TestDebugSleepAndProtocol(t *testing.T) {
 	}
 	admExpect(t, r, "PONG", "ping") // nothing left over
 }
+
+// TestDebugDigestAsRedis: DEBUG DIGEST-VALUE and DIGEST fingerprint each
+// type's contents as Redis does (the digests were taken from
+// redis-server for the same data), so a value that changes changes its
+// digest and equal data gives equal digests across the two servers.
+func TestDebugDigestAsRedis(t *testing.T) {
+	srv := testutil.Start(t, "enable-debug-command", "yes")
+	r := srv.Raw(t)
+	loadFixture(t, srv.Addr)
+	want := map[string]string{
+		"str":    "36b23a1456b2dce2c3ed252c456761301dba8060",
+		"num":    "311acb99ec6c2ffc303176a787ecb8f8d91586ec",
+		"list":   "8bf72d812571eea9b927f3c11beb0c4165a6ff89",
+		"hash":   "fc076e867f7dbf566ea58172a151d82d78b8f845",
+		"set":    "593c2414786d75446e97f4ea5d4b731f3313da72",
+		"iset":   "2a462a3f51a1db89738ebbeef0c47ce1bbc85246",
+		"zset":   "9767dd7466426098574d2ccde98092be7ea01296",
+		"stream": "41c11abde10b6e2ceddd44275319aaf3a243fd8f",
+		"ttlkey": "311b17018163335616e089f6b951c82c477335ac",
+	}
+	for key, w := range want {
+		admExpect(t, r, "["+w+"]", "debug", "digest-value", key)
+	}
+	admExpect(t, r, "7bb15515f772e113896f84e364a8a9e53a46629e", "debug", "digest")
+	// A changed element changes the digest.
+	admDo(t, r, "lset", "list", "1", "x")
+	if got := admDo(t, r, "debug", "digest-value", "list").([]any)[0]; got == want["list"] {
+		t.Fatal("DEBUG DIGEST-VALUE ignores a list's elements")
+	}
+}

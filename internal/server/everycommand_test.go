@@ -483,7 +483,7 @@ var cmdExamples = map[string][]string{
 		`@exact debug protocol bignum`, `@exact debug protocol null`, `@exact debug protocol array`, `@exact debug protocol set`, `@exact debug protocol map`,
 		`@exact debug protocol attrib`, `@exact debug protocol push`, `@exact debug protocol true`, `@exact debug protocol false`,
 		`@exact debug protocol verbatim`, `debug error "ERR boom"`, `debug log hello`, `debug populate 3 pop 5`,
-		`debug change-repl-id`, `debug quicklist-packed-threshold 1gb`, `debug digest`},
+		`debug change-repl-id`, `debug quicklist-packed-threshold 1gb`, `debug digest`, `zadd z 0.1 a 1e300 b -inf c 1.5e-7 d ; debug digest-value z`, `debug digest-value list hash set iset zset stream geo hll`, `debug object list`, `debug object hash`, `debug object zset`, `debug object set`, `debug object iset`, `debug object stream`, `debug object num`, `debug object ttlkey`},
 	"decr":             {`decr num`, `decr missing`, `decr str`},
 	"decrby":           {`decrby num 5`, `decrby missing 1`, `decrby num x`, `decrby list 1`, `watch num ; decrby num 0 ; multi ; ping ; exec`, `decrby num -9223372036854775808`, `set n -1 ; decrby n 9223372036854775807`},
 	"del":              {`del str list missing`, `watch missing ; del missing ; multi ; ping ; exec`},

@@ -471,7 +471,7 @@ var diffModes = map[string]cmpMode{
 	"info": cmpType, "role": cmpShape, "lolwut": cmpType,
 	"client|id": cmpShape, "client|help": cmpType,
 	"command": cmpType, "command|count": cmpType, "command|docs": cmpShape, "command|help": cmpType, "command|list": cmpType,
-	"config|get": cmpUnordered, "config|help": cmpType, "debug": cmpShape,
+	"config|get": cmpUnordered, "config|help": cmpType,
 	"latency|doctor": cmpType, "latency|help": cmpType, "latency|histogram": cmpTypes, "latency|latest": cmpShape,
 	"latency|history": cmpShape, "latency|graph": cmpShape,
 	"memory|usage": cmpShape, "memory|stats": cmpTypes, "memory|doctor": cmpType, "memory|malloc-stats": cmpType,
@@ -531,6 +531,7 @@ var diffNormalize = map[string]func(rv) rv{
 	"client|list":     normClientList,
 	"client|info":     normClientList,
 	"hello":           normHello,
+	"debug":           normDebugObject,
 	"xinfo|stream":    normXinfo,
 	"xinfo|groups":    normXinfo,
 	"xinfo|consumers": normXinfo,
@@ -583,6 +584,23 @@ func normXinfo(v rv) rv {
 	return v
 }
 
+// normDebugObject blanks DEBUG OBJECT's address and LRU figures.
+func normDebugObject(v rv) rv {
+	if !strings.HasPrefix(v.s, "Value at:") {
+		return v
+	}
+	fields := strings.Fields(v.s)
+	for i, f := range fields {
+		for _, k := range []string{"at:", "lru:", "lru_seconds_idle:"} {
+			if strings.HasPrefix(f, k) {
+				fields[i] = k
+			}
+		}
+	}
+	v.s = strings.Join(fields, " ")
+	return v
+}
+
 // normHello blanks HELLO's version and connection ID.
 func normHello(v rv) rv {
 	for k := 0; k+1 < len(v.a); k += 2 {
@@ -628,11 +646,14 @@ var knownDiffs = map[string]knownDiff{
 	"command getkeys set":  {"as above", "-ERR Invalid number of arguments specified for command"},
 	"command getkeys ping": {"as above: 7.2 gets to the named command's key check", "-ERR The command has no key arguments"},
 	"object encoding list": {"7.2 keeps small lists in one listpack (t_list.c listTypeTryConversion)", `$"listpack"`},
-	"rpush big " + words("e", 200) + " ; object encoding big": {"7.2 lists stay one listpack up to list-max-listpack-size (8 kB here), not quicklists", `:200 ; $"listpack"`},
-	"sadd iset abc ; object encoding iset":                    {"7.2 turns a small intset given a string into a listpack (t_set.c setTypeMaybeConvert)", `:1 ; $"listpack"`},
-	"sscan set 0 count 1":                                     {"7.2's small sets are listpacks, scanned whole in one call", `*[$"0" *[$"a" $"b" $"c"]]`},
-	"object encoding set":                                     {"7.2 keeps small sets of strings in a listpack (t_set.c setTypeCreate)", `$"listpack"`},
-	"waitaof 0 0 10/resp2":                                    {"WAITAOF is new in 7.2; with appendonly off it acknowledges no local fsync (fsynced_reploff -1)", "*[:0 :0]"},
+	"rpush big " + words("e", 200) + " ; object encoding big":     {"7.2 lists stay one listpack up to list-max-listpack-size (8 kB here), not quicklists", `:200 ; $"listpack"`},
+	"sadd iset abc ; object encoding iset":                        {"7.2 turns a small intset given a string into a listpack (t_set.c setTypeMaybeConvert)", `:1 ; $"listpack"`},
+	"zadd z 0.1 a 1e300 b -inf c 1.5e-7 d ; debug digest-value z": {"7.2 digests a score as fpconv_dtoa writes it (0.1), 7.0 as %.17g (0.10000000000000001)", ":4 ; *[+39cc03c37f02e9458cf21af45b8e83fc1397d388]"},
+	"debug object list":    {"7.2 keeps a small list in a listpack (no quicklist figures)", ""},
+	"debug object set":     {"7.2 keeps a small set of strings in a listpack", ""},
+	"sscan set 0 count 1":  {"7.2's small sets are listpacks, scanned whole in one call", `*[$"0" *[$"a" $"b" $"c"]]`},
+	"object encoding set":  {"7.2 keeps small sets of strings in a listpack (t_set.c setTypeCreate)", `$"listpack"`},
+	"waitaof 0 0 10/resp2": {"WAITAOF is new in 7.2; with appendonly off it acknowledges no local fsync (fsynced_reploff -1)", "*[:0 :0]"},
 	// The RESP3 pass runs after a second BGREWRITEAOF, after which Corvid
 	// counts a local fsync although appendonly is off (aof.go's
 	// rewriteAOFLocked notes one); 7.2 answers *[:0 :0] there too.
