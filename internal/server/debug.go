@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
 	"strconv"
@@ -12,6 +13,7 @@ import (
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/commands"
 	"github.com/corvid-db/corvid/internal/config"
+	"github.com/corvid-db/corvid/internal/ds/quicklist"
 	"github.com/corvid-db/corvid/internal/keyspace"
 	"github.com/corvid-db/corvid/internal/rdb"
 	"github.com/corvid-db/corvid/internal/resp"
@@ -41,12 +43,6 @@ func debugKeys(args [][]byte) []int {
 	}
 	return nil
 }
-
-// Optional interfaces collection values implement to take part in DEBUG.
-type (
-	// debugObjectExtra adds encoding details to DEBUG OBJECT (" ql_nodes:3 …").
-	debugObjectExtra interface{ DebugObjectExtra() string }
-)
 
 func (s *Server) debugCommand(c *command.Ctx) {
 	sub := strings.ToLower(string(c.Args[1]))
@@ -215,8 +211,17 @@ func (s *Server) debugObject(c *command.Ctx) {
 	commands.DumpValue(val, e, c.DB.Now(), commands.DumpLimitsOf(s.Config))
 	serialized := max(len(val.Bytes())-1, 0)
 	extra := ""
-	if x, ok := e.Object().(debugObjectExtra); ok {
-		extra = x.DebugObjectExtra()
+	if ql, ok := e.Object().(*quicklist.List); ok {
+		// Redis's quicklist figures; Corvid compresses no node, and its
+		// nodes' listpacks keep a 4-byte header where Redis's have 6 bytes
+		// and an end byte: the size is given as Redis's layout has it.
+		nodes := max(ql.Nodes(), 1)
+		compressed := 0
+		if s.Config.Int("list-compress-depth") != 0 {
+			compressed = 1
+		}
+		extra = fmt.Sprintf(" ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d",
+			ql.Nodes(), float64(ql.Len())/float64(nodes), s.Config.Int("list-max-listpack-size"), compressed, ql.Bytes()+3*ql.Nodes())
 	}
 	lru := e.LRU()
 	idle := int64(s.Store.LRUClock()) - int64(lru)
