@@ -478,11 +478,11 @@ var diffModes = map[string]cmpMode{
 	"memory|help": cmpType, "xadd": cmpShape, "module|help": cmpType,
 	"object|help": cmpType, "object|idletime": cmpShape, "object|freq": cmpShape,
 	"pubsub|help": cmpType, "pubsub|channels": cmpUnordered, "pubsub|shardchannels": cmpUnordered, "script|help": cmpType, "function|help": cmpType, "function|dump": cmpShape,
-	"function|stats": cmpShape, "dump": cmpShape, "slowlog|get": cmpShape, "slowlog|help": cmpType,
-	"xgroup|help": cmpType, "xinfo|help": cmpType, "xpending": cmpShape,
+	"dump": cmpShape, "slowlog|get": cmpShape, "slowlog|help": cmpType,
+	"xgroup|help": cmpType, "xinfo|help": cmpType,
 	"randomkey": cmpShape, "spop": cmpShape, "srandmember": cmpShape, "hrandfield": cmpShape, "zrandmember": cmpShape,
 	"keys": cmpUnordered, "scan": cmpTypes, "sscan": cmpUnordered, "smembers": cmpUnordered, "sunion": cmpUnordered,
-	"sinter": cmpUnordered, "sdiff": cmpUnordered, "pfdebug": cmpShape,
+	"sinter": cmpUnordered, "sdiff": cmpUnordered,
 	"psync": cmpNone, "sync": cmpNone, "monitor": cmpExact,
 }
 
