@@ -522,3 +522,24 @@ func TestWaitaofUnblockedByDemotion(t *testing.T) {
 		}
 	}
 }
+
+// replicaof in the configuration makes a server a replica from the start,
+// as Redis: it connects and synchronises without a REPLICAOF command.
+func TestReplicaofDirectiveAtStart(t *testing.T) {
+	primary := testutil.Start(t)
+	p := primary.Client(t)
+	ctx := context.Background()
+	p.Set(ctx, "k", "v", 0)
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	replica := testutil.Start(t, "replicaof", host+" "+port)
+	r := replica.Client(t)
+	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
+		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
+	})
+	if v := r.Get(ctx, "k").Val(); v != "v" {
+		t.Fatalf("k = %q on the replica", v)
+	}
+	if role, err := r.Do(ctx, "role").Slice(); err != nil || role[0] != "slave" {
+		t.Fatalf("ROLE = %v, %v", role, err)
+	}
+}

@@ -333,6 +333,11 @@ func (s *Server) Start() error {
 	s.wg.Add(1)
 	go s.cron()
 	s.Log.Noticef("Ready to accept connections tcp")
+	// replicaof in the configuration file or on the command line makes the
+	// server a replica from the start, as Redis.
+	if host, port, ok := s.Config.ReplicaOf(); ok {
+		s.startReplication(host, port)
+	}
 	return nil
 }
 
