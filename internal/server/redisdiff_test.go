@@ -55,7 +55,7 @@ func TestRedisDiff(t *testing.T) {
 	if v := redisVersion(t, redisAddr); !strings.HasPrefix(v, "7.0.") {
 		t.Skipf("redis-server %s: TestRedisDiff's known differences are those of 7.0", v)
 	}
-	corvid := testutil.Start(t, everyCommandDirectives...)
+	corvid := startLeakable(t)
 	names := tableCommandNames(corvid.Srv.Table)
 
 	// shown: the knownDiffs entries whose difference showed; ran: those
