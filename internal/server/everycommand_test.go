@@ -633,6 +633,7 @@ var cmdExamples = map[string][]string{
 	"memory|purge":        {`memory purge`},
 	"memory|stats":        {`memory stats`},
 	"memory|usage":        {`memory usage str`, `memory usage list samples 0`, `memory usage missing`, `memory usage hash`, `memory usage zset`, `memory usage stream`, `memory usage set`, `memory usage str samples 5 x`, `memory usage str samples x`, `memory usage str x`},
+	"migrate":             {`migrate 127.0.0.1 1 missing 0 100`, `migrate 127.0.0.1 1 "" 0 100 keys missing nosuch`, `migrate 127.0.0.1 1 str 0 100`, `migrate 127.0.0.1 1 str 0 100 copy replace auth pw`, `migrate 127.0.0.1 1 "" 0 100 keys`, `migrate 127.0.0.1 1 str 0 x`},
 	"mget":                {`mget str missing list num`},
 	"module|help":         {`module help`},
 	"module|list":         {`module list`},
