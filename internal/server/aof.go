@@ -541,8 +541,10 @@ func (s *Server) initAOF() error {
 	s.aof.primaryWritten = -1
 	s.Config.OnChange("appendonly", func(string) error {
 		if s.Config.Bool("appendonly") {
-			s.Store.LockAll()
-			defer s.Store.UnlockAll()
+			if !s.configSetHoldsShards() {
+				s.Store.LockAll()
+				defer s.Store.UnlockAll()
+			}
 			return s.startAOF()
 		}
 		s.stopAOF()

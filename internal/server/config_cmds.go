@@ -46,11 +46,31 @@ func (s *Server) configSetCommand(c *command.Ctx) {
 			c.Args[i+1] = redacted
 		}
 	}
-	if err := s.Config.SetWithOptions(pairs, config.SetOptions{LocalClient: client(c).isLocal}); err != nil {
+	s.configSet.mu.Lock()
+	s.configSet.ctx = c
+	err := s.Config.SetWithOptions(pairs, config.SetOptions{LocalClient: client(c).isLocal})
+	s.configSet.ctx = nil
+	s.configSet.mu.Unlock()
+	if err != nil {
 		c.Error(err.Error())
 		return
 	}
 	c.OK()
+}
+
+// configSetHoldsShards reports, to a configuration hook, whether the
+// CONFIG SET running it holds every keyspace shard (it runs inside EXEC,
+// which locks them all for a transaction holding CONFIG SET): the hook
+// must then use the keyspace without locking it, as shard locks are not
+// reentrant. Only hooks may call it: CONFIG SET holds configSet.mu while
+// they run, and it is false for hooks run at startup.
+func (s *Server) configSetHoldsShards() bool {
+	c := s.configSet.ctx
+	if c == nil {
+		return false
+	}
+	cl, ok := c.Conn.(*Client)
+	return ok && cl.shards.All()
 }
 
 // configResetStatCommand is CONFIG RESETSTAT: INFO's stats counters,

@@ -135,6 +135,15 @@ type Server struct {
 	timeout    atomic.Int64
 	debugCmd   string // enable-debug-command: no, yes or local
 
+	// configSet serialises CONFIG SET and names the command whose hooks
+	// are running, so that a hook that needs the keyspace knows whether
+	// its caller holds every shard already (CONFIG SET inside EXEC); see
+	// configSetHoldsShards.
+	configSet struct {
+		mu  sync.Mutex
+		ctx *command.Ctx // guarded by mu
+	}
+
 	// loops are the epoll event loops that serve connections (one per
 	// GOMAXPROCS); empty when connections get goroutines of their own.
 	loops    []*eventLoop
@@ -246,8 +255,19 @@ func (s *Server) applyMemoryLimit() {
 	s.volatilePolicy.Store(volatile)
 	s.evictSamples.Store(s.Config.Int("maxmemory-samples"))
 	s.Store.SetAccessPolicy(policy == policyLFU, s.Config.Int("lfu-log-factor"), s.Config.Int("lfu-decay-time"))
+	if s.configSetHoldsShards() {
+		// Inside EXEC every shard is held by this goroutine: measure
+		// without locking; eviction, which locks shards itself, follows
+		// from the cron (Redis too evicts from a time event after CONFIG
+		// SET maxmemory).
+		if s.maxMemory.Load() > 0 {
+			s.memGrowth.Store(0)
+			s.usedMem.Store(s.memoryFrom(s.storeBytes(), false).used)
+		}
+		return
+	}
 	s.refreshUsedMemory()
-	s.evictIfNeeded() // a lowered maxmemory evicts at once, as in Redis
+	s.evictIfNeeded() // a lowered maxmemory evicts at once
 }
 
 // refreshUsedMemory samples used_memory for the maxmemory check (the cron
