@@ -508,7 +508,7 @@ var cmdExamples = map[string][]string{
 	"config|help":             {`config help`},
 	"config|resetstat":        {`config resetstat`},
 	"config|rewrite":          {`config rewrite`},
-	"config|set":              {`config set maxmemory 0`, `config set nosuch 1`, `config set maxmemory-policy noeviction lfu-log-factor 10`, `config set maxmemory 1gb ; config get maxmemory ; config set maxmemory 0`, `config set maxmemory x`, `config set maxmemory-policy x`, `@arity config set maxmemory`, `config set port 0 port 1`},
+	"config|set":              {`config set maxmemory 0`, `config set nosuch 1`, `config set maxmemory-policy noeviction lfu-log-factor 10`, `config set maxmemory 1gb ; config get maxmemory ; config set maxmemory 0`, `config set maxmemory x`, `config set maxmemory-policy x`, `@arity config set maxmemory`, `config set port 0 port 1`, `config set appendonly yes ; config set appendonly no`},
 	"copy":                    {`copy str dst`, `copy str num`, `copy str num replace`, `copy missing dst`, `copy hash dst db 1`, `copy list dst ; lrange dst 0 -1`, `copy zset dst ; zrange dst 0 -1 withscores`, `copy stream dst ; xrange dst - +`, `copy set dst ; scard dst`, `watch dst ; copy str dst ; multi ; ping ; exec`, `watch num ; copy str num ; multi ; ping ; exec`, `copy str dst db x`, `copy str str`},
 	"dbsize":                  {`dbsize`, `flushdb ; dbsize`},
 	"debug": {`@type debug help`, `debug sleep 0`, `debug object str`, `debug object missing`, `debug set-active-expire 1`,
