@@ -706,7 +706,7 @@ func hscanCommand(c *command.Ctx) {
 		collScanReply(c, 0, nil, nil)
 		return
 	}
-	count, pattern, ok := collScanArgs(c, 3)
+	count, pattern, noValues, ok := collScanArgsNoValues(c, 3, true)
 	if !ok {
 		return
 	}
@@ -716,8 +716,10 @@ func hscanCommand(c *command.Ctx) {
 		if pattern == nil || config.GlobMatch(pattern, f, false) {
 			buf = append(buf, f...)
 			ends = append(ends, len(buf))
-			buf = append(buf, v...)
-			ends = append(ends, len(buf))
+			if !noValues {
+				buf = append(buf, v...)
+				ends = append(ends, len(buf))
+			}
 		}
 	}
 	next := uint64(0)

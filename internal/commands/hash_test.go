@@ -219,7 +219,6 @@ func TestHashScan(t *testing.T) {
 	kExpect(t, c, []any{"0", []any{}}, "hscan", "missing", "0")
 	kExpect(t, c, kErr("ERR invalid cursor"), "hscan", "small", "abc")
 	kExpect(t, c, kErr("ERR syntax error"), "hscan", "small", "0", "count", "0")
-	kExpect(t, c, kErr("ERR syntax error"), "hscan", "small", "0", "novalues")
 
 	kExpect(t, c, 1000, append(sCmd("hset", "big"), hPairs(1000)...)...)
 	got := map[string]string{}
@@ -305,4 +304,44 @@ func hB2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// HSCAN NOVALUES (Redis 7.4, which redis-py's helpers send) returns the
+// fields alone, in both encodings; the other SCANs refuse it as Redis 7.2.
+func TestHscanNoValues(t *testing.T) {
+	t.Parallel()
+	_, c := sStart(t)
+	kExpect(t, c, 2, "hset", "small", "a", "1", "b", "2")
+	kExpect(t, c, []any{"0", []any{"a", "b"}}, "hscan", "small", "0", "novalues")
+	kExpect(t, c, []any{"0", []any{"a"}}, "hscan", "small", "0", "match", "a", "NOVALUES", "count", "5")
+	kExpect(t, c, []any{"0", []any{}}, "hscan", "missing", "0", "novalues")
+	kExpect(t, c, 300, append([]any{"hset", "big"}, hPairs(300)...)...)
+	ctx := t.Context()
+	keys, cursor := []string{}, uint64(0)
+	for {
+		page, next, err := c.HScanNoValues(ctx, "big", cursor, "", 50).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, page...)
+		if cursor = next; cursor == 0 {
+			break
+		}
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if !strings.HasPrefix(k, "f") {
+			t.Fatalf("HSCAN NOVALUES returned a value: %q", k)
+		}
+		seen[k] = true
+	}
+	if len(seen) != 300 {
+		t.Fatalf("HSCAN NOVALUES saw %d fields of 300", len(seen))
+	}
+	if err := c.Do(ctx, "sscan", "small", "0", "novalues").Err(); err == nil {
+		t.Fatal("SSCAN NOVALUES accepted")
+	}
+	if err := c.Do(ctx, "hscan", "small", "0", "count").Err(); err == nil || err.Error() != "ERR syntax error" {
+		t.Fatalf("HSCAN with COUNT and no value: %v", err)
+	}
 }

@@ -1138,22 +1138,34 @@ func svDiff(sets []setVal, found []bool, lim svLimits) setVal {
 // collScanArgs parses the MATCH and COUNT options of SSCAN and HSCAN from
 // argument from on, replying with Redis's error when they are invalid.
 func collScanArgs(c *command.Ctx, from int) (count int, pattern []byte, ok bool) {
+	count, pattern, _, ok = collScanArgsNoValues(c, from, false)
+	return count, pattern, ok
+}
+
+// collScanArgsNoValues is collScanArgs that, when allowed (HSCAN), also
+// takes Redis 7.4's NOVALUES flag: fields without their values.
+func collScanArgsNoValues(c *command.Ctx, from int, allowNoValues bool) (count int, pattern []byte, noValues, ok bool) {
 	count = 10
 	for i := from; i < len(c.Args); i += 2 {
+		if allowNoValues && equalFold(c.Args[i], "novalues") {
+			noValues = true
+			i-- // a flag: one argument, not two
+			continue
+		}
 		if i+1 >= len(c.Args) {
 			c.Error(command.ErrSyntax)
-			return 0, nil, false
+			return 0, nil, false, false
 		}
 		switch opt := c.Args[i]; {
 		case equalFold(opt, "count"):
 			n, ok := resp.ParseInt(c.Args[i+1])
 			if !ok {
 				c.Error(command.ErrNotInteger)
-				return 0, nil, false
+				return 0, nil, false, false
 			}
 			if n < 1 {
 				c.Error(command.ErrSyntax)
-				return 0, nil, false
+				return 0, nil, false, false
 			}
 			count = int(min(n, maxScanCount))
 		case equalFold(opt, "match"):
@@ -1163,10 +1175,10 @@ func collScanArgs(c *command.Ctx, from int) (count int, pattern []byte, ok bool)
 			}
 		default:
 			c.Error(command.ErrSyntax)
-			return 0, nil, false
+			return 0, nil, false, false
 		}
 	}
-	return count, pattern, true
+	return count, pattern, noValues, true
 }
 
 // collScanReply writes [cursor, [items…]] from items packed in buf.

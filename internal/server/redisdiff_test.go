@@ -714,6 +714,7 @@ var knownDiffs = map[string]knownDiff{
 
 	// Extensions.
 	"client kill maxage 100000":           {"CLIENT KILL MAXAGE is a Redis 7.4 filter that Corvid has", ":0"},
+	"hscan hash 0 novalues":               {"HSCAN NOVALUES is a Redis 7.4 option that Corvid has", `*[$"0" *[$"f1" $"f2"]]`},
 	"delex str ifeq other":                {extension, ":0"},
 	"delex num":                           {extension, ":1"},
 	"delex str ifeq hello":                {extension, ":1"},
