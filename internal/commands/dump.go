@@ -37,8 +37,8 @@ const (
 	errRestoreFreq    = "ERR Invalid FREQ value, must be >= 0 and <= 255"
 )
 
-// dumpCommands are DUMP and RESTORE (MIGRATE, which needs a client to
-// another server, is not implemented).
+// dumpCommands are DUMP, RESTORE and MIGRATE (migrate.go), which moves
+// keys to another server as DUMP payloads that it RESTOREs.
 func dumpCommands() []*command.Command {
 	return []*command.Command{
 		{Name: "dump", Arity: 2, Flags: command.ReadOnly, ACL: command.CatKeyspace | command.CatRead | command.CatSlow,
@@ -49,6 +49,17 @@ func dumpCommands() []*command.Command {
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: []command.KeySpec{keyRange(1, 0, "OW", "update")},
 			Group: "generic", Since: "2.6.0", Summary: "Creates a key from the serialized value DUMP produced.",
 			Handler: restoreCommand},
+		// The key at argument 3, or with KEYS every argument after it:
+		// migrateKeys finds them as Redis does (key specs, then its
+		// getkeys function when the KEYS spec matches). OwnGoroutine: the
+		// network round trips must not stall an event loop's other clients.
+		{Name: "migrate", Arity: -6, Flags: command.Write | command.MovableKeys | command.OwnGoroutine,
+			ACL:      command.CatKeyspace | command.CatWrite | command.CatSlow | command.CatDangerous,
+			FirstKey: 3, LastKey: 3, Step: 1, Keys: migrateKeys,
+			KeySpecs: []command.KeySpec{keyRange(3, 0, "RW", "access", "delete"),
+				{Flags: []string{"RW", "access", "delete", "incomplete"}, Keyword: "KEYS", KeywordStart: -2, LastKey: -1, Step: 1}},
+			Group: "generic", Since: "2.6.0", Summary: "Moves keys to another server, which restores them from their DUMP serialization.",
+			Tips: []string{"nondeterministic_output"}, Handler: migrateCommand},
 	}
 }
 
@@ -58,17 +69,28 @@ func dumpCommand(c *command.Ctx) {
 		c.W.Null()
 		return
 	}
-	w := rdb.NewBufferWriter(c.Scratch[:0])
-	ver := DumpValue(w, e, c.DB.Now(), dumpLimitsOf(c))
-	if ver == 0 {
+	p, ok := dumpPayload(c.Scratch, e, c.DB.Now(), dumpLimitsOf(c))
+	if ok {
+		c.W.Bulk(p)
+	} else {
 		c.W.Null() // a hash whose every field has expired: gone, if not yet reclaimed
-		return
 	}
-	p := rdb.AppendFooter(w.Bytes(), ver)
-	c.W.Bulk(p)
 	if cap(p) <= 64<<10 {
 		c.Scratch = p[:0]
 	}
+}
+
+// dumpPayload serialises e as DUMP does, in buf's storage (the checksum
+// covers the whole slice, so nothing may precede the value). ok is false
+// when nothing is left to serialise (a hash whose every field expired);
+// p then still returns the storage for reuse.
+func dumpPayload(buf []byte, e keyspace.Entry, now int64, lim DumpLimits) (p []byte, ok bool) {
+	w := rdb.NewBufferWriter(buf[:0])
+	ver := DumpValue(w, e, now, lim)
+	if ver == 0 {
+		return w.Bytes(), false
+	}
+	return rdb.AppendFooter(w.Bytes(), ver), true
 }
 
 // DumpLimits are the settings that shape how values are serialised
