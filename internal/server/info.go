@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/commands"
 	"github.com/corvid-db/corvid/internal/ds/slab"
 )
 
@@ -809,7 +810,7 @@ func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
 	ib.int("pubsubshard_channels", int64(nshard))
 	ib.int("latest_fork_usec", 0)
 	ib.int("total_forks", 0)
-	ib.int("migrate_cached_sockets", 0)
+	ib.int("migrate_cached_sockets", int64(commands.MigrateCachedSockets(s.Store)))
 	ib.int("slave_expires_tracked_keys", 0)
 	ib.int("active_defrag_hits", 0)
 	ib.int("active_defrag_misses", 0)

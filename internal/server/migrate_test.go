@@ -356,6 +356,9 @@ func TestMigrateCachedConnection(t *testing.T) {
 	if len(third) != 1 || third[0] == second[0] {
 		t.Fatalf("a new connection was expected: %q", third)
 	}
+	if info := s.Info(ctx, "stats").Val(); !strings.Contains(info, "migrate_cached_sockets:1\r\n") {
+		t.Fatalf("INFO stats does not count the cached socket:\n%s", info)
+	}
 }
 
 // MIGRATEs of keys of different shards run at the same time here (one at

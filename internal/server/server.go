@@ -584,6 +584,7 @@ func (s *Server) Close() error {
 			l.wake()
 		}
 		s.wg.Wait()
+		commands.CloseMigrateSockets(s.Store)
 		if path := s.Config.String("unixsocket"); path != "" {
 			_ = os.Remove(path)
 		}
