@@ -8,6 +8,7 @@ package command
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"sort"
 	"strconv"
@@ -297,6 +298,9 @@ func (ks *KeySpec) appendKeys(dst []int, args [][]byte) []int {
 // Table is the set of commands the server knows.
 type Table struct {
 	byName map[string]*Command
+	// renamed is set once rename-command gave a command another name:
+	// a command's Name is then not necessarily the name it answers to.
+	renamed bool
 }
 
 // NewTable returns an empty table.
@@ -319,6 +323,32 @@ func (t *Table) Register(cmds ...*Command) {
 		t.byName[c.Name] = c
 	}
 }
+
+// Rename makes the command from answer to the name to instead, or to no
+// name when to is empty, as redis.conf's rename-command does. The command
+// keeps its own Name (COMMAND and error replies show it, as Redis shows
+// the original name). The errors are Redis's configuration errors.
+func (t *Table) Rename(from, to string) error {
+	from, to = strings.ToLower(from), strings.ToLower(to)
+	cmd, ok := t.byName[from]
+	if !ok {
+		return errors.New("No such command in rename-command")
+	}
+	delete(t.byName, from)
+	t.renamed = true
+	if to == "" {
+		return nil
+	}
+	if _, taken := t.byName[to]; taken {
+		return errors.New("Target command name already exists")
+	}
+	t.byName[to] = cmd
+	return nil
+}
+
+// Renamed reports whether rename-command renamed or removed any command:
+// a lookup cache keyed by a command's Name is then not valid.
+func (t *Table) Renamed() bool { return t.renamed }
 
 // Lookup finds a command by name, case-insensitively, without allocating.
 func (t *Table) Lookup(name []byte) *Command {

@@ -31,6 +31,24 @@ type Config struct {
 	// named (by canonical name), so that an embedded default can be told
 	// from the same value chosen by the user.
 	given map[*entry]bool
+	// renames are the rename-command directives, in the order read.
+	renames []RenameCommand
+}
+
+// RenameCommand is one rename-command directive: the command From is
+// known as To from then on, or not at all when To is empty. At locates
+// the directive, for the error that refuses a bad one.
+type RenameCommand struct {
+	From, To string
+	At       LoadError
+}
+
+// RenamedCommands returns the rename-command directives in the order they
+// were read. The server applies them to its command table before serving.
+func (c *Config) RenamedCommands() []RenameCommand {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]RenameCommand(nil), c.renames...)
 }
 
 // NameValue is one directive name and its value, as CONFIG GET returns them.

@@ -19,8 +19,10 @@
 // arguments into configuration lines). Errors are *LoadError values whose
 // text is redis-server's "*** FATAL CONFIG FILE ERROR ***" message, with the
 // line number and the reason Redis gives. The file-only directives include,
-// rename-command, user and loadmodule are supported: include natively, the
-// others through HandleDirective (they are refused without a handler).
+// rename-command, user and loadmodule are supported: include natively,
+// rename-command by recording it for the server's command table
+// (RenamedCommands, unless a HandleDirective handler takes it), the others
+// through HandleDirective (they are refused without a handler).
 //
 // Unlike Redis, the package never changes the process working directory:
 // "dir" is stored as an absolute path (Dir) and relative file names given in

@@ -293,6 +293,11 @@ func (c *Config) loadString(config string) error {
 			if err := c.include(args[0]); err != nil {
 				return err
 			}
+		case name == "rename-command" && len(args) == 2 && c.directives[name] == nil:
+			// Applied by the server to its command table (RenamedCommands),
+			// which reports a bad name against this line.
+			c.renames = append(c.renames, RenameCommand{From: args[0], To: args[1],
+				At: LoadError{Line: i + 1, Text: line}})
 		case name == "rename-command" && len(args) == 2,
 			name == "user" && len(args) >= 1,
 			name == "loadmodule" && len(args) >= 1:

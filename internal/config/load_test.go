@@ -40,7 +40,6 @@ func TestLoadErrors(t *testing.T) {
 		{"requirepass \"unterminated", 1, "requirepass \"unterminated", "Unbalanced quotes in configuration line"},
 		{"loglevel loud", 1, "loglevel loud", "argument(s) must be one of the following: debug, verbose, notice, warning, nothing"},
 		{"include", 1, "include", "Bad directive or wrong number of arguments"},
-		{"rename-command FLUSHALL \"\"", 1, "rename-command FLUSHALL \"\"", "rename-command is not supported by this server"},
 		{"rename-command FLUSHALL", 1, "rename-command FLUSHALL", "Bad directive or wrong number of arguments"},
 		{"user default on nopass ~* +@all", 1, "user default on nopass ~* +@all", "user is not supported by this server"},
 		{"loadmodule /x.so", 1, "loadmodule /x.so", "loadmodule is not supported by this server"},
@@ -297,5 +296,19 @@ func TestLoadSourcesStdin(t *testing.T) {
 	}
 	if c.Int("port") != 1234 || c.Int("hz") != 50 || c.ConfigFile() != "" {
 		t.Errorf("port=%d hz=%d", c.Int("port"), c.Int("hz"))
+	}
+}
+
+// Without a handler, rename-command directives are recorded in order,
+// with where they were read, for the server to apply.
+func TestRenamedCommandsRecorded(t *testing.T) {
+	c := New()
+	if err := c.LoadString("port 1\nrename-command FLUSHALL \"\"\nrename-command config cfg"); err != nil {
+		t.Fatal(err)
+	}
+	got := c.RenamedCommands()
+	if len(got) != 2 || got[0].From != "FLUSHALL" || got[0].To != "" || got[1].To != "cfg" ||
+		got[0].At.Line != 2 || got[1].At.Text != "rename-command config cfg" {
+		t.Fatalf("%+v", got)
 	}
 }

@@ -19,7 +19,7 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 	// A pipeline usually repeats one command: compare with the last one
 	// before paying for the table's map lookup.
 	cmd := c.lastLookup
-	if cmd == nil || !sameName(args[0], cmd.Name) {
+	if cmd == nil || !sameName(args[0], cmd.Name) || s.Table.Renamed() {
 		cmd = s.Table.Lookup(args[0])
 		c.lastLookup = cmd
 	}

@@ -196,6 +196,13 @@ func New(cfg *config.Config) (*Server, error) {
 	s.lastSave.Store(time.Now().Unix())
 	commands.Register(s.Table)
 	s.registerCommands()
+	for _, r := range cfg.RenamedCommands() {
+		if err := s.Table.Rename(r.From, r.To); err != nil {
+			e := r.At
+			e.Reason = err.Error()
+			return nil, &e
+		}
+	}
 	s.applyConfig()
 	s.loadPubsubLimits()
 	s.ps.init()
