@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,6 +169,30 @@ func TestNewerRDBRefusedAtStart(t *testing.T) {
 		t.Fatalf("server started on a version-13 file:\n%s", out)
 	}
 	for _, want := range []string{"Can't handle RDB format version 13", "Fatal error loading the DB, check server logs. Exiting."} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// A port in use stops the server with Redis's two lines; Redis's harness
+// reads "Failed listening on port" to retry elsewhere.
+func TestPortInUseLogged(t *testing.T) {
+	bin := buildCorvid(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	out, err := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "").CombinedOutput()
+	if err == nil {
+		t.Fatalf("started on a port in use:\n%s", out)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("Warning: Could not create server TCP listening socket 127.0.0.1:%d: bind: Address already in use", port),
+		fmt.Sprintf("Failed listening on port %d (tcp), aborting.", port),
+	} {
 		if !bytes.Contains(out, []byte(want)) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}

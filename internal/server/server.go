@@ -397,7 +397,11 @@ func (s *Server) openListeners() ([]net.Listener, error) {
 				if optional {
 					continue
 				}
-				return fail(fmt.Errorf("Could not create server TCP listening socket %s:%d: %w", b, port, err))
+				// Redis's two lines: supervisors (Redis's test harness
+				// among them) read "Failed listening on port" to retry
+				// on another port.
+				s.Log.Warningf("Warning: Could not create server TCP listening socket %s:%d: %s", b, port, listenErrorText(err))
+				return fail(fmt.Errorf("Failed listening on port %d (tcp), aborting.", port))
 			}
 			ls = append(ls, l)
 			if port == 0 {
@@ -655,4 +659,18 @@ func (s *Server) reclaimOffHeap(now time.Time) {
 	}
 	s.lastReclaimGC, s.lastReleased = now, released
 	go runtime.GC()
+}
+
+// listenErrorText renders a failed listen as Redis's anet does: the system
+// call and the C library's text ("bind: Address already in use").
+func listenErrorText(err error) string {
+	var se *os.SyscallError
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	msg := se.Err.Error()
+	if msg != "" {
+		msg = strings.ToUpper(msg[:1]) + msg[1:]
+	}
+	return se.Syscall + ": " + msg
 }
