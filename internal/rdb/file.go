@@ -219,8 +219,16 @@ type Loader struct {
 	// ResizeDB gives the size hints of the current database.
 	ResizeDB func(size, expires uint64) error
 	// Key is called per key; it must read the value from r with
-	// ReadObject(r, k.Type) before returning nil.
+	// ReadObject(r, k.Type) before returning nil, and return ReadObject's
+	// error unchanged (or wrapped) when that is ErrEmpty.
 	Key func(k KeyInfo, r *Reader) error
+	// EmptyKey is called instead for a key whose collection has no
+	// elements (ErrEmpty), which Load then skips: bugs of older Redis
+	// versions could leave such keys in a file (Redis issue 8453), and
+	// Redis 7.2's loader skips them rather than refuse the whole file. A
+	// nil EmptyKey skips them silently; returning an error stops the load
+	// with it.
+	EmptyKey func(k KeyInfo) error
 }
 
 // Load reads an RDB file from src, calling l's callbacks, and checks the
@@ -365,6 +373,12 @@ func Load(src io.Reader, l *Loader) (int, error) {
 				err = l.Key(meta, r)
 			} else {
 				_, err = ReadObject(r, op)
+			}
+			if errors.Is(err, ErrEmpty) {
+				err = nil
+				if l.EmptyKey != nil {
+					err = l.EmptyKey(meta)
+				}
 			}
 			if err != nil {
 				return ver, err

@@ -124,16 +124,21 @@ func (o *Object) Len() int {
 	return 1
 }
 
-// ErrEmpty is returned for a collection with no elements, which Redis
-// refuses to load (the key would not exist).
+// ErrEmpty is returned for a collection with no elements: a key that
+// cannot exist. Old Redis versions could write one to a file, so a file
+// loader skips it and goes on (Load's Loader.EmptyKey), as Redis's does;
+// RESTORE refuses it as bad data. ReadObject returns it only once the
+// whole value has been read, so the reader is at the next opcode. It
+// wraps ErrCorrupt.
 var ErrEmpty = corrupt("empty key")
 
 // maxPrealloc caps capacity hints taken from untrusted lengths.
 const maxPrealloc = 1 << 16
 
 // ReadObject reads a value of RDB type typ. Duplicate set members, hash
-// fields and sorted set members, NaN scores, empty collections and
-// malformed blobs are errors, as in Redis with sanitize-dump-payload yes.
+// fields and sorted set members, NaN scores, empty collections (ErrEmpty)
+// and malformed blobs are errors, as in Redis with sanitize-dump-payload
+// yes.
 func ReadObject(r *Reader, typ byte) (*Object, error) {
 	o := &Object{Type: typ}
 	var err error

@@ -5,12 +5,17 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/commands"
 	"github.com/corvid-db/corvid/internal/rdb"
 )
 
@@ -29,8 +34,9 @@ type rdbState struct {
 	lastBgsaveOK     atomic.Bool
 	lastBgsaveSecs   atomic.Int64
 	saves            atomic.Int64
-	lastLoadKeys     atomic.Int64
-	saveFailed       atomic.Bool // the last save failed (stop-writes-on-bgsave-error)
+	lastLoadKeys     atomic.Int64 // keys the last load stored (rdb_last_load_keys_loaded)
+	lastLoadExpired  atomic.Int64 // keys it dropped as expired (rdb_last_load_keys_expired)
+	saveFailed       atomic.Bool  // the last save failed (stop-writes-on-bgsave-error)
 }
 
 const errBgsaveInProgress = "ERR Background save already in progress"
@@ -177,9 +183,15 @@ func (s *Server) writeRDBFile(data []byte) error {
 	return nil
 }
 
-// loadRDBFile loads dbfilename, if it exists, in place of the dataset;
-// every shard is held (or the server is not serving yet).
+// loadRDBFile loads dbfilename, if it exists, in place of the dataset
+// (DEBUG RELOAD); every shard is held. A primary drops the keys already
+// expired, as Redis's loader does when it is not a replica.
 func (s *Server) loadRDBFile(mode loadMode) (bool, error) {
+	return s.loadRDBFileAs(mode, !s.replica.active.Load())
+}
+
+// loadRDBFileAs is loadRDBFile, told whether expired keys are dropped.
+func (s *Server) loadRDBFileAs(mode loadMode, dropExpired bool) (bool, error) {
 	f, err := os.Open(s.rdbPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -188,21 +200,19 @@ func (s *Server) loadRDBFile(mode loadMode) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	start := time.Now()
-	n, err := s.loadSnapshotLocked(bufio.NewReaderSize(f, 1<<20), mode)
-	if err != nil {
-		return true, err
-	}
-	s.rdb.lastLoadKeys.Store(int64(n))
-	s.Log.Noticef("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
-	return true, nil
+	_, err = s.loadRDBLocked(bufio.NewReaderSize(f, 1<<20), mode, dropExpired)
+	return true, err
 }
 
 // loadAtStart loads dbfilename when the server starts (before it serves).
+// A server configured as a replica (replicaof) keeps expired keys for its
+// primary's DEL, as Redis, which checks for a primary before loading.
 func (s *Server) loadAtStart() error {
 	s.Store.LockAll()
 	defer s.Store.UnlockAll()
-	_, err := s.loadRDBFile(loadReplace)
+	start := time.Now()
+	_, _, replica := s.Config.ReplicaOf()
+	found, err := s.loadRDBFileAs(loadReplace, !replica)
 	if err != nil {
 		if errors.Is(err, rdb.ErrVersion) {
 			// As Redis: the loader's own reason, then the fatal notice.
@@ -211,7 +221,156 @@ func (s *Server) loadAtStart() error {
 		}
 		return fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. (%v)", err)
 	}
+	if found {
+		s.Log.Noticef("DB loaded from disk: %.3f seconds", time.Since(start).Seconds())
+	}
 	return nil
+}
+
+// maxEmptyKeysLogged is how many skipped empty keys a load names in the
+// log, as Redis, which counts the rest only.
+const maxEmptyKeysLogged = 10
+
+// loadRDBLocked reads an RDB stream into the dataset, every shard held,
+// and returns the number of keys stored. It is Redis's rdbLoadRio for
+// every caller (the file at start and DEBUG RELOAD, a primary's full
+// synchronisation, an AOF's base), and logs what Redis's does, at the
+// same levels and in the same words, since operators and Redis's test
+// harness read them: the producer's version, the file's age and the
+// memory it came from (AUX fields), each empty key skipped, and the
+// counts at the end.
+//
+// An empty collection (which older Redis versions could leave in a file)
+// is skipped, not refused: Redis 7.2 skips it rather than refuse to start
+// on a file that held one. dropExpired drops the keys whose expiry has
+// passed and counts them, as a primary loading a file does (Redis's
+// loader checks iAmMaster); a replica keeps them for its primary's DEL
+// and an AOF base for the commands that follow it. The expired keys a
+// primary drops are not propagated: Redis feeds a DEL per key to its
+// backlog at start for replicas that continue from the file's stream
+// position, but Corvid starts with a new replication ID (the file's
+// repl-id is not restored), so its replicas synchronise in full.
+func (s *Server) loadRDBLocked(r io.Reader, mode loadMode, dropExpired bool) (int, error) {
+	if mode == loadReplace {
+		s.Store.FlushAll()
+	}
+	var keys, expired, empty int64
+	var codes []string
+	db := 0
+	now := time.Now().UnixMilli()
+	ctx := command.Ctx{Conn: configHolder{s.Config}}
+	_, err := rdb.Load(r, &rdb.Loader{
+		Aux:      func(k, v []byte) error { s.logRDBAux(string(k), string(v)); return nil },
+		Function: func(code []byte) error { codes = append(codes, string(code)); return nil },
+		SelectDB: func(d int) error {
+			if d < 0 || d >= s.Store.Databases() {
+				return fmt.Errorf("database %d out of range", d)
+			}
+			db = d
+			return nil
+		},
+		Key: func(k rdb.KeyInfo, rr *rdb.Reader) error {
+			obj, err := rdb.ReadObject(rr, k.Type)
+			if err != nil {
+				return err // ErrEmpty included: Load calls EmptyKey
+			}
+			if dropExpired && k.ExpireAt != 0 && k.ExpireAt < now {
+				expired++
+				return nil
+			}
+			ctx.DB = s.Store.DB(db).At(now)
+			if mode == loadKeep && ctx.DB.Exists(k.Key) {
+				return fmt.Errorf("duplicated key %q in DB %d", k.Key, db)
+			}
+			if !commands.RestoreValue(&ctx, k.Key, obj, k.ExpireAt) {
+				expired++ // a hash whose every field had expired
+				return nil
+			}
+			keys++
+			return nil
+		},
+		EmptyKey: func(k rdb.KeyInfo) error {
+			if empty < maxEmptyKeysLogged {
+				s.Log.Noticef("rdbLoadObject skipping empty key: %s", cString(k.Key))
+			}
+			empty++
+			return nil
+		},
+	})
+	if err != nil {
+		return int(keys), err
+	}
+	if msg := s.functions.Restore(codes, mode.functionPolicy()); msg != "" {
+		return int(keys), errors.New(msg)
+	}
+	s.rdb.lastLoadKeys.Store(keys)
+	s.rdb.lastLoadExpired.Store(expired)
+	if empty > 0 {
+		s.Log.Noticef("Done loading RDB, keys loaded: %d, keys expired: %d, empty keys skipped: %d.", keys, expired, empty)
+	} else {
+		s.Log.Noticef("Done loading RDB, keys loaded: %d, keys expired: %d.", keys, expired)
+	}
+	return int(keys), nil
+}
+
+// logRDBAux logs an AUX field of a file being loaded as Redis does: the
+// fields it knows, in its words, and any whose name starts with '%' as
+// they are (Redis's convention for informational fields).
+func (s *Server) logRDBAux(k, v string) {
+	switch {
+	case strings.HasPrefix(k, "%"):
+		s.Log.Noticef("RDB '%s': %s", k, v)
+	case strings.EqualFold(k, "redis-ver"):
+		s.Log.Noticef("Loading RDB produced by version %s", v)
+	case strings.EqualFold(k, "ctime"):
+		s.Log.Noticef("RDB age %d seconds", max(time.Now().Unix()-leadingInt(v), 0))
+	case strings.EqualFold(k, "used-mem"):
+		s.Log.Noticef("RDB memory usage when created %.2f Mb", float64(leadingInt(v))/(1024*1024))
+	case strings.EqualFold(k, "aof-preamble"):
+		if leadingInt(v) != 0 {
+			s.Log.Noticef("RDB has an AOF tail")
+		}
+	case strings.EqualFold(k, "aof-base"):
+		if leadingInt(v) != 0 {
+			s.Log.Noticef("RDB is base AOF")
+		}
+	case strings.EqualFold(k, "repl-stream-db"), strings.EqualFold(k, "repl-id"),
+		strings.EqualFold(k, "repl-offset"), strings.EqualFold(k, "lua"), strings.EqualFold(k, "redis-bits"):
+	default:
+		s.Log.Debugf("Unrecognized RDB AUX field: '%s'", k)
+	}
+}
+
+// leadingInt reads an AUX value as C's strtoll: leading blanks, a sign and
+// the digits that follow, 0 when there are none, saturated on overflow.
+func leadingInt(v string) int64 {
+	v = strings.TrimLeft(v, " \t\n\v\f\r")
+	end := 0
+	if end < len(v) && (v[end] == '+' || v[end] == '-') {
+		end++
+	}
+	digits := end
+	for end < len(v) && v[end] >= '0' && v[end] <= '9' {
+		end++
+	}
+	if end == digits {
+		return 0
+	}
+	n, err := strconv.ParseInt(v[:end], 10, 64)
+	if err != nil && v[0] == '-' {
+		return math.MinInt64
+	} else if err != nil {
+		return math.MaxInt64
+	}
+	return n
+}
+
+// cString is how C's %s prints a binary-safe string: up to its first NUL.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
 }
 
 // saveCron starts a BGSAVE when a save point is due: at least Changes

@@ -14,10 +14,8 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
-	"github.com/corvid-db/corvid/internal/commands"
 	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/keyspace"
-	"github.com/corvid-db/corvid/internal/rdb"
 	"github.com/corvid-db/corvid/internal/resp"
 	"github.com/corvid-db/corvid/internal/scripting"
 )
@@ -597,46 +595,11 @@ func (m loadMode) functionPolicy() scripting.RestorePolicy {
 }
 
 // loadSnapshotLocked is loadSnapshot with every shard already held; it
-// returns the number of keys loaded.
+// returns the number of keys loaded. Keys past their expiry are loaded
+// too: a replica waits for its primary's DEL, and an AOF base is followed
+// by the commands that expire them (loadRDBLocked says more).
 func (s *Server) loadSnapshotLocked(r io.Reader, mode loadMode) (int, error) {
-	if mode == loadReplace {
-		s.Store.FlushAll()
-	}
-	keys := 0
-	var codes []string
-	db := 0
-	now := time.Now().UnixMilli()
-	ctx := command.Ctx{Conn: configHolder{s.Config}}
-	_, err := rdb.Load(r, &rdb.Loader{
-		Function: func(code []byte) error { codes = append(codes, string(code)); return nil },
-		SelectDB: func(d int) error {
-			if d < 0 || d >= s.Store.Databases() {
-				return fmt.Errorf("database %d out of range", d)
-			}
-			db = d
-			return nil
-		},
-		Key: func(k rdb.KeyInfo, rr *rdb.Reader) error {
-			obj, err := rdb.ReadObject(rr, k.Type)
-			if err != nil {
-				return err
-			}
-			ctx.DB = s.Store.DB(db).At(now)
-			if mode == loadKeep && ctx.DB.Exists(k.Key) {
-				return fmt.Errorf("duplicated key %q in DB %d", k.Key, db)
-			}
-			commands.RestoreValue(&ctx, k.Key, obj, k.ExpireAt)
-			keys++
-			return nil
-		},
-	})
-	if err != nil {
-		return keys, err
-	}
-	if msg := s.functions.Restore(codes, mode.functionPolicy()); msg != "" {
-		return keys, errors.New(msg)
-	}
-	return keys, nil
+	return s.loadRDBLocked(r, mode, false)
 }
 
 // configHolder gives handlers run outside a connection the configuration.
