@@ -186,6 +186,10 @@ func TestEmptyKeysSkippedAtStart(t *testing.T) {
 				t.Fatalf("DBSIZE %d %v", n, err)
 			}
 			checkEmptyKeysSkipped(t, c)
+			info := c.Info(ctx, "persistence").Val()
+			if !strings.Contains(info, "rdb_last_load_keys_loaded:3\r\n") || !strings.Contains(info, "rdb_last_load_keys_expired:1\r\n") {
+				t.Fatalf("INFO persistence load counts:\n%s", info)
+			}
 
 			// DEBUG RELOAD (NOSAVE, on the same file) logs the same, and
 			// not "DB loaded from disk", which Redis logs at start only.

@@ -654,7 +654,7 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	ib.int("rdb_current_bgsave_time_sec", current)
 	ib.int("rdb_saves", s.rdb.saves.Load())
 	ib.int("rdb_last_cow_size", 0)
-	ib.int("rdb_last_load_keys_expired", 0)
+	ib.int("rdb_last_load_keys_expired", s.rdb.lastLoadExpired.Load())
 	ib.int("rdb_last_load_keys_loaded", s.rdb.lastLoadKeys.Load())
 	a := &s.aof
 	a.mu.Lock()
