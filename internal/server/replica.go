@@ -151,6 +151,7 @@ func replicaofCommand(c *command.Ctx) {
 	s := cl.srv
 	host, portArg := string(c.Args[1]), string(c.Args[2])
 	if strings.EqualFold(host, "no") && strings.EqualFold(portArg, "one") {
+		s.Config.SetReplicaOf("", 0) // CONFIG GET and REWRITE follow the role
 		if s.stopReplication() {
 			s.newReplicationID()
 			s.Log.Noticef("MASTER MODE enabled (user request from '%s')", cl.addr)
@@ -172,6 +173,7 @@ func replicaofCommand(c *command.Ctx) {
 		return
 	}
 	s.stopReplication()
+	s.Config.SetReplicaOf(host, int(port))
 	s.startReplication(host, int(port))
 	s.Log.Noticef("REPLICAOF %s:%d enabled (user request from '%s')", host, port, cl.addr)
 	c.OK()

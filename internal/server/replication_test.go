@@ -543,3 +543,25 @@ func TestReplicaofDirectiveAtStart(t *testing.T) {
 		t.Fatalf("ROLE = %v, %v", role, err)
 	}
 }
+
+// CONFIG GET replicaof (and so CONFIG REWRITE) follows REPLICAOF: a
+// rewritten file must not make a promoted primary a replica again.
+func TestReplicaofConfigFollowsCommand(t *testing.T) {
+	primary := testutil.Start(t)
+	replica := testutil.Start(t)
+	r := replica.Client(t)
+	ctx := context.Background()
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ConfigGet(ctx, "replicaof").Val()["replicaof"]; got != host+" "+port {
+		t.Fatalf("CONFIG GET replicaof after REPLICAOF = %q", got)
+	}
+	if err := r.Do(ctx, "replicaof", "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.ConfigGet(ctx, "replicaof").Val()["replicaof"]; got != "" {
+		t.Fatalf("CONFIG GET replicaof after REPLICAOF NO ONE = %q", got)
+	}
+}
