@@ -319,6 +319,16 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 			applyPlan(plan)
 		}
 	}
+	if cmd.Name == "flushall" && cmd.Flags&command.AllShards != 0 && !(c.w.Len() > mark && c.w.Buf[mark] == '-') &&
+		len(s.Config.SaveParams()) > 0 && !s.rdb.bgsaveInProgress.Load() {
+		// As Redis: with save points configured, FLUSHALL saves the empty
+		// dataset at once (every shard is still held), so that a restart
+		// cannot bring the flushed keys back and the changes since the
+		// last save start from zero.
+		if err := s.saveLocked(); err != nil {
+			s.Log.Warningf("FLUSHALL could not save the empty dataset: %v", err)
+		}
+	}
 	if c.w.Len() > mark && c.w.Buf[mark] == '-' {
 		cmd.Stats.Failed.Add(1)
 		end := mark + 1

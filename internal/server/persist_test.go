@@ -238,3 +238,32 @@ func TestFunctionLoadQuotedName(t *testing.T) {
 		t.Fatalf("FUNCTION LOAD with name=\"foo\": %q %v", v, err)
 	}
 }
+
+// With save points, FLUSHALL saves the empty dataset at once, as Redis: a
+// restart does not bring the keys back, and rdb_changes_since_last_save
+// is 0.
+func TestFlushallSavesWithSavePoints(t *testing.T) {
+	srv := testutil.Start(t, "save", "3600 1 300 100", "enable-debug-command", "yes")
+	c := srv.Client(t)
+	ctx := context.Background()
+	if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Save(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(ctx, "k2", "v", 0)
+	if err := c.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	info := c.Info(ctx, "persistence").Val()
+	if !strings.Contains(info, "rdb_changes_since_last_save:0\r\n") {
+		t.Fatalf("changes since the last save after FLUSHALL:\n%s", info)
+	}
+	if err := c.Do(ctx, "debug", "reload", "nosave").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.DBSize(ctx).Val(); n != 0 {
+		t.Fatalf("the flushed keys came back from dump.rdb: dbsize %d", n)
+	}
+}
