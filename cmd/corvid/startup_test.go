@@ -10,11 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/corvid-db/corvid/internal/testutil"
 )
 
 // buildCorvid builds the binary into a directory of the test's own.
@@ -30,32 +31,14 @@ func buildCorvid(t *testing.T) string {
 	return bin
 }
 
-// syncBuffer is a bytes.Buffer safe for the process's writer and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runCorvid starts the binary in dir with args, waits for PING and returns
 // its client and its log; the process is stopped at cleanup.
-func runCorvid(t *testing.T, bin, dir string, args ...string) (*redis.Client, *syncBuffer, *exec.Cmd) {
+func runCorvid(t *testing.T, bin, dir string, args ...string) (*redis.Client, *testutil.LogBuffer, *exec.Cmd) {
 	t.Helper()
 	port := freePort(t)
 	cmd := exec.Command(bin, append(args, "--port", strconv.Itoa(port), "--bind", "127.0.0.1")...)
 	cmd.Dir = dir
-	log := &syncBuffer{}
+	log := &testutil.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

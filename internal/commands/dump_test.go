@@ -48,28 +48,12 @@ func dSnapshot(t *testing.T, c *redis.Client, key string) []any {
 		v, err = c.Do(ctx, "xinfo", "stream", key, "full").Result()
 		// The node layout is the server's own business, and
 		// redis-server 7.0 has no consumer active-time.
-		v = dStripStream(v)
+		v = testutil.StripStreamLayout(v)
 	}
 	if err != nil {
 		t.Fatalf("%s: %v", key, err)
 	}
 	return append(out, v)
-}
-
-func dStripStream(v any) any {
-	arr, ok := v.([]any)
-	if !ok {
-		return v
-	}
-	var out []any
-	for i := 0; i < len(arr); i++ {
-		if s, _ := arr[i].(string); i+1 < len(arr) && (s == "radix-tree-keys" || s == "radix-tree-nodes" || s == "active-time") {
-			i++
-			continue
-		}
-		out = append(out, dStripStream(arr[i]))
-	}
-	return out
 }
 
 func dPopulate(t *testing.T, c *redis.Client) []string {

@@ -84,7 +84,7 @@ func emptyKeysRDB(t *testing.T) []byte {
 
 // startLogged starts a server on dir (its dump.rdb loaded, if any) with
 // its log captured from the first line, which testutil.Start silences.
-func startLogged(t *testing.T, dir string, directives ...string) (*server.Server, *logBuffer) {
+func startLogged(t *testing.T, dir string, directives ...string) (*server.Server, *testutil.LogBuffer) {
 	t.Helper()
 	text := "bind 127.0.0.1\nport 0\ndir " + strconv.Quote(dir) + "\n"
 	for i := 0; i+1 < len(directives); i += 2 {
@@ -98,7 +98,7 @@ func startLogged(t *testing.T, dir string, directives ...string) (*server.Server
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := &logBuffer{}
+	log := &testutil.LogBuffer{}
 	srv.Log.SetOutput(log)
 	srv.EphemeralPort = true
 	if err := srv.Start(); err != nil {
@@ -193,7 +193,7 @@ func TestEmptyKeysSkippedAtStart(t *testing.T) {
 
 			// DEBUG RELOAD (NOSAVE, on the same file) logs the same, and
 			// not "DB loaded from disk", which Redis logs at start only.
-			reload := &logBuffer{}
+			reload := &testutil.LogBuffer{}
 			srv.Log.SetOutput(reload)
 			if err := c.Do(ctx, "debug", "reload", "nosave").Err(); err != nil {
 				t.Fatalf("DEBUG RELOAD: %v\n%s", err, reload)
@@ -251,7 +251,7 @@ func TestEmptyKeysSkippedInFullSync(t *testing.T) {
 		}
 	}()
 	srv := testutil.Start(t)
-	log := &logBuffer{}
+	log := &testutil.LogBuffer{}
 	srv.Srv.Log.SetOutput(log)
 	c := srv.Client(t)
 	ctx := context.Background()

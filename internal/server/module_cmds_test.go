@@ -1,34 +1,14 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/corvid-db/corvid/internal/testutil"
 )
-
-// logBuffer collects a server's log; the logger writes from any goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 const errModuleDisabled = "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
 
@@ -81,7 +61,7 @@ func TestModuleEnabled(t *testing.T) {
 	for _, mode := range []string{"yes", "local"} {
 		t.Run(mode, func(t *testing.T) {
 			srv := testutil.Start(t, "enable-module-command", mode)
-			var log logBuffer
+			var log testutil.LogBuffer
 			srv.Srv.Log.SetOutput(&log)
 			c := srv.Client(t)
 			ctx := context.Background()

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -12,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,28 +38,10 @@ func rtRedisBinary(t *testing.T) string {
 	return ""
 }
 
-// rtLog collects a process's output.
-type rtLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *rtLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *rtLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // rtRedis is a redis-server process on dir/dump.rdb.
 type rtRedis struct {
 	addr string
-	log  *rtLog
+	log  *testutil.LogBuffer
 	done chan struct{} // closed when the process has exited
 }
 
@@ -76,7 +56,7 @@ func rtStartRedis(t *testing.T, dir string) *rtRedis {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	r := &rtRedis{addr: "127.0.0.1:" + strconv.Itoa(port), log: &rtLog{}, done: make(chan struct{})}
+	r := &rtRedis{addr: "127.0.0.1:" + strconv.Itoa(port), log: &testutil.LogBuffer{}, done: make(chan struct{})}
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", dir, "--dbfilename", "dump.rdb")
 	cmd.Stdout, cmd.Stderr = r.log, r.log
@@ -218,30 +198,12 @@ func rtSnapshot(t *testing.T, c *redis.Client, key string) []any {
 		v, err = c.HGetAll(ctx, key).Result()
 	case "stream":
 		v, err = c.Do(ctx, "xinfo", "stream", key, "full").Result()
-		v = rtStripStream(v)
+		v = testutil.StripStreamLayout(v)
 	}
 	if err != nil {
 		t.Fatalf("%s: %v", key, err)
 	}
 	return []any{typ, v}
-}
-
-// rtStripStream drops the node layout (each server's own business) and
-// the consumers' active-time (7.0 has none) from XINFO STREAM FULL.
-func rtStripStream(v any) any {
-	arr, ok := v.([]any)
-	if !ok {
-		return v
-	}
-	var out []any
-	for i := 0; i < len(arr); i++ {
-		if s, _ := arr[i].(string); i+1 < len(arr) && (s == "radix-tree-keys" || s == "radix-tree-nodes" || s == "active-time") {
-			i++
-			continue
-		}
-		out = append(out, rtStripStream(arr[i]))
-	}
-	return out
 }
 
 // rtEncoding70 is the encoding redis-server 7.0 gives a value Corvid
