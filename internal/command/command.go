@@ -133,6 +133,13 @@ type KeySpec struct {
 	Flags []string // RO, RW, OW, RM, access, update, insert, delete, …
 	Notes string   // Redis's free-text note on the spec, reported by COMMAND INFO
 
+	// Unknown says the keys cannot be found from the arguments' positions
+	// (Redis's "unknown" begin_search and find_keys: SORT's BY/GET keys
+	// come from the sorted values, its STORE keyword may be anywhere).
+	// Such a spec yields no keys; the command's Keys function finds what
+	// can be found.
+	Unknown bool
+
 	BeginIndex   int    // when Keyword == "": keys start at this argument
 	Keyword      string // otherwise: keys start after this keyword…
 	KeywordStart int    // …searched from this index (negative: from the end, backwards)
@@ -163,8 +170,9 @@ type Command struct {
 	// with movable keys). It returns argument indexes.
 	Keys func(args [][]byte) []int
 	// KeyFlags, when set, gives the flags of the key at argument pos for
-	// these arguments, where a key spec says variable_flags (Redis's
-	// getkeys_proc refining them: SET without GET only overwrites).
+	// these arguments, where a key spec says variable_flags or where Keys
+	// finds what the specs cannot (Redis's getkeys_proc setting them: SET
+	// without GET only overwrites, SORT's STORE destination is OW).
 	KeyFlags func(args [][]byte, pos int) []string
 
 	Group   string // generic, string, server, connection…
@@ -240,6 +248,9 @@ func (c *Command) KeyIndexes(dst []int, args [][]byte) []int {
 }
 
 func (ks *KeySpec) appendKeys(dst []int, args [][]byte) []int {
+	if ks.Unknown {
+		return dst
+	}
 	begin := ks.BeginIndex
 	if ks.Keyword != "" {
 		begin = -1

@@ -55,7 +55,7 @@ func dumpCommands() []*command.Command {
 		// network round trips must not stall an event loop's other clients.
 		{Name: "migrate", Arity: -6, Flags: command.Write | command.MovableKeys | command.OwnGoroutine,
 			ACL:      command.CatKeyspace | command.CatWrite | command.CatSlow | command.CatDangerous,
-			FirstKey: 3, LastKey: 3, Step: 1, Keys: migrateKeys,
+			FirstKey: 3, LastKey: 3, Step: 1, Keys: migrateKeys, KeyFlags: migrateKeyFlags,
 			KeySpecs: []command.KeySpec{keyRange(3, 0, "RW", "access", "delete"),
 				{Flags: []string{"RW", "access", "delete", "incomplete"}, Keyword: "KEYS", KeywordStart: -2, LastKey: -1, Step: 1}},
 			Group: "generic", Since: "2.6.0", Summary: "Moves keys to another server, which restores them from their DUMP serialization.",
@@ -872,3 +872,7 @@ func restoreStream(c *command.Ctx, key []byte, rs *rdb.Stream, expireAt int64) {
 	}
 	c.DB.SetObject(key, keyspace.TypeStream, s, expireAt)
 }
+
+// migrateKeyFlags gives every key MIGRATE moves Redis's flags for it (the
+// KEYS spec's "incomplete" describes the spec, not a key found).
+func migrateKeyFlags(_ [][]byte, _ int) []string { return []string{"RW", "access", "delete"} }

@@ -21,21 +21,22 @@ const errSortNotDouble = "ERR One or more scores can't be converted into double"
 func sortCommands() []*command.Command {
 	const cats = command.CatSet | command.CatSortedSet | command.CatList | command.CatSlow | command.CatDangerous
 	src := command.KeySpec{Flags: []string{"RO", "access"}, BeginIndex: 1, LastKey: 0, Step: 1}
-	// Redis declares the STORE destination with an "unknown" begin search
-	// (the keyword may sit anywhere); a keyword search from the end (the
-	// last STORE wins) is the closest command.KeySpec can say, and sortKeys
-	// does the exact extraction.
-	store := command.KeySpec{Flags: []string{"OW", "update"}, Keyword: "STORE", KeywordStart: -1, LastKey: 0, Step: 1,
+	// BY/GET keys come from the sorted values and STORE may sit anywhere:
+	// Redis declares both with "unknown" specs, and sortKeys (with
+	// sortKeyFlags) does the exact extraction.
+	byGet := command.KeySpec{Flags: []string{"RO", "access"}, Unknown: true,
+		Notes: "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort"}
+	store := command.KeySpec{Flags: []string{"OW", "update"}, Unknown: true,
 		Notes: "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array"}
 	return []*command.Command{
 		{Name: "sort", Arity: -2, Flags: command.Write | command.DenyOOM | command.MovableKeys | command.AllShards,
 			ACL: command.CatWrite | cats, FirstKey: 1, LastKey: 1, Step: 1,
-			KeySpecs: []command.KeySpec{src, store}, Keys: sortKeys,
+			KeySpecs: []command.KeySpec{src, byGet, store}, Keys: sortKeys, KeyFlags: sortKeyFlags,
 			Group: "generic", Since: "1.0.0", Handler: sortCommand,
 			Summary: "Sorts the elements of a list, set or sorted set, optionally storing the result as a list."},
 		{Name: "sort_ro", Arity: -2, Flags: command.ReadOnly | command.MovableKeys | command.AllShards,
 			ACL: command.CatRead | cats, FirstKey: 1, LastKey: 1, Step: 1,
-			KeySpecs: []command.KeySpec{src}, Keys: sortROKeys,
+			KeySpecs: []command.KeySpec{src, byGet}, Keys: sortROKeys,
 			Group: "generic", Since: "7.0.0", Handler: sortROCommand,
 			Summary: "Returns the sorted elements of a list, set or sorted set."},
 	}
@@ -64,6 +65,15 @@ func sortKeys(args [][]byte) []int {
 		keys = append(keys, store)
 	}
 	return keys
+}
+
+// sortKeyFlags gives the flags of SORT's keys: the sorted key is read,
+// the STORE destination overwritten.
+func sortKeyFlags(_ [][]byte, pos int) []string {
+	if pos == 1 {
+		return []string{"RO", "access"}
+	}
+	return []string{"OW", "update"}
 }
 
 func sortCommand(c *command.Ctx)   { sortGeneric(c, false) }

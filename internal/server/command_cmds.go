@@ -191,6 +191,17 @@ func writeKeySpecs(w *resp.Writer, specs []command.KeySpec) {
 		}
 		w.BulkString("flags")
 		writeKeyFlags(w, ks.Flags)
+		if ks.Unknown {
+			for _, part := range []string{"begin_search", "find_keys"} {
+				w.BulkString(part)
+				w.MapLen(2)
+				w.BulkString("type")
+				w.BulkString("unknown")
+				w.BulkString("spec")
+				w.MapLen(0)
+			}
+			continue
+		}
 		w.BulkString("begin_search")
 		w.MapLen(2)
 		w.BulkString("type")
@@ -396,7 +407,10 @@ func extractKeys(cmd *command.Command, args [][]byte) []commandKey {
 	var out []commandKey
 	for _, p := range cmd.Keys(args) {
 		f, ok := flagsAt[p]
-		if !ok && len(specs) > 0 {
+		switch {
+		case cmd.KeyFlags != nil:
+			f = cmd.KeyFlags(args, p)
+		case !ok && len(specs) > 0:
 			f = specs[0].Flags
 		}
 		out = append(out, commandKey{p, f})

@@ -500,7 +500,7 @@ var cmdExamples = map[string][]string{
 	"command|count":           {`command count`},
 	"command|docs":            {`command docs get`, `command docs nosuch`, `command docs config|get`, `command docs xread`},
 	"command|getkeys":         {`command getkeys set k v`, `command getkeys mset a 1 b 2`, `command getkeys eval "return 1" 2 a b`, `command getkeys get`, `command getkeys ping`, `command getkeys x`, `command getkeys set`},
-	"command|getkeysandflags": {`command getkeysandflags set k v`, `command getkeysandflags lmove a b left right`},
+	"command|getkeysandflags": {`command getkeysandflags set k v`, `command getkeysandflags lmove a b left right`, `command getkeysandflags sort k by w_* get o_* store dst`, `command getkeysandflags migrate h 1 "" 0 5 keys k1 k2`, `command getkeysandflags migrate h 1 k1 0 5`},
 	"command|help":            {`command help`},
 	"command|info":            {`command info get`, `command info get zadd nosuch`, `command info config`, `command info xread xreadgroup eval evalsha georadius set getex`, `command info function`, `command info sort sort_ro`, `command info memory|usage client|kill`, `command info pubsub`, `command info blpop wait zrank`},
 	"command|list":            {`command list`, `command list filterby pattern xa*`, `command list filterby aclcat hyperloglog`},
