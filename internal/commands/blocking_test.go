@@ -213,6 +213,16 @@ func TestClientUnblockAccountsAtOnce(t *testing.T) {
 		}
 		expectReply(t, recv(t, ch), nil)
 	}
+	// Unblocked with the error, the command counts as failed, as in Redis.
+	c.ConfigResetStat(ctx)
+	ch := make(chan any, 1)
+	go func() { ch <- lDoNoFatal(b, "blpop", "k", "0") }()
+	waitBlocked(t, c, 1)
+	expectReply(t, lDo(t, c, "client", "unblock", id, "error"), int64(1))
+	if stats := c.Info(ctx, "commandstats").Val(); !strings.Contains(stats, "cmdstat_blpop:calls=1,") || !strings.Contains(stats, ",rejected_calls=0,failed_calls=1") {
+		t.Fatalf("blpop unblocked with an error is not a failed call:\n%s", stats)
+	}
+	expectReply(t, recv(t, ch), "!UNBLOCKED client unblocked via CLIENT UNBLOCK")
 }
 
 func TestBlockingDeleteTypeChangeAndExec(t *testing.T) {

@@ -60,6 +60,10 @@ type waiter struct {
 	// recorded, so that CLIENT UNBLOCK returns with them in place, as
 	// Redis accounts the command within the unblocking call.
 	settled chan struct{}
+	// failed says CLIENT UNBLOCK ended the wait with its error: the
+	// command then counts as failed in commandstats, as in Redis. Written
+	// under mu before done is closed.
+	failed bool
 }
 
 // blockRegistry is the server's table of waiting clients by key; each
@@ -377,6 +381,7 @@ func (c *Client) unblock(withError bool) bool {
 	if withError {
 		c.w.Error(errUnblocked)
 		c.srv.countError([]byte(errUnblocked))
+		w.failed = true
 	} else {
 		c.w.NullArray()
 	}

@@ -243,6 +243,9 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	}
 	c.account(cmd, args, dur)
 	if w != nil {
+		if w.failed {
+			cmd.Stats.Failed.Add(1)
+		}
 		close(w.settled)
 	}
 	c.setLastCmd(cmd)
