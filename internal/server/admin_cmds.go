@@ -102,6 +102,7 @@ type adminState struct {
 	startMem   int64 // used_memory measured when the server was built
 	peakMem    atomic.Int64
 	cronTicks  atomic.Int64
+	cronNanos  atomic.Int64 // time spent in cron ticks (eventloop_duration_cron_sum)
 	replMu     sync.Mutex
 	replID     string // guarded by replMu
 	replID2    string // guarded by replMu

@@ -198,7 +198,7 @@ func (s *Server) genInfo(c *command.Ctx, r infoRequest) []byte {
 	if r.sections["debug"] {
 		ib.section("Debug")
 		ib.int("eventloop_duration_aof_sum", 0)
-		ib.int("eventloop_duration_cron_sum", 0)
+		ib.int("eventloop_duration_cron_sum", s.admin().cronNanos.Load()/1000)
 		ib.int("eventloop_duration_max", 0)
 		ib.int("eventloop_cmd_per_cycle_max", 0)
 	}
@@ -740,12 +740,12 @@ func (im *instMetrics) sample(s *Server) {
 	}
 	im.last = now
 	ms, us := now.UnixMilli(), now.UnixMicro()
-	cycles, cmdUsec := s.eventLoopFigures()
+	cycles, usec, _ := s.eventLoopFigures()
 	im.ops.track(s.Stats.Commands.Load(), ms, 1000)
 	im.netIn.track(s.Stats.NetInput.Load(), ms, 1000)
 	im.netOut.track(s.Stats.NetOutput.Load(), ms, 1000)
 	im.cycles.track(cycles, us, 1000000)
-	im.elDur.track(cmdUsec, cycles, 1)
+	im.elDur.track(usec, cycles, 1)
 }
 
 func (im *instMetrics) reset() {
@@ -755,17 +755,18 @@ func (im *instMetrics) reset() {
 }
 
 // eventLoopFigures stands in for Redis's event loop counters, which have
-// no exact equivalent with one goroutine per connection: a cycle is a read
+// no exact equivalent with several loops and goroutines: a cycle is a read
 // that delivered commands or a cron tick, and the time spent is the time
-// spent in commands.
-func (s *Server) eventLoopFigures() (cycles, cmdUsec int64) {
+// spent in commands (cmdUsec) plus the cron's (the total, usec).
+func (s *Server) eventLoopFigures() (cycles, usec, cmdUsec int64) {
 	for _, cmd := range s.Table.All() {
 		cmdUsec += cmd.Stats.Usec.Load()
 		for _, sub := range cmd.Subcommands {
 			cmdUsec += sub.Stats.Usec.Load()
 		}
 	}
-	return s.Stats.IOReads.Load() + s.admin().cronTicks.Load(), cmdUsec
+	a := s.admin()
+	return s.Stats.IOReads.Load() + a.cronTicks.Load(), cmdUsec + a.cronNanos.Load()/1000, cmdUsec
 }
 
 func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
@@ -774,7 +775,7 @@ func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
 	im.mu.Lock()
 	ops, in, out, cyc, dur := im.ops.get(), im.netIn.get(), im.netOut.get(), im.cycles.get(), im.elDur.get()
 	im.mu.Unlock()
-	cycles, cmdUsec := s.eventLoopFigures()
+	cycles, usec, cmdUsec := s.eventLoopFigures()
 
 	ib.section("Stats")
 	ib.int("total_connections_received", st.Connections.Load())
@@ -832,7 +833,7 @@ func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
 	ib.int("reply_buffer_shrinks", 0)
 	ib.int("reply_buffer_expands", 0)
 	ib.int("eventloop_cycles", cycles)
-	ib.int("eventloop_duration_sum", cmdUsec)
+	ib.int("eventloop_duration_sum", usec)
 	ib.int("eventloop_duration_cmd_sum", cmdUsec)
 	ib.int("instantaneous_eventloop_cycles_per_sec", cyc)
 	ib.int("instantaneous_eventloop_duration_usec", dur)

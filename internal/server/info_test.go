@@ -350,3 +350,22 @@ func TestInfoLatencystats(t *testing.T) {
 		t.Fatalf("tracking off but got %s", v)
 	}
 }
+
+// The event loop figures count the cron's time, as Redis's do: an idle
+// server still reports cycles and a duration per cycle.
+func TestInfoEventLoopIncludesCron(t *testing.T) {
+	srv := testutil.Start(t, "hz", "100")
+	c := srv.Client(t)
+	ctx := context.Background()
+	c.ConfigResetStat(ctx)
+	testutil.WaitFor(t, 5*time.Second, "instantaneous event loop figures", func() bool {
+		p := parseInfo(t, c.Info(ctx, "stats").Val())
+		cyc, _ := p.get("stats", "instantaneous_eventloop_cycles_per_sec")
+		dur, _ := p.get("stats", "instantaneous_eventloop_duration_usec")
+		return cyc != "0" && dur != "0"
+	})
+	p := parseInfo(t, c.Info(ctx, "debug").Val())
+	if v, _ := p.get("debug", "eventloop_duration_cron_sum"); v == "0" || v == "" {
+		t.Fatalf("eventloop_duration_cron_sum = %q", v)
+	}
+}

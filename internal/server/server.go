@@ -524,6 +524,7 @@ func (s *Server) cron() {
 		if s.admin().pauseCron.Load() {
 			continue
 		}
+		tickStart := time.Now()
 		s.Store.UpdateLRUClock()
 		s.adminCron()
 		s.refreshUsedMemory()
@@ -553,6 +554,7 @@ func (s *Server) cron() {
 		for _, l := range s.loops {
 			l.wake() // idle loops run their own cron too
 		}
+		s.admin().cronNanos.Add(int64(time.Since(tickStart)))
 	}
 }
 
