@@ -256,6 +256,6 @@ func (s *Server) shutdownCommand(c *command.Ctx) {
 		}
 	}
 	s.shutdownSaved.Store(true)
-	client(c).closeAfter = true
+	client(c).closeAfterReply()
 	s.RequestShutdown()
 }

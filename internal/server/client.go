@@ -128,6 +128,11 @@ type Client struct {
 	authenticated bool
 	replyMode     int
 	closeAfter    bool // QUIT: close once the reply is written
+	// leaving is closeAfter as other goroutines see it: a client that asked
+	// to be closed is gone for lookups by ID (a tracking redirection among
+	// them) from the moment its last reply is made, as in Redis, where it
+	// is freed before the next command runs.
+	leaving atomic.Bool
 	noTouch       bool
 	noEvict       bool
 	lastCmdPtr    *command.Command
@@ -503,3 +508,10 @@ func (c *Client) drainInbox() {
 // inboxPending reports whether pushes wait in the inbox, without a lock:
 // the loop asks after every write.
 func (c *Client) inboxPending() bool { return c.inboxBytes.Load() > 0 }
+
+// closeAfterReply closes the connection once the reply being made is
+// written, and hides the client from lookups by ID at once.
+func (c *Client) closeAfterReply() {
+	c.closeAfter = true
+	c.leaving.Store(true)
+}

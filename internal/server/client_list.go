@@ -366,7 +366,7 @@ func (s *Server) sortedClients() []*Client {
 func (s *Server) clientByID(id int64) *Client {
 	s.clientsMu.Lock()
 	defer s.clientsMu.Unlock()
-	if c := s.clients[id]; c != nil && !c.killed.Load() {
+	if c := s.clients[id]; c != nil && !c.killed.Load() && !c.leaving.Load() {
 		return c
 	}
 	return nil
@@ -557,6 +557,6 @@ func clientKillCommand(c *command.Ctx) {
 		c.W.Int(int64(killed))
 	}
 	if closeThisOne {
-		self.closeAfter = true // after the reply is written
+		self.closeAfterReply()
 	}
 }

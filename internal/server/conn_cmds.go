@@ -80,7 +80,7 @@ func echoCommand(c *command.Ctx) { c.W.Bulk(c.Args[1]) }
 
 func quitCommand(c *command.Ctx) {
 	c.OK()
-	client(c).closeAfter = true
+	client(c).closeAfterReply()
 }
 
 func selectCommand(c *command.Ctx) {

@@ -355,6 +355,9 @@ func (s *Server) sendTracking(c *Client, payload []byte) {
 		s.clientsMu.Lock()
 		dst = s.clients[id]
 		s.clientsMu.Unlock()
+		if dst != nil && (dst.leaving.Load() || dst.killed.Load()) {
+			dst = nil // closing: gone, as Redis has freed it by now
+		}
 		if dst == nil {
 			for {
 				f := c.trackFlags.Load()
