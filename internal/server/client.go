@@ -132,11 +132,11 @@ type Client struct {
 	// to be closed is gone for lookups by ID (a tracking redirection among
 	// them) from the moment its last reply is made, as in Redis, where it
 	// is freed before the next command runs.
-	leaving atomic.Bool
-	noTouch       bool
-	noEvict       bool
-	lastCmdPtr    *command.Command
-	lastLookup    *command.Command // last top-level command looked up (dispatch's cache)
+	leaving    atomic.Bool
+	noTouch    bool
+	noEvict    bool
+	lastCmdPtr *command.Command
+	lastLookup *command.Command // last top-level command looked up (dispatch's cache)
 
 	mu      sync.Mutex // guards the fields below
 	name    string
