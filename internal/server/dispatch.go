@@ -322,7 +322,7 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 			applyPlan(plan)
 		}
 	}
-	if cmd.Name == "flushall" && cmd.Flags&command.AllShards != 0 && !(c.w.Len() > mark && c.w.Buf[mark] == '-') &&
+	if cmd.Flags&command.AllShards != 0 && cmd.Name == "flushall" && !(c.w.Len() > mark && c.w.Buf[mark] == '-') &&
 		len(s.Config.SaveParams()) > 0 && !s.rdb.bgsaveInProgress.Load() {
 		// As Redis: with save points configured, FLUSHALL saves the empty
 		// dataset at once (every shard is still held), so that a restart

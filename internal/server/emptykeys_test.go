@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -220,42 +219,16 @@ func TestEmptyKeysSkippedAtStart(t *testing.T) {
 // the expired key for its primary's DEL.
 func TestEmptyKeysSkippedInFullSync(t *testing.T) {
 	file := emptyKeysRDB(t)
-	fake, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fake.Close() })
-	go func() {
-		c, err := fake.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		br := bufio.NewReader(c)
-		for {
-			args, err := readCommand(br)
-			if err != nil {
-				return
-			}
-			switch strings.ToUpper(args[0]) {
-			case "PING":
-				io.WriteString(c, "+PONG\r\n")
-			case "PSYNC":
-				fmt.Fprintf(c, "+FULLRESYNC %s 0\r\n$%d\r\n", strings.Repeat("b", 40), len(file))
-				c.Write(file)
-				_, _ = io.Copy(io.Discard, c) // the stream: nothing more
-				return
-			default:
-				io.WriteString(c, "+OK\r\n")
-			}
-		}
-	}()
+	port := fakePrimary(t, func(c net.Conn) {
+		fmt.Fprintf(c, "+FULLRESYNC %s 0\r\n$%d\r\n", strings.Repeat("b", 40), len(file))
+		c.Write(file)
+		_, _ = io.Copy(io.Discard, c) // the stream: nothing more
+	})
 	srv := testutil.Start(t)
 	log := &testutil.LogBuffer{}
 	srv.Srv.Log.SetOutput(log)
 	c := srv.Client(t)
 	ctx := context.Background()
-	_, port, _ := net.SplitHostPort(fake.Addr().String())
 	if err := c.Do(ctx, "replicaof", "127.0.0.1", port).Err(); err != nil {
 		t.Fatal(err)
 	}

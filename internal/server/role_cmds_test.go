@@ -197,13 +197,25 @@ func TestRoleReplicaLinkStates(t *testing.T) {
 
 	// A primary that answers the handshake, announces a full
 	// resynchronisation and never sends the snapshot: sync.
-	fake, err := net.Listen("tcp", "127.0.0.1:0")
+	fakePort := fakePrimary(t, func(c net.Conn) {
+		io.WriteString(c, "+FULLRESYNC "+strings.Repeat("a", 40)+" 100\r\n$1000\r\n")
+	})
+	rc.Do(ctx, "replicaof", "127.0.0.1", fakePort)
+	testutil.WaitFor(t, 5*time.Second, "sync", func() bool { return state() == "sync" })
+}
+
+// fakePrimary listens for one replica and answers its handshake (+PONG,
+// +OK), handing the connection to psync when PSYNC comes; it returns the
+// port. The listener closes when the test ends.
+func fakePrimary(t *testing.T, psync func(c net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fake.Close()
+	t.Cleanup(func() { l.Close() })
 	go func() {
-		c, err := fake.Accept()
+		c, err := l.Accept()
 		if err != nil {
 			return
 		}
@@ -218,15 +230,14 @@ func TestRoleReplicaLinkStates(t *testing.T) {
 			case "PING":
 				io.WriteString(c, "+PONG\r\n")
 			case "PSYNC":
-				io.WriteString(c, "+FULLRESYNC "+strings.Repeat("a", 40)+" 100\r\n$1000\r\n")
+				psync(c)
 			default:
 				io.WriteString(c, "+OK\r\n")
 			}
 		}
 	}()
-	_, fakePort, _ := net.SplitHostPort(fake.Addr().String())
-	rc.Do(ctx, "replicaof", "127.0.0.1", fakePort)
-	testutil.WaitFor(t, 5*time.Second, "sync", func() bool { return state() == "sync" })
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
 }
 
 // readCommand reads one RESP array of bulk strings.
