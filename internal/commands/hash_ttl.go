@@ -324,6 +324,7 @@ func hvExpireFields(c *command.Ctx, key []byte, e keyspace.Entry) (keyspace.Entr
 // expiry if fields with a TTL remain. It returns the number removed and
 // the scratch buffer to reuse.
 func hvReclaim(db keyspace.DB, key []byte, e keyspace.Entry, buf []byte, budget int) (int, []byte) {
+	db.BeforeWrite(key) // a snapshot that still needs the hash saves it first
 	h := hvLoadMut(e, buf)
 	var onDel func([]byte)
 	if hook := db.Store().OnFieldExpire; hook != nil {

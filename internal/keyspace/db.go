@@ -123,6 +123,7 @@ func (e Entry) ReplaceInt(n int64) bool {
 	if h.meta != uint8(TypeString)<<4|uint8(EncInt) || h.flags&flagObj != 0 {
 		return false
 	}
+	e.t.beforeChange(e.r)
 	putInt(recordInline(e.r), n)
 	return true
 }
@@ -345,6 +346,9 @@ func resolveExpiry(r slab.Ref, expireAt int64) int64 {
 // put stores a record for key, replacing any value of any type.
 func (db DB) put(key []byte, meta uint8, val []byte, obj any, expireAt int64) {
 	t, i, old, h := db.lookupHash(key, true)
+	if old != 0 {
+		t.beforeChange(old)
+	}
 	expireAt = resolveExpiry(old, expireAt)
 	if obj == nil && len(key)+len(val)+ttlHdrSize > maxInline {
 		obj = &bigString{b: append([]byte(nil), val...)}
@@ -422,6 +426,7 @@ func (db DB) AppendString(key, suffix []byte) int {
 	// The caller's lookup was the access: this one does not count again.
 	if t, i, r := db.lookup(key); i >= 0 {
 		e := Entry{t, r}
+		t.beforeChange(r)
 		if big, ok := e.Object().(*bigString); ok {
 			big.b = append(big.b, suffix...)
 			hdr(e.r).meta = uint8(TypeString)<<4 | uint8(EncRaw)
@@ -443,6 +448,7 @@ func (db DB) SetExpire(key []byte, expireAt int64) bool {
 	if i < 0 {
 		return false
 	}
+	t.beforeChange(r)
 	h := hdr(r)
 	has := h.flags&flagTTL != 0
 	switch {
@@ -557,10 +563,19 @@ func (db DB) ExpiresLen() int {
 	return n
 }
 
-// Flush removes every key. Caller holds every shard.
+// Flush removes every key. Caller holds every shard. A table a running
+// snapshot still needs goes to the snapshot, which frees it when done.
 func (db DB) Flush() {
 	for i := range db.s.shards {
-		db.s.shards[i].dbs[db.idx].release()
+		sh := &db.s.shards[i]
+		t := sh.dbs[db.idx]
+		if t.snap != nil && t.pending > 0 {
+			t.detached = true
+			sh.dbs[db.idx] = &table{epoch: t.epoch}
+			continue
+		}
+		t.snap = nil
+		t.release()
 	}
 }
 
@@ -605,6 +620,17 @@ func (db DB) ForEach(fn func(e Entry)) {
 			if s != 0 {
 				fn(Entry{t, slotRef(s)})
 			}
+		}
+	}
+}
+
+// ForEachInShard visits every key of one shard. fn must not modify the
+// database. Caller holds the shard.
+func (db DB) ForEachInShard(shard int, fn func(e Entry)) {
+	t := db.s.shards[shard].dbs[db.idx]
+	for _, s := range t.slots {
+		if s != 0 {
+			fn(Entry{t, slotRef(s)})
 		}
 	}
 }

@@ -124,6 +124,13 @@ type Store struct {
 	// OnNew, when set, is called with the shard locked each time a key is
 	// created (keyspace notifications' "new" event).
 	OnNew func(db int, key []byte)
+	// snap is the snapshot being taken, if any; epoch is the last one's
+	// number and abortedEpochs how many were aborted since one completed
+	// (snapshot.go). epoch and abortedEpochs change with every shard held.
+	snap          atomic.Pointer[Snapshot]
+	epoch         uint16
+	abortedEpochs atomic.Int32
+
 	// OnFieldExpire, when set, is called (shard lock held) for each hash
 	// field reclaimed because its TTL passed, lazily or actively: the
 	// write stream sends it as HDEL.

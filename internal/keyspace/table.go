@@ -39,6 +39,18 @@ type table struct {
 	objs  []any    // Go-heap values referenced from records with flagObj
 	free  []uint32 // free indexes in objs
 	exp   []slab.Ref
+
+	// The snapshot state (snapshot.go): the epoch new records are stamped
+	// with, and while a snapshot walks the table, the snapshot, the
+	// database the table was at its instant, and how many of its records
+	// it has not saved yet. detached marks a table a FLUSHDB took out of
+	// the keyspace while a snapshot still needed it: it belongs to the
+	// snapshot, which releases it when done.
+	epoch    uint16
+	snap     *Snapshot
+	snapDB   int
+	pending  int
+	detached bool
 }
 
 const (
@@ -55,7 +67,7 @@ const (
 type header struct {
 	meta  uint8 // Type<<4 | Encoding
 	flags uint8
-	_     uint16
+	epoch uint16 // the last snapshot that has the record (snapshot.go)
 	lru   uint32 // LRU clock (seconds) or LFU minutes<<8|counter
 	klen  uint32
 	vlen  uint32 // value length, or the objs index when flagObj is set
@@ -214,7 +226,7 @@ func (t *table) newRecord(key []byte, meta uint8, val []byte, obj int, expireAt 
 	hl := headerLen(flags)
 	r := t.arena.Alloc(hl + len(key) + len(val))
 	h := hdr(r)
-	*h = header{meta: meta, flags: flags, lru: lru, klen: uint32(len(key)), vlen: vlen}
+	*h = header{meta: meta, flags: flags, epoch: t.epoch, lru: lru, klen: uint32(len(key)), vlen: vlen}
 	if flags&flagTTL != 0 {
 		th := ttlHdr(r)
 		th.expireAt = expireAt
@@ -228,8 +240,12 @@ func (t *table) newRecord(key []byte, meta uint8, val []byte, obj int, expireAt 
 	return r
 }
 
-// freeRecord releases a record and, unless keepObj, its Go object.
+// freeRecord releases a record and, unless keepObj, its Go object. The
+// callers that change a record hand it to a running snapshot first
+// (beforeChange); the call here is the net under them, so that no record
+// ever leaves a table unsaved.
 func (t *table) freeRecord(r slab.Ref, keepObj bool) {
+	t.beforeChange(r)
 	h := hdr(r)
 	if h.flags&flagTTL != 0 {
 		t.expRemove(r)
@@ -305,10 +321,11 @@ func (t *table) scan(cursor uint64, fn func(r slab.Ref)) uint64 {
 	return bits.Reverse64(v)
 }
 
-// release frees every record and the arena's pages at once.
+// release frees every record and the arena's pages at once. The epoch
+// stays: records made later must not look saved by a past snapshot.
 func (t *table) release() {
 	t.arena.Release()
-	*t = table{}
+	*t = table{epoch: t.epoch}
 }
 
 // int64 values of int-encoded strings are stored as 8 inline bytes.

@@ -134,11 +134,35 @@ func (fw *FileWriter) Function(code []byte) {
 
 // SelectDB starts the keys of database db, with RESIZEDB's size hints.
 func (fw *FileWriter) SelectDB(db int, size, expires uint64) {
-	fw.WriteByte(OpSelectDB)
-	fw.WriteLen(uint64(db))
+	fw.SelectDBOnly(db)
 	fw.WriteByte(OpResizeDB)
 	fw.WriteLen(size)
 	fw.WriteLen(expires)
+}
+
+// SelectDBOnly switches to database db without size hints: a snapshot
+// written while the server runs interleaves databases, and gives the
+// hints only the first time it meets each.
+func (fw *FileWriter) SelectDBOnly(db int) {
+	fw.WriteByte(OpSelectDB)
+	fw.WriteLen(uint64(db))
+}
+
+// Records writes keys encoded elsewhere (KeyHeader and a value's
+// encoders), which need RDB version need.
+func (fw *FileWriter) Records(p []byte, need int) {
+	fw.require(need, 0)
+	fw.WriteRaw(p)
+}
+
+// require notes that the file needs version v for type typ.
+func (fw *FileWriter) require(v int, typ byte) {
+	if v > fw.need {
+		fw.need = v
+		if v > fw.label && fw.patch == nil && !fw.relabel(v) && fw.err == nil {
+			fw.err = fmt.Errorf("rdb: object type %d needs RDB version %d, the file is labelled %d", typ, v, fw.label)
+		}
+	}
 }
 
 // KeyMeta is what precedes a key's value: expiry (Unix ms, 0 for none),
@@ -156,26 +180,27 @@ type KeyMeta struct {
 // rewritten, fails the writer (Err) and writes nothing more: the file
 // would otherwise stop an older server halfway.
 func (fw *FileWriter) Key(key []byte, meta KeyMeta, typ byte) {
-	if v := TypeVersion(typ); v > fw.need {
-		fw.need = v
-		if v > fw.label && fw.patch == nil && !fw.relabel(v) && fw.err == nil {
-			fw.err = fmt.Errorf("rdb: object type %d needs RDB version %d, the file is labelled %d", typ, v, fw.label)
-		}
-	}
+	fw.require(TypeVersion(typ), typ)
+	fw.KeyHeader(key, meta, typ)
+}
+
+// KeyHeader writes a key's metadata, type and name, as FileWriter.Key
+// does, to be followed by the value.
+func (w *Writer) KeyHeader(key []byte, meta KeyMeta, typ byte) {
 	if meta.ExpireAt != 0 {
-		fw.WriteByte(OpExpireTimeMs)
-		fw.WriteMillis(meta.ExpireAt)
+		w.WriteByte(OpExpireTimeMs)
+		w.WriteMillis(meta.ExpireAt)
 	}
 	if meta.Idle >= 0 {
-		fw.WriteByte(OpIdle)
-		fw.WriteLen(uint64(meta.Idle))
+		w.WriteByte(OpIdle)
+		w.WriteLen(uint64(meta.Idle))
 	}
 	if meta.Freq >= 0 {
-		fw.WriteByte(OpFreq)
-		fw.WriteByte(byte(meta.Freq))
+		w.WriteByte(OpFreq)
+		w.WriteByte(byte(meta.Freq))
 	}
-	fw.WriteByte(typ)
-	fw.WriteString(key)
+	w.WriteByte(typ)
+	w.WriteString(key)
 }
 
 // Finish writes EOF, corrects the version label to what the keys

@@ -1,5 +1,7 @@
 package rdb
 
+import "math/bits"
+
 // LZF, the compression RDB strings use (Marc Lehmann's format, as Redis's
 // lzf_c.c/lzf_d.c). A control byte below 32 announces ctrl+1 literal
 // bytes; otherwise its top three bits are a match length minus 2 (7: an
@@ -13,27 +15,43 @@ const (
 	lzfHLog   = 14
 )
 
-// lzfCompress compresses in into a new slice and returns it, or nil when
-// the result would not be shorter than max bytes (Redis stores such
-// strings uncompressed).
-func lzfCompress(in []byte, max int) []byte {
-	if len(in) < 4 || max <= 0 {
+// lzfCompress compresses in, appending to dst[:0], and returns the
+// result, or nil when it would not be shorter than limit bytes (Redis
+// stores such strings uncompressed).
+//
+// The hash table is sized to the input (2^8 to 2^14 entries): clearing a
+// fixed 64 KiB table for every 100-byte value cost four times the
+// compression itself and made snapshots of small strings four times
+// slower. Any table size yields valid LZF; only the ratio can differ.
+func lzfCompress(dst, in []byte, limit int) []byte {
+	if len(in) < 4 || limit <= 0 {
 		return nil
 	}
-	var table [1 << lzfHLog]int32 // position+1 of the last 3-byte sequence with this hash
-	out := make([]byte, 0, max)
+	hlog := min(max(bits.Len(uint(len(in))), 8), lzfHLog)
+	var small [1 << 10]int32
+	var table []int32 // position+1 of the last 3-byte sequence with this hash
+	if hlog <= 10 {
+		table = small[:1<<hlog]
+	} else {
+		table = make([]int32, 1<<hlog)
+	}
+	out := dst[:0]
+	if cap(out) < limit {
+		out = make([]byte, 0, limit)
+	}
 	lit := 0 // literals pending in the current run
 	out = append(out, 0)
 	litPos := 0 // index of the current run's control byte
+	shift := 32 - hlog
 	hash := func(p int) uint32 {
 		v := uint32(in[p])<<16 | uint32(in[p+1])<<8 | uint32(in[p+2])
-		return (v * 2654435761) >> (32 - lzfHLog)
+		return (v * 2654435761) >> shift
 	}
 	ip := 0
 	// literal copies in[ip] into the current literal run, starting a new
-	// run when it is full; false when the output would pass max.
+	// run when it is full; false when the output would pass limit.
 	literal := func() bool {
-		if len(out)+1 > max {
+		if len(out)+1 > limit {
 			return false
 		}
 		out = append(out, in[ip])
@@ -65,7 +83,7 @@ func lzfCompress(in []byte, max int) []byte {
 			} else {
 				out[litPos] = byte(lit - 1)
 			}
-			if len(out)+3+1 > max {
+			if len(out)+3+1 > limit {
 				return nil
 			}
 			ln := l - 2
@@ -99,7 +117,7 @@ func lzfCompress(in []byte, max int) []byte {
 	} else {
 		out[litPos] = byte(lit - 1)
 	}
-	if len(out) >= max {
+	if len(out) >= limit {
 		return nil
 	}
 	return out

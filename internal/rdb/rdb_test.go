@@ -22,7 +22,7 @@ func TestLZFRoundTrip(t *testing.T) {
 		if i%3 == 0 {
 			copy(in[n/2:], in[:n/2])
 		}
-		c := lzfCompress(in, n-4)
+		c := lzfCompress(nil, in, n-4)
 		if c == nil {
 			continue
 		}
@@ -31,7 +31,7 @@ func TestLZFRoundTrip(t *testing.T) {
 			t.Fatalf("round trip %d failed: %v", i, err)
 		}
 	}
-	if c := lzfCompress(bytes.Repeat([]byte("abc"), 1000), 2996); c == nil || len(c) > 100 {
+	if c := lzfCompress(nil, bytes.Repeat([]byte("abc"), 1000), 2996); c == nil || len(c) > 100 {
 		t.Fatalf("repetitive input compressed to %d bytes", len(c))
 	}
 }

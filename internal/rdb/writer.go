@@ -21,6 +21,8 @@ type Writer struct {
 	err    error
 	total  int64
 
+	lzf []byte // scratch for compressed strings
+
 	// Compress makes strings longer than 20 bytes LZF-compressed when that
 	// saves space (Redis's rdbcompression yes, the default).
 	Compress bool
@@ -251,7 +253,8 @@ func VerifyFooter(p []byte) ([]byte, int, bool) {
 // compression is on, s is longer than 20 bytes and that saves space.
 func (w *Writer) writeBlob(s []byte) {
 	if w.Compress && len(s) > 20 {
-		if c := lzfCompress(s, len(s)-4); c != nil {
+		if c := lzfCompress(w.lzf, s, len(s)-4); c != nil {
+			w.lzf = c[:0]
 			var hdr [20]byte
 			h := append(hdr[:0], encVal<<6|encLZF)
 			h = AppendLen(h, uint64(len(c)))

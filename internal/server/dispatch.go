@@ -218,6 +218,9 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	}
 	if !ss.Empty() {
 		s.Store.Lock(ss)
+		if cmd.Flags&command.Write != 0 && !ss.All() && s.Store.SnapshotRunning() {
+			c.prepareWrites(cmd, args, now)
+		}
 	}
 	dur := c.execute(cmd, args, now, false)
 	var w *waiter
@@ -258,6 +261,26 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	}
 }
 
+// prepareWrites readies the keys of a write command for a background
+// snapshot that still needs them, before the command runs. A big value
+// the snapshot has not written yet is written now, by this client, with
+// its shards released, so that other clients of those shards do not wait
+// for it (keyspace.DB.PrepareWrite); the locks are then taken again and
+// the keys checked again. The shards in c.shards are held.
+func (c *Client) prepareWrites(cmd *command.Command, args [][]byte, now int64) {
+	s := c.srv
+	db := s.Store.DB(c.db).At(now)
+	c.keyIdx = cmd.KeyIndexes(c.keyIdx[:0], args)
+	for k := 0; k < len(c.keyIdx); k++ {
+		if wait := db.PrepareWrite(args[c.keyIdx[k]]); wait != nil {
+			s.Store.Unlock(&c.shards)
+			wait()
+			s.Store.Lock(&c.shards)
+			k = -1
+		}
+	}
+}
+
 // execute runs a command whose shards are locked and does the accounting
 // that must happen under those locks: the dirty counter, WATCH, error
 // statistics, the reply mode and the MONITOR feed. inner marks a command
@@ -291,6 +314,14 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	if watching && cmd.Flags&(command.AllShards|command.Write) == command.AllShards|command.Write {
 		plan = s.tx.planFlush(ctx)
 	}
+	if cmd.Flags&command.Write != 0 && s.Store.SnapshotRunning() {
+		// A background snapshot that still needs a key this command may
+		// change in place saves it first (keyspace/snapshot.go).
+		c.keyIdx = cmd.KeyIndexes(c.keyIdx[:0], args)
+		for _, i := range c.keyIdx {
+			ctx.DB.BeforeWrite(args[i])
+		}
+	}
 	c.run(ctx)
 	dur := monotonic() - start
 	if ctx.Propagating {
@@ -322,14 +353,16 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 			applyPlan(plan)
 		}
 	}
-	if cmd.Flags&command.AllShards != 0 && cmd.Name == "flushall" && !(c.w.Len() > mark && c.w.Buf[mark] == '-') &&
-		len(s.Config.SaveParams()) > 0 && !s.rdb.bgsaveInProgress.Load() {
-		// As Redis: with save points configured, FLUSHALL saves the empty
-		// dataset at once (every shard is still held), so that a restart
-		// cannot bring the flushed keys back and the changes since the
-		// last save start from zero.
-		if err := s.saveLocked(); err != nil {
-			s.Log.Warningf("FLUSHALL could not save the empty dataset: %v", err)
+	if cmd.Flags&command.AllShards != 0 && cmd.Name == "flushall" && !(c.w.Len() > mark && c.w.Buf[mark] == '-') {
+		// As Redis: FLUSHALL stops a running BGSAVE, and with save points
+		// configured saves the empty dataset at once (every shard is still
+		// held), so that a restart cannot bring the flushed keys back and
+		// the changes since the last save start from zero.
+		s.abortBgsave()
+		if len(s.Config.SaveParams()) > 0 {
+			if err := s.saveLocked(); err != nil {
+				s.Log.Warningf("FLUSHALL could not save the empty dataset: %v", err)
+			}
 		}
 	}
 	if c.w.Len() > mark && c.w.Buf[mark] == '-' {

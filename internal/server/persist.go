@@ -20,12 +20,12 @@ import (
 )
 
 // RDB persistence: SAVE, BGSAVE, the save points, DEBUG RELOAD, saving at
-// shutdown and loading dbfilename at start. The snapshot is taken under
-// every shard lock (writeSnapshot: no fork in Go), so SAVE and BGSAVE both
-// stall the server while the dataset is serialised; BGSAVE then writes and
-// fsyncs the file in the background. The file is written to a temporary
-// name, fsynced and renamed over dbfilename, so a crash never leaves a
-// half-written dump.rdb, as with Redis.
+// shutdown and loading dbfilename at start. BGSAVE and the save points
+// write a background snapshot (snapshot.go) while commands run; SAVE and
+// the saves at SHUTDOWN, after FLUSHALL and in DEBUG RELOAD hold every
+// shard for the length of the save, as Redis's rdbSave blocks. The file
+// is written to a temporary name, fsynced and renamed over dbfilename,
+// so a crash never leaves a half-written dump.rdb, as with Redis.
 
 // rdbState is the persistence bookkeeping INFO reports.
 type rdbState struct {
@@ -37,9 +37,16 @@ type rdbState struct {
 	lastLoadKeys     atomic.Int64 // keys the last load stored (rdb_last_load_keys_loaded)
 	lastLoadExpired  atomic.Int64 // keys it dropped as expired (rdb_last_load_keys_expired)
 	saveFailed       atomic.Bool  // the last save failed (stop-writes-on-bgsave-error)
+	bgsaveScheduled  atomic.Bool  // BGSAVE SCHEDULE waits for an AOF rewrite to end
+	// bgsave is the running BGSAVE's snapshot, which FLUSHALL and
+	// SHUTDOWN abort, as Redis kills its child; guarded by every shard.
+	bgsave *bgSnapshot
 }
 
 const errBgsaveInProgress = "ERR Background save already in progress"
+
+// errBgsaveBusy is Redis's refusal of BGSAVE while an AOF rewrite runs.
+const errBgsaveBusy = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible"
 
 func (s *Server) persistenceCommands() []*command.Command {
 	const flags = command.Admin | command.NoScript | command.NoAsyncLoading | command.NoMulti | command.AllShards
@@ -78,28 +85,34 @@ func (s *Server) bgsaveCommand(c *command.Ctx) {
 		return
 	}
 	if s.rdb.bgsaveInProgress.Load() {
-		if len(c.Args) == 2 {
-			c.W.SimpleString("Background saving scheduled")
-			return
-		}
 		c.Error(errBgsaveInProgress)
 		return
 	}
-	s.startBgsave()
+	if s.Store.SnapshotRunning() {
+		// An AOF rewrite's snapshot: one at a time, as Redis's children.
+		if len(c.Args) == 2 {
+			s.rdb.bgsaveScheduled.Store(true)
+			c.W.SimpleString("Background saving scheduled")
+			return
+		}
+		c.Error(errBgsaveBusy)
+		return
+	}
+	if err := s.startBgsave(); err != nil {
+		c.Error("ERR " + err.Error())
+		return
+	}
 	c.W.SimpleString("Background saving started")
 }
 
 func equalFoldString(b []byte, s string) bool { return bytes.EqualFold(b, []byte(s)) }
 
-// saveLocked writes the snapshot to dbfilename; every shard is held.
+// saveLocked writes the snapshot to dbfilename in the foreground; every
+// shard is held.
 func (s *Server) saveLocked() error {
 	start := time.Now()
-	var buf bytes.Buffer
-	if err := s.writeSnapshot(&buf); err != nil {
-		return err
-	}
 	dirty := s.dirty.Load()
-	if err := s.writeRDBFile(buf.Bytes()); err != nil {
+	if err := s.writeRDBFile(s.writeSnapshot); err != nil {
 		s.rdb.saveFailed.Store(true)
 		s.Log.Warningf("Failed opening the temp RDB file for saving: %v", err)
 		return err
@@ -109,35 +122,62 @@ func (s *Server) saveLocked() error {
 	return nil
 }
 
-// startBgsave serialises the dataset now (every shard is held) and writes
-// the file from a goroutine.
-func (s *Server) startBgsave() {
-	start := time.Now()
-	var buf bytes.Buffer
-	if err := s.writeSnapshot(&buf); err != nil {
-		s.Log.Warningf("Background saving error: %v", err)
-		s.rdb.lastBgsaveOK.Store(false)
-		return
+// startBgsave starts a background save (every shard is held): the
+// snapshot's instant is now, and a goroutine writes the file while
+// commands run.
+func (s *Server) startBgsave() error {
+	b, err := s.beginBgSnapshot()
+	if err != nil {
+		return err
 	}
+	start := time.Now()
 	dirty := s.dirty.Load()
+	s.rdb.bgsave = b
 	s.rdb.bgsaveInProgress.Store(true)
 	s.rdb.bgsaveStart.Store(start.Unix())
-	s.Log.Noticef("Background saving started")
+	s.Log.Noticef("Background saving started by pid %d", os.Getpid())
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		defer s.rdb.bgsaveInProgress.Store(false)
-		if err := s.writeRDBFile(buf.Bytes()); err != nil {
-			s.rdb.saveFailed.Store(true)
-			s.rdb.lastBgsaveOK.Store(false)
-			s.Log.Warningf("Background saving error: %v", err)
-			return
-		}
+		err := s.writeRDBFile(func(f io.Writer) error { return b.write(s, f, 0) })
+		s.finishBgsave(b, err, dirty, start)
+	}()
+	return nil
+}
+
+// finishBgsave records how a background save ended, as Redis's
+// backgroundSaveDoneHandler: an aborted one (FLUSHALL, SHUTDOWN) is not
+// a failure.
+func (s *Server) finishBgsave(b *bgSnapshot, err error, dirty int64, start time.Time) {
+	s.Store.LockAll()
+	if s.rdb.bgsave == b {
+		s.rdb.bgsave = nil
+	}
+	s.Store.UnlockAll()
+	s.rdb.bgsaveInProgress.Store(false)
+	switch {
+	case errors.Is(err, errSnapshotAborted):
+		s.Log.Warningf("Background saving terminated by signal 10")
+	case err != nil:
+		s.rdb.saveFailed.Store(true)
+		s.rdb.lastBgsaveOK.Store(false)
+		s.Log.Warningf("Background saving error: %v", err)
+	default:
 		s.rdb.lastBgsaveOK.Store(true)
 		s.rdb.lastBgsaveSecs.Store(int64(time.Since(start).Seconds()))
 		s.savedAt(dirty, start)
+		s.Log.Noticef("DB saved on disk")
 		s.Log.Noticef("Background saving terminated with success")
-	}()
+	}
+}
+
+// abortBgsave stops a running BGSAVE, as Redis's killRDBChild; every
+// shard is held.
+func (s *Server) abortBgsave() {
+	if b := s.rdb.bgsave; b != nil && !b.sn.Aborted() {
+		s.Store.AbortSnapshot()
+		b.sink.abort()
+	}
 }
 
 // savedAt records a successful save of the dataset as it was when dirty
@@ -149,20 +189,16 @@ func (s *Server) savedAt(dirty int64, start time.Time) {
 	s.rdb.saveFailed.Store(false)
 }
 
-// writeRDBFile writes data to a temporary file in dir, fsyncs it and
-// renames it over dbfilename, then fsyncs the directory.
-func (s *Server) writeRDBFile(data []byte) error {
+// writeRDBFile writes an RDB file with write to a temporary file in dir,
+// fsyncs it and renames it over dbfilename, then fsyncs the directory.
+func (s *Server) writeRDBFile(write func(io.Writer) error) error {
 	dir := s.Config.Dir()
 	tmp := filepath.Join(dir, fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), time.Now().UnixNano()))
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	_, err = w.Write(data)
-	if err == nil {
-		err = w.Flush()
-	}
+	err = write(f)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -176,10 +212,7 @@ func (s *Server) writeRDBFile(data []byte) error {
 		_ = os.Remove(tmp)
 		return err
 	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
+	syncDir(dir)
 	return nil
 }
 
@@ -376,7 +409,15 @@ func cString(b []byte) []byte {
 // saveCron starts a BGSAVE when a save point is due: at least Changes
 // writes and Seconds seconds since the last save, as Redis's serverCron.
 func (s *Server) saveCron(now time.Time) {
-	if s.rdb.bgsaveInProgress.Load() {
+	if s.rdb.bgsaveInProgress.Load() || s.Store.SnapshotRunning() {
+		return
+	}
+	if s.rdb.bgsaveScheduled.Load() {
+		s.Store.LockAll()
+		if !s.Store.SnapshotRunning() && s.startBgsave() == nil {
+			s.rdb.bgsaveScheduled.Store(false)
+		}
+		s.Store.UnlockAll()
 		return
 	}
 	dirty := s.dirty.Load()
@@ -388,7 +429,9 @@ func (s *Server) saveCron(now time.Time) {
 		if dirty >= int64(p.Changes) && elapsed >= p.Seconds {
 			s.Log.Noticef("%d changes in %d seconds. Saving...", p.Changes, p.Seconds)
 			s.Store.LockAll()
-			s.startBgsave()
+			if err := s.startBgsave(); err != nil {
+				s.Log.Warningf("Can't save in background: %v", err)
+			}
 			s.Store.UnlockAll()
 			return
 		}
@@ -403,9 +446,13 @@ func (s *Server) saveOnShutdown(force bool, c *command.Ctx) error {
 	if !force && len(s.Config.SaveParams()) == 0 {
 		return nil
 	}
-	s.Log.Noticef("Saving the final RDB snapshot before exiting.")
 	unlock := s.lockAllShards(c)
 	defer unlock()
+	if s.rdb.bgsave != nil {
+		s.Log.Warningf("There is a child saving an .rdb. Killing it!")
+		s.abortBgsave()
+	}
+	s.Log.Noticef("Saving the final RDB snapshot before exiting.")
 	return s.saveLocked()
 }
 

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/corvid-db/corvid/internal/commands"
@@ -11,84 +13,356 @@ import (
 	"github.com/corvid-db/corvid/internal/rdb"
 )
 
-// writeSnapshot writes the whole dataset as an RDB file in Redis 7.2's
-// layouts: AUX fields, function libraries, then every database's keys
-// with their expiry times. The caller holds every shard, so the snapshot
-// is one instant of the dataset. Keys already past their expiry are left
-// out, as their reclaiming would be, and so are hashes whose every field
-// has expired.
+// RDB snapshots, in Redis 7.2's layouts: AUX fields, function libraries,
+// then every database's keys with their expiry times. Keys already past
+// their expiry at the snapshot's instant are left out, as their
+// reclaiming would be, and so are hashes whose every field has expired.
+//
+// Two ways to take one, with one encoder (rdbSink.Save):
+//
+//   - In the background (BGSAVE, save points, a replica's full
+//     synchronisation, an AOF rewrite): keyspace.Snapshot fixes the
+//     instant under every shard lock, for microseconds, and a walker
+//     saves the records in small batches under one shard lock at a time
+//     while commands run; a command about to change a record not saved
+//     yet saves it first (keyspace/snapshot.go has the design). The
+//     encoded records queue in the sink and a writer goroutine streams
+//     them out; the walker waits while more than sinkQueueLimit bytes
+//     are queued, so memory stays bounded by what changes meanwhile.
+//   - In the foreground, every shard held for the whole save (SAVE, the
+//     save before SHUTDOWN, after FLUSHALL, DEBUG RELOAD), as Redis's
+//     rdbSave blocks its only thread: the records go straight to the file.
 //
 // The header says the oldest RDB version that defines every type written
 // (the rdb package doc says how it is chosen and why): Redis 7.0's 10
-// unless a value needs 7.2's or 7.4's. When out can be rewritten (every
-// caller today builds the snapshot in a buffer) the FileWriter corrects
-// the label at the end; otherwise a first pass over the keyspace finds it
-// up front, which costs a second walk of every key.
-//
-// Why under every lock, not in the background: Redis forks and lets the
-// child write a copy-on-write image; a Go process cannot fork, and a
-// consistent background copy needs per-shard copy-on-write, which is
-// persistence's work to come. The server stalls for the length of the
-// snapshot, in proportion to the dataset.
-func (s *Server) writeSnapshot(out io.Writer) error {
-	lim := commands.DumpLimitsOf(s.Config)
-	now := time.Now().UnixMilli()
-	label := rdb.MinVersion
-	if !rdb.CanRelabel(out) {
-		label = s.snapshotVersion(now, lim)
+// unless a value needs 7.2's or 7.4's. A file's label is corrected at the
+// end; a stream (a replica's diskless synchronisation) is labelled from a
+// pass over the keyspace made shard by shard just before the instant.
+
+// sinkChunkSize is how many encoded bytes the sink gathers per chunk.
+const sinkChunkSize = 256 << 10
+
+// sinkQueueLimit is how many encoded bytes may wait for the writer before
+// the walker pauses.
+const sinkQueueLimit = 8 << 20
+
+// snapshotBatch is how many records the walker saves per shard lock.
+const snapshotBatch = 32
+
+// bigValueLen is the element count from which a collection is serialised
+// with no shard lock held (keyspace.Saver.Big): about 0.1 ms of encoding.
+const bigValueLen = 2048
+
+// bigStringLen is the same for a string value, in bytes.
+const bigStringLen = 1 << 20
+
+// rdbSink encodes a snapshot's records (keyspace.Saver) for one RDB file.
+type rdbSink struct {
+	at       int64
+	lim      commands.DumpLimits
+	compress bool
+
+	mu      sync.Mutex
+	moved   *sync.Cond // the queue changed: chunks added or written
+	direct  *rdb.FileWriter
+	lastDB  int
+	sized   map[int]bool // databases whose RESIZEDB hint is written
+	sizes   map[int][2]uint64
+	queue   []sinkChunk
+	queued  int
+	cur     sinkChunk
+	closed  bool
+	aborted bool
+}
+
+// sinkChunk is a run of encoded keys of one database.
+type sinkChunk struct {
+	db   int
+	need int // the RDB version they need
+	b    []byte
+}
+
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func newRDBSink(at int64, lim commands.DumpLimits, compress bool) *rdbSink {
+	k := &rdbSink{at: at, lim: lim, compress: compress, lastDB: -1, cur: sinkChunk{db: -1},
+		sized: map[int]bool{}, sizes: map[int][2]uint64{}}
+	k.moved = sync.NewCond(&k.mu)
+	return k
+}
+
+// Save encodes one key (keyspace.Saver).
+func (k *rdbSink) Save(db int, e keyspace.Entry) {
+	bp := scratchPool.Get().(*[]byte)
+	vw := rdb.NewBufferWriter((*bp)[:0])
+	vw.Compress = k.compress
+	ver := commands.DumpValue(vw, e, k.at, k.lim)
+	b := vw.Bytes()
+	if ver != 0 {
+		k.mu.Lock()
+		if k.direct != nil {
+			k.selectLocked(k.direct, db)
+			k.direct.Key(e.Key(), rdb.KeyMeta{ExpireAt: e.ExpireAt(), Idle: -1, Freq: -1}, b[0])
+			k.direct.WriteRaw(b[1:])
+		} else {
+			if k.cur.db != db || len(k.cur.b) >= sinkChunkSize {
+				k.pushLocked()
+				k.cur = sinkChunk{db: db, b: make([]byte, 0, sinkChunkSize+len(b)+len(e.Key())+32)}
+			}
+			kw := rdb.NewBufferWriter(k.cur.b)
+			kw.Compress = k.compress
+			kw.KeyHeader(e.Key(), rdb.KeyMeta{ExpireAt: e.ExpireAt(), Idle: -1, Freq: -1}, b[0])
+			kw.WriteRaw(b[1:])
+			k.cur.b = kw.Bytes()
+			k.cur.need = max(k.cur.need, ver)
+		}
+		k.mu.Unlock()
 	}
+	if cap(b) <= 64<<10 {
+		*bp = b[:0]
+		scratchPool.Put(bp)
+	}
+}
+
+// Big is keyspace.Saver's: whether e's value is encoded with no lock held.
+func (k *rdbSink) Big(e keyspace.Entry) bool { return bigValue(e) }
+
+// bigValue reports whether e's value takes long to encode.
+func bigValue(e keyspace.Entry) bool {
+	switch o := e.Object().(type) {
+	case nil:
+		return false
+	case interface{ Len() int }:
+		return o.Len() >= bigValueLen
+	case interface{ Len() uint64 }:
+		return o.Len() >= bigValueLen
+	}
+	return e.Type() == keyspace.TypeString && e.StrLen() >= bigStringLen
+}
+
+// selectLocked switches fw to database db, with RESIZEDB's hints the
+// first time; k.mu is held.
+func (k *rdbSink) selectLocked(fw *rdb.FileWriter, db int) {
+	if db == k.lastDB {
+		return
+	}
+	k.lastDB = db
+	if k.sized[db] {
+		fw.SelectDBOnly(db)
+		return
+	}
+	k.sized[db] = true
+	sz := k.sizes[db]
+	fw.SelectDB(db, sz[0], sz[1])
+}
+
+// pushLocked queues the current chunk; k.mu is held.
+func (k *rdbSink) pushLocked() {
+	if len(k.cur.b) == 0 {
+		return
+	}
+	k.queue = append(k.queue, k.cur)
+	k.queued += len(k.cur.b)
+	k.cur = sinkChunk{db: -1}
+	k.moved.Broadcast()
+}
+
+// pause is the walker's back-pressure: it waits while the writer is
+// behind by more than sinkQueueLimit.
+func (k *rdbSink) pause() {
+	k.mu.Lock()
+	for k.queued > sinkQueueLimit && !k.aborted {
+		k.moved.Wait()
+	}
+	k.mu.Unlock()
+}
+
+// close says no more records come.
+func (k *rdbSink) close() {
+	k.mu.Lock()
+	k.pushLocked()
+	k.closed = true
+	k.moved.Broadcast()
+	k.mu.Unlock()
+}
+
+// abort makes drain stop and the walker stop waiting.
+func (k *rdbSink) abort() {
+	k.mu.Lock()
+	k.aborted = true
+	k.moved.Broadcast()
+	k.mu.Unlock()
+}
+
+// errSnapshotAborted is what a snapshot's writer returns when the
+// snapshot was stopped (FLUSHALL, SHUTDOWN, a replica that went away).
+var errSnapshotAborted = errors.New("snapshot aborted")
+
+// drain writes queued chunks to fw until the sink is closed.
+func (k *rdbSink) drain(fw *rdb.FileWriter) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for {
+		for len(k.queue) == 0 && !k.closed && !k.aborted {
+			k.moved.Wait()
+		}
+		if k.aborted {
+			return errSnapshotAborted
+		}
+		if len(k.queue) == 0 {
+			return fw.Err()
+		}
+		batch := k.queue
+		k.queue = nil
+		for _, ch := range batch {
+			k.selectLocked(fw, ch.db)
+			k.mu.Unlock()
+			fw.Records(ch.b, ch.need)
+			k.mu.Lock()
+			k.queued -= len(ch.b)
+			k.moved.Broadcast()
+		}
+		if err := fw.Err(); err != nil {
+			return err
+		}
+	}
+}
+
+// snapshotHeader is what an RDB file holds before its keys, taken at the
+// snapshot's instant.
+type snapshotHeader struct {
+	functions []string
+	ctime     int64
+	usedMem   int64
+}
+
+// header reads the snapshot header; every shard is held.
+func (s *Server) header() snapshotHeader {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return snapshotHeader{functions: s.functions.Dump(), ctime: time.Now().Unix(), usedMem: int64(ms.HeapAlloc)}
+}
+
+// startFile writes the RDB header and AUX fields to out.
+func (s *Server) startFile(out io.Writer, label int, h snapshotHeader) *rdb.FileWriter {
 	fw := rdb.NewFileWriter(out, label, s.Config.Bool("rdbchecksum"))
 	fw.Compress = s.Config.Bool("rdbcompression")
 	fw.Aux("redis-ver", Version)
 	fw.AuxInt("redis-bits", strconv.IntSize)
-	fw.AuxInt("ctime", time.Now().Unix())
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	fw.AuxInt("used-mem", int64(ms.HeapAlloc))
+	fw.AuxInt("ctime", h.ctime)
+	fw.AuxInt("used-mem", h.usedMem)
 	fw.AuxInt("aof-base", 0)
-	for _, code := range s.functions.Dump() {
+	for _, code := range h.functions {
 		fw.Function([]byte(code))
 	}
-	val := rdb.NewBufferWriter(nil)
+	return fw
+}
+
+// newSink makes a sink for a snapshot at instant now, with each
+// database's RESIZEDB hints; every shard is held.
+func (s *Server) newSink(now int64) *rdbSink {
+	k := newRDBSink(now, commands.DumpLimitsOf(s.Config), s.Config.Bool("rdbcompression"))
+	for i := 0; i < s.Store.Databases(); i++ {
+		db := s.Store.DB(i)
+		if n := db.Len(); n > 0 {
+			k.sizes[i] = [2]uint64{uint64(n), uint64(db.ExpiresLen())}
+		}
+	}
+	return k
+}
+
+// writeSnapshot writes the whole dataset to out in the foreground: every
+// shard is held, for the length of the save.
+func (s *Server) writeSnapshot(out io.Writer) error {
+	now := time.Now().UnixMilli()
+	label := rdb.MinVersion
+	if !rdb.CanRelabel(out) {
+		label = s.snapshotVersion(now, false)
+	}
+	fw := s.startFile(out, label, s.header())
+	k := s.newSink(now)
+	k.direct = fw
 	for i := 0; i < s.Store.Databases(); i++ {
 		db := s.Store.DB(i).At(now)
-		if db.Len() == 0 {
-			continue
-		}
-		fw.SelectDB(i, uint64(db.Len()), uint64(db.ExpiresLen()))
 		db.ForEach(func(e keyspace.Entry) {
-			at := e.ExpireAt()
-			if at != 0 && at <= now {
-				return
+			if at := e.ExpireAt(); at == 0 || at > now {
+				k.Save(i, e)
 			}
-			val = rdb.NewBufferWriter(val.Bytes()[:0])
-			val.Compress = fw.Compress
-			if commands.DumpValue(val, e, now, lim) == 0 {
-				return // nothing left of it
-			}
-			b := val.Bytes()
-			fw.Key(e.Key(), rdb.KeyMeta{ExpireAt: at, Idle: -1, Freq: -1}, b[0])
-			fw.WriteRaw(b[1:])
 		})
 	}
 	return fw.Finish()
 }
 
-// snapshotVersion is the version writeSnapshot's keys will need, found
-// by deciding every value's layout without encoding it: the label of a
-// snapshot whose header cannot be corrected afterwards.
-func (s *Server) snapshotVersion(now int64, lim commands.DumpLimits) int {
+// snapshotVersion is the version a snapshot's keys will need, found by
+// deciding every value's layout without encoding it: the label of a
+// snapshot whose header cannot be corrected afterwards. With shardwise,
+// the caller holds no shard and each is locked in turn (a key made
+// meanwhile could need more, which fails that snapshot's writer);
+// otherwise every shard is held.
+func (s *Server) snapshotVersion(now int64, shardwise bool) int {
+	lim := commands.DumpLimitsOf(s.Config)
 	v := rdb.MinVersion
-	for i := 0; i < s.Store.Databases() && v < rdb.MaxVersion; i++ {
-		db := s.Store.DB(i).At(now)
-		if db.Len() == 0 {
-			continue
+	for sh := 0; sh < keyspace.NumShards && v < rdb.MaxVersion; sh++ {
+		if shardwise {
+			s.Store.LockShard(sh)
 		}
-		db.ForEach(func(e keyspace.Entry) {
-			if at := e.ExpireAt(); at == 0 || at > now {
-				v = max(v, commands.DumpVersion(e, now, lim))
-			}
-		})
+		for i := 0; i < s.Store.Databases(); i++ {
+			s.Store.DB(i).At(now).ForEachInShard(sh, func(e keyspace.Entry) {
+				if at := e.ExpireAt(); at == 0 || at > now {
+					v = max(v, commands.DumpVersion(e, now, lim))
+				}
+			})
+		}
+		if shardwise {
+			s.Store.UnlockShard(sh)
+		}
 	}
 	return v
+}
+
+// bgSnapshot is a snapshot taken in the background.
+type bgSnapshot struct {
+	sn     *keyspace.Snapshot
+	sink   *rdbSink
+	header snapshotHeader
+}
+
+// beginBgSnapshot fixes a background snapshot's instant; every shard is
+// held. The caller then runs write, once.
+func (s *Server) beginBgSnapshot() (*bgSnapshot, error) {
+	now := time.Now().UnixMilli()
+	k := s.newSink(now)
+	sn, err := s.Store.BeginSnapshot(now, k)
+	if err != nil {
+		return nil, err
+	}
+	return &bgSnapshot{sn: sn, sink: k, header: s.header()}, nil
+}
+
+// write walks the snapshot and writes it to out as an RDB file labelled
+// label (0: the oldest version that fits, when out can be relabelled),
+// with no shard lock held by the caller.
+func (b *bgSnapshot) write(s *Server, out io.Writer, label int) error {
+	go func() {
+		b.sn.Walk(snapshotBatch, b.sink.pause)
+		if b.sn.Aborted() {
+			b.sink.abort()
+		} else {
+			b.sink.close()
+		}
+	}()
+	fw := s.startFile(out, label, b.header)
+	err := b.sink.drain(fw)
+	if err != nil {
+		// Stop the walker, which may be waiting for room in the queue.
+		b.sn.Cancel()
+		b.sink.abort()
+		<-b.sn.Done()
+		return err
+	}
+	<-b.sn.Done()
+	if b.sn.Aborted() {
+		return errSnapshotAborted
+	}
+	return fw.Finish()
 }
