@@ -397,7 +397,8 @@ func (s *Server) aofFiles() (base string, incrs []string, seq int, err error) {
 	return base, incrs, seq, nil
 }
 
-// loadAOF replaces the dataset with the AOF's: the base snapshot, then the
+// loadAOF replaces the dataset with the AOF's: the base (an RDB snapshot,
+// or commands when Redis wrote it with aof-use-rdb-preamble no), then the
 // incremental files' commands, run by a client whose commands are applied
 // as written and propagated nowhere. A command cut short at the end of the
 // last file (a crash mid-write) is dropped, as aof-load-truncated does.
@@ -408,14 +409,23 @@ func (s *Server) loadAOF() error {
 	}
 	dir := s.aofDir()
 	s.Store.LockAll()
+	var baseCmds io.Reader // a base of commands (aof-use-rdb-preamble no)
 	if base != "" {
 		f, err := os.Open(filepath.Join(dir, base))
 		if err != nil {
 			s.Store.UnlockAll()
 			return err
 		}
-		_, err = s.loadSnapshotLocked(bufio.NewReaderSize(f, 1<<20), loadReplace)
-		_ = f.Close()
+		defer f.Close()
+		br := bufio.NewReaderSize(f, 1<<20)
+		// As Redis tells them: an RDB file starts with its signature;
+		// anything else (an empty file included) is commands.
+		if sig, _ := br.Peek(5); string(sig) == "REDIS" {
+			_, err = s.loadSnapshotLocked(br, loadReplace)
+		} else {
+			s.Store.FlushAll()
+			baseCmds = br
+		}
 		if err != nil {
 			s.Store.UnlockAll()
 			return fmt.Errorf("bad base file %s: %w", base, err)
@@ -424,6 +434,11 @@ func (s *Server) loadAOF() error {
 		s.Store.FlushAll()
 	}
 	s.Store.UnlockAll()
+	if baseCmds != nil {
+		if err := s.replayAOFFrom(baseCmds, filepath.Join(dir, base)); err != nil {
+			return fmt.Errorf("bad file format reading the append only file %s: %w", base, err)
+		}
+	}
 	for _, name := range incrs {
 		if err := s.replayAOF(filepath.Join(dir, name)); err != nil {
 			return fmt.Errorf("bad file format reading the append only file %s: %w", name, err)
@@ -442,6 +457,11 @@ func (s *Server) replayAOF(path string) error {
 		return err
 	}
 	defer f.Close()
+	return s.replayAOFFrom(f, path)
+}
+
+// replayAOFFrom runs the commands read from f, the file at path.
+func (s *Server) replayAOFFrom(f io.Reader, path string) error {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
@@ -459,6 +479,9 @@ func (s *Server) replayAOF(path string) error {
 			return err
 		}
 		if args != nil {
+			if len(args[0]) > 0 && args[0][0] == '#' {
+				continue // an annotation line (aof-timestamp-enabled's "#TS:..."), skipped as Redis does
+			}
 			c.dispatch(args, now)
 			c.w.Reset()
 			continue
