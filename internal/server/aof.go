@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/config"
+	"github.com/corvid-db/corvid/internal/keyspace"
 )
 
 // The append-only file, in Redis 7's multi-part layout: appenddirname
@@ -33,11 +35,16 @@ import (
 // for a write that is not on disk (a group commit per batch); "everysec"
 // fsyncs from the cron once a second, "no" leaves it to the kernel.
 //
-// A rewrite (BGREWRITEAOF, or turning appendonly on) takes the snapshot
-// under every shard lock and the stream's lock, writes the new base and an
-// empty incremental file, fsyncs them, switches the manifest atomically and
-// deletes the old files, all before the locks are released: it stalls the
-// server for the snapshot, as SAVE does, and is never half done.
+// A rewrite (BGREWRITEAOF, auto-aof-rewrite-percentage, turning appendonly
+// on) runs in the background, as Redis 7's does. At the snapshot's instant
+// (every shard and the stream's lock held, for microseconds) the stream
+// switches to a new incremental file, which the manifest lists after the
+// old files at once; a crash during the rewrite thus loads the old base,
+// the old increments and the new one. When the background snapshot is
+// written and fsynced as the new base, the manifest switches to it and
+// the new incremental file, and the old files go. Nothing of the stream is
+// lost or applied twice: the new base is the dataset at the instant the
+// new incremental file began.
 //
 // WAITAOF asks how far the file is on disk, in offsets of the write stream
 // (Redis's fsynced_reploff): the AOF counts the stream bytes it is fed
@@ -82,6 +89,29 @@ type aofState struct {
 	// ackDue: on a replica, fsyncedPrimary moved since the last REPLCONF
 	// ACK; the cron sends one at once rather than at the next second.
 	ackDue atomic.Bool
+
+	// rewrite is the background rewrite running, if any (guarded by mu);
+	// rewriting mirrors it for INFO; scheduled: BGREWRITEAOF waits for
+	// another snapshot to end; rewriteBaseSize is the AOF's size after
+	// the last rewrite, which auto-aof-rewrite-percentage grows from.
+	rewrite         *aofRewrite
+	rewriting       atomic.Bool
+	scheduled       atomic.Bool
+	pendingStart    atomic.Bool // appendonly yes waits for the scheduled rewrite
+	rewriteBaseSize int64
+	lastRewriteSecs int64
+}
+
+// aofRewrite is a background rewrite: the snapshot that becomes the new
+// base, and the files the manifest listed when it began, which the new
+// base replaces.
+type aofRewrite struct {
+	snap     *bgSnapshot
+	seq      int
+	oldBase  string
+	oldIncrs []string
+	start    time.Time
+	initial  bool // appendonly is being turned on: no manifest until the base is written
 }
 
 // feed is propConsumer: buffer the stream until the next flush. The
@@ -198,11 +228,50 @@ func storeMax(v *atomic.Int64, n int64) bool {
 	}
 }
 
+// aofRewriteCron starts the rewrites that wait: one scheduled while
+// another snapshot ran, or, as Redis's serverCron, one due because the
+// file grew auto-aof-rewrite-percentage past its size after the last
+// rewrite (and is at least auto-aof-rewrite-min-size).
+func (s *Server) aofRewriteCron() {
+	a := &s.aof
+	if a.rewriting.Load() || s.Store.SnapshotRunning() {
+		return
+	}
+	start := a.scheduled.Load()
+	if !start && a.active.Load() {
+		if perc := s.Config.Int("auto-aof-rewrite-percentage"); perc > 0 {
+			a.mu.Lock()
+			size, base := a.baseSize+a.size, max(a.rewriteBaseSize, 1)
+			a.mu.Unlock()
+			if size >= s.Config.Int("auto-aof-rewrite-min-size") && (size*100/base)-100 >= perc {
+				s.Log.Noticef("Starting automatic rewriting of AOF on %d%% growth", (size*100/base)-100)
+				start = true
+			}
+		}
+	}
+	if !start {
+		return
+	}
+	s.Store.LockAll()
+	defer s.Store.UnlockAll()
+	if s.Store.SnapshotRunning() {
+		return
+	}
+	initial := a.pendingStart.Load()
+	if err := s.startAOFRewrite(initial); err != nil {
+		s.Log.Warningf("Can't rewrite append only file in background: %v", err)
+		return
+	}
+	a.scheduled.Store(false)
+	a.pendingStart.Store(false)
+}
+
 // aofCron writes the buffer (expiries and evictions write without a
 // reply following) and, with appendfsync everysec, fsyncs once a second
 // in the background.
 func (s *Server) aofCron(now time.Time) {
 	a := &s.aof
+	s.aofRewriteCron()
 	if !a.active.Load() {
 		return
 	}
@@ -232,20 +301,25 @@ func (s *Server) aofCron(now time.Time) {
 	s.ackPrimaryIfDue()
 }
 
-// startAOF turns appending on: a rewrite makes the base from the dataset
-// as it is. The caller holds every shard.
+// startAOF turns appending on: a background rewrite makes the base from
+// the dataset as it is now, and the stream goes to the new incremental
+// file from this instant. The caller holds every shard. While another
+// snapshot runs, the rewrite is scheduled (the cron starts it), as Redis
+// schedules its AOF child.
 func (s *Server) startAOF() error {
 	if s.aof.active.Load() {
 		return nil
 	}
-	if err := s.rewriteAOFLocked(); err != nil {
+	err := s.startAOFRewrite(true)
+	if errors.Is(err, keyspace.ErrSnapshotRunning) {
+		s.Log.Noticef("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.")
+		s.aof.scheduled.Store(true)
+		s.aof.pendingStart.Store(true)
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	s.prop.mu.Lock()
-	s.prop.addConsumerLocked(&s.aof)
-	s.aof.startOffsetsLocked(s.prop.offset)
-	s.prop.mu.Unlock()
-	s.aof.active.Store(true)
 	if p := s.primaryApplied(); p >= 0 {
 		// A replica: the base holds all the primary's stream applied.
 		s.noteFsynced(-1, p)
@@ -263,8 +337,13 @@ func (a *aofState) startOffsetsLocked(offset int64) {
 	a.fsyncedOff.Store(offset)
 }
 
-// stopAOF turns appending off, writing and fsyncing what is pending.
+// stopAOF turns appending off, writing and fsyncing what is pending, and
+// stops a background rewrite, as Redis kills its AOF child. Every shard is
+// held.
 func (s *Server) stopAOF() {
+	s.aof.pendingStart.Store(false)
+	s.aof.scheduled.Store(false)
+	s.abortAOFRewriteLocked()
 	if !s.aof.active.Load() {
 		return
 	}
@@ -284,10 +363,13 @@ func (s *Server) stopAOF() {
 	s.signalAck() // a WAITAOF waiting for the local fsync fails now
 }
 
-// rewriteAOFLocked writes a new base and an empty incremental file and
-// switches the manifest to them; every shard is held. The stream's lock is
-// taken so the switch falls between two units of the stream.
+// rewriteAOFLocked writes a new base and an empty incremental file in the
+// foreground and switches the manifest to them; every shard is held (a
+// replica that loaded its primary's dataset). A background rewrite running
+// is stopped first. The stream's lock is taken so the switch falls between
+// two units of the stream.
 func (s *Server) rewriteAOFLocked() error {
+	s.abortAOFRewriteLocked()
 	dir := s.aofDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -302,7 +384,8 @@ func (s *Server) rewriteAOFLocked() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	s.aofWriteLocked(true) // the old incremental file is complete
-	seq := a.seq + 1
+	oldBase, oldIncrs, mseq, _ := s.aofFiles()
+	seq := max(a.seq, mseq) + 1
 	base, incr := s.aofName(seq, true), s.aofName(seq, false)
 	if err := writeFileSync(filepath.Join(dir, base), snap.Bytes()); err != nil {
 		return err
@@ -311,34 +394,218 @@ func (s *Server) rewriteAOFLocked() error {
 	if err != nil {
 		return err
 	}
-	manifest := fmt.Sprintf("file %s seq %d type b\nfile %s seq %d type i\n", base, seq, incr, seq)
-	if err := writeFileSync(s.aofManifest()+".tmp", []byte(manifest)); err != nil {
+	if err := s.writeManifest(base, incr); err != nil {
 		_ = f.Close()
 		return err
 	}
-	if err := os.Rename(s.aofManifest()+".tmp", s.aofManifest()); err != nil {
-		_ = f.Close()
-		return err
-	}
-	syncDir(dir)
 	if a.file != nil {
 		_ = a.file.Close()
 	}
-	old := a.seq
 	a.file, a.seq, a.size, a.baseSize, a.unsynced = f, seq, 0, int64(snap.Len()), false
 	a.rewrites++
 	a.lastOK = true
+	a.rewriteBaseSize = a.baseSize
 	if a.active.Load() {
 		// The new base holds everything the stream carried so far.
 		s.noteFsynced(a.fedOff, -1)
 	}
-	if old > 0 {
-		_ = os.Remove(filepath.Join(dir, s.aofName(old, true)))
-		_ = os.Remove(filepath.Join(dir, s.aofName(old, false)))
-	}
+	s.removeAOFFiles(oldBase, oldIncrs)
 	// The incremental file starts with no database selected.
 	s.prop.lastDB = -1
 	return nil
+}
+
+// writeManifest makes the manifest name base (if any) and incrs, in
+// order, atomically: a temporary file, fsynced and renamed, then the
+// directory fsynced.
+func (s *Server) writeManifest(base string, incrs ...string) error {
+	seqOf := func(name string) string {
+		f := strings.Split(strings.TrimPrefix(name, s.Config.String("appendfilename")+"."), ".")
+		return f[0]
+	}
+	var b strings.Builder
+	if base != "" {
+		fmt.Fprintf(&b, "file %s seq %s type b\n", base, seqOf(base))
+	}
+	for _, name := range incrs {
+		fmt.Fprintf(&b, "file %s seq %s type i\n", name, seqOf(name))
+	}
+	tmp := s.aofManifest() + ".tmp"
+	if err := writeFileSync(tmp, []byte(b.String())); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, s.aofManifest()); err != nil {
+		return err
+	}
+	syncDir(s.aofDir())
+	return nil
+}
+
+// removeAOFFiles deletes files a new base made history.
+func (s *Server) removeAOFFiles(base string, incrs []string) {
+	dir := s.aofDir()
+	if base != "" {
+		_ = os.Remove(filepath.Join(dir, base))
+	}
+	for _, name := range incrs {
+		_ = os.Remove(filepath.Join(dir, name))
+	}
+}
+
+// errRewriteInProgress is Redis's refusal of a second BGREWRITEAOF.
+const errRewriteInProgress = "ERR Background append only file rewriting already in progress"
+
+// startAOFRewrite starts a background rewrite; every shard is held.
+// initial says appendonly is being turned on: the AOF consumes the stream
+// from the instant on, and the manifest is written only when the base is.
+// It fails with keyspace.ErrSnapshotRunning while another snapshot runs.
+func (s *Server) startAOFRewrite(initial bool) error {
+	dir := s.aofDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := s.beginBgSnapshot()
+	if err != nil {
+		return err
+	}
+	s.prop.mu.Lock()
+	defer s.prop.mu.Unlock()
+	a := &s.aof
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s.aofWriteLocked(true) // the old incremental file is complete
+	rw := &aofRewrite{snap: b, start: time.Now(), initial: initial}
+	var mseq int
+	if !initial {
+		rw.oldBase, rw.oldIncrs, mseq, _ = s.aofFiles()
+	}
+	rw.seq = max(a.seq, mseq) + 1
+	incr := s.aofName(rw.seq, false)
+	f, err := os.OpenFile(filepath.Join(dir, incr), os.O_CREATE|os.O_WRONLY|os.O_TRUNC|os.O_APPEND, 0o644)
+	if err == nil && !initial {
+		// A crash from now on loads the old files and the new increment.
+		err = s.writeManifest(rw.oldBase, append(slices.Clone(rw.oldIncrs), incr)...)
+	}
+	if err != nil {
+		if f != nil {
+			_ = f.Close()
+		}
+		s.Store.AbortSnapshot()
+		return err
+	}
+	if a.active.Load() || initial {
+		if a.file != nil {
+			_ = a.file.Close()
+		}
+		a.file, a.size, a.unsynced = f, 0, false
+		s.prop.lastDB = -1 // the incremental file starts with no database selected
+	} else {
+		_ = f.Close() // appendonly is off: the files are made, nothing appends
+	}
+	a.seq = rw.seq
+	if initial {
+		s.prop.addConsumerLocked(a)
+		a.fedOff, a.writtenOff = s.prop.offset, s.prop.offset
+		a.fsyncedOff.Store(-1) // nothing is durable until the manifest exists
+		a.lastOK = true
+		a.active.Store(true)
+	}
+	a.rewrite = rw
+	a.rewriting.Store(true)
+	s.Log.Noticef("Background append only file rewriting started by pid %d", os.Getpid())
+	s.wg.Add(1)
+	go s.finishAOFRewrite(rw)
+	return nil
+}
+
+// finishAOFRewrite writes a background rewrite's base and switches the
+// manifest to it, as Redis's backgroundRewriteDoneHandler.
+func (s *Server) finishAOFRewrite(rw *aofRewrite) {
+	defer s.wg.Done()
+	dir := s.aofDir()
+	base := s.aofName(rw.seq, true)
+	tmp := filepath.Join(dir, fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid()))
+	var size int64
+	err := func() error {
+		f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		err = rw.snap.write(s, f, 0)
+		if err == nil {
+			err = f.Sync()
+		}
+		if st, serr := f.Stat(); serr == nil {
+			size = st.Size()
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp, filepath.Join(dir, base))
+		}
+		return err
+	}()
+	a := &s.aof
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.rewrite != rw {
+		_ = os.Remove(tmp)
+		return // stopped meanwhile (appendonly no, a foreground rewrite)
+	}
+	a.rewrite = nil
+	a.rewriting.Store(false)
+	if err == nil {
+		err = s.writeManifest(base, s.aofName(rw.seq, false))
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		a.lastOK = false
+		if errors.Is(err, errSnapshotAborted) {
+			s.Log.Warningf("Background AOF rewrite terminated by signal 10")
+		} else {
+			s.Log.Warningf("Background AOF rewrite terminated with error: %v", err)
+		}
+		if rw.initial {
+			a.scheduled.Store(true) // Redis retries turning appendonly on
+		}
+		return
+	}
+	s.Log.Noticef("Background AOF rewrite terminated with success")
+	s.Log.Noticef("Successfully renamed the temporary AOF base file %s into %s", filepath.Base(tmp), base)
+	s.removeAOFFiles(rw.oldBase, rw.oldIncrs)
+	a.baseSize = size
+	a.rewrites++
+	a.lastOK = true
+	a.rewriteBaseSize = a.baseSize + a.size
+	a.lastRewriteSecs = int64(time.Since(rw.start).Seconds())
+	if rw.initial && a.active.Load() {
+		// The base and the manifest exist: what the increment holds is as
+		// durable as its fsyncs say.
+		s.aofWriteLocked(true)
+		s.noteFsynced(a.writtenOff, -1)
+	}
+	s.Log.Noticef("Background AOF rewrite finished successfully")
+}
+
+// abortAOFRewriteLocked stops a background rewrite, as Redis kills its
+// child: its snapshot is aborted and the files it began stay listed (the
+// new increment holds the stream since). Every shard is held.
+func (s *Server) abortAOFRewriteLocked() {
+	a := &s.aof
+	a.mu.Lock()
+	rw := a.rewrite
+	a.rewrite = nil
+	a.rewriting.Store(false)
+	a.mu.Unlock()
+	if rw == nil {
+		return
+	}
+	s.Log.Noticef("Killing running AOF rewrite child: %d", os.Getpid())
+	if !rw.snap.sn.Aborted() {
+		s.Store.AbortSnapshot()
+		rw.snap.sink.abort()
+	}
 }
 
 // writeFileSync writes data to path and fsyncs it.
@@ -512,27 +779,27 @@ func (s *Server) aofCommands() []*command.Command {
 	}
 }
 
-// bgrewriteaofCommand is BGREWRITEAOF: done by the time it replies (see
-// the top of this file), with Redis's reply.
+// bgrewriteaofCommand is BGREWRITEAOF: a background rewrite (every shard
+// is held for its instant), with Redis's replies. Redis rewrites with
+// appendonly off too: the files are made, and stay until appendonly is
+// turned on (which rewrites again).
 func (s *Server) bgrewriteaofCommand(c *command.Ctx) {
-	if !s.aof.active.Load() {
-		// Redis rewrites even with appendonly off; the files are made, and
-		// stay until appendonly is turned on (which rewrites again).
-		if err := s.rewriteAOFLocked(); err != nil {
-			c.Error("ERR Background append only file rewriting error: " + err.Error())
-			return
-		}
-		c.W.SimpleString("Background append only file rewriting started")
+	if s.aof.rewriting.Load() {
+		c.Error(errRewriteInProgress)
 		return
 	}
-	if err := s.rewriteAOFLocked(); err != nil {
+	if s.Store.SnapshotRunning() {
+		s.aof.scheduled.Store(true)
+		c.W.SimpleString("Background append only file rewriting scheduled")
+		return
+	}
+	if err := s.startAOFRewrite(false); err != nil {
 		s.aof.mu.Lock()
 		s.aof.lastOK = false
 		s.aof.mu.Unlock()
 		c.Error("ERR Background append only file rewriting error: " + err.Error())
 		return
 	}
-	s.Log.Noticef("Background append only file rewriting started")
 	c.W.SimpleString("Background append only file rewriting started")
 }
 
@@ -563,11 +830,11 @@ func (s *Server) initAOF() error {
 	s.aof.fsyncedOff.Store(-1)
 	s.aof.primaryWritten = -1
 	s.Config.OnChange("appendonly", func(string) error {
+		if !s.configSetHoldsShards() {
+			s.Store.LockAll()
+			defer s.Store.UnlockAll()
+		}
 		if s.Config.Bool("appendonly") {
-			if !s.configSetHoldsShards() {
-				s.Store.LockAll()
-				defer s.Store.UnlockAll()
-			}
 			return s.startAOF()
 		}
 		s.stopAOF()

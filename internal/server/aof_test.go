@@ -66,7 +66,12 @@ func TestAOFTurnedOnAtRunTime(t *testing.T) {
 	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
 		t.Fatal(err)
 	}
-	c.Set(ctx, "after", "2", 0)
+	c.Set(ctx, "after", "2", 0) // during or after the rewrite that makes the base
+	// As with Redis, the AOF exists once the rewrite that turning it on
+	// starts is done.
+	testutil.WaitFor(t, 10*time.Second, "initial rewrite", func() bool {
+		return strings.Contains(c.Info(ctx, "persistence").Val(), "aof_rewrite_in_progress:0")
+	})
 	want := digest(t, c)
 	if err := c.Do(ctx, "debug", "loadaof").Err(); err != nil {
 		t.Fatal(err)

@@ -103,6 +103,8 @@ type Client struct {
 	replica           *replicaState
 	isReplica         atomic.Bool
 	replListeningPort atomic.Int64
+	replCapaEOF       atomic.Bool // REPLCONF capa eof: can take a streamed RDB
+	psync             bool        // asked with PSYNC (gets +FULLRESYNC), not SYNC
 	// isMaster: this is our primary's connection, when we are a replica
 	// (replica.go): its commands are the write stream, it may write where
 	// others may not, and it gets no replies.
@@ -162,6 +164,10 @@ type Client struct {
 	// client (MONITOR feed); the owner goroutine or a flusher writes them.
 	asyncMu  sync.Mutex
 	asyncOut []byte
+	// holding: a replica is being sent its RDB, and the stream it is fed
+	// waits in held until the RDB is queued (fullsync.go).
+	holding  bool
+	held     []byte
 	asyncSig chan struct{}
 	// async (owner goroutine only) is set once the client has become a
 	// monitor: from then on all its output, replies included, goes through

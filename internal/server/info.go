@@ -659,12 +659,19 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	a := &s.aof
 	a.mu.Lock()
 	aofOK, aofRewrites, aofSize, aofBase := a.lastOK || a.rewrites == 0, a.rewrites, a.size, a.baseSize
+	lastRewrite, currentRewrite := int64(-1), int64(-1)
+	if a.rewrites > 0 {
+		lastRewrite = a.lastRewriteSecs
+	}
+	if a.rewrite != nil {
+		currentRewrite = int64(time.Since(a.rewrite.start).Seconds())
+	}
 	a.mu.Unlock()
-	ib.int("aof_enabled", boolInt(a.active.Load()))
-	ib.int("aof_rewrite_in_progress", 0)
-	ib.int("aof_rewrite_scheduled", 0)
-	ib.int("aof_last_rewrite_time_sec", -1)
-	ib.int("aof_current_rewrite_time_sec", -1)
+	ib.int("aof_enabled", boolInt(a.active.Load() || a.pendingStart.Load()))
+	ib.int("aof_rewrite_in_progress", boolInt(a.rewriting.Load()))
+	ib.int("aof_rewrite_scheduled", boolInt(a.scheduled.Load()))
+	ib.int("aof_last_rewrite_time_sec", lastRewrite)
+	ib.int("aof_current_rewrite_time_sec", currentRewrite)
 	okStr := func(ok bool) string {
 		if ok {
 			return "ok"
@@ -887,7 +894,7 @@ func (s *Server) infoReplication(ib *infoBuf) {
 			lag = now - t
 		}
 		ib.str("slave"+strconv.Itoa(i), "ip="+ip+",port="+strconv.FormatInt(r.replListeningPort.Load(), 10)+
-			",state=online,offset="+strconv.FormatInt(r.replica.ackOffset.Load(), 10)+",lag="+strconv.FormatInt(lag, 10))
+			",state="+replStateNames[r.replica.state.Load()]+",offset="+strconv.FormatInt(r.replica.ackOffset.Load(), 10)+",lag="+strconv.FormatInt(lag, 10))
 	}
 	ib.str("master_failover_state", "no-failover")
 	ib.str("master_replid", id)

@@ -91,6 +91,16 @@ func (c *Client) handOff() {
 // dropped, as an output-buffer limit would.
 func (c *Client) enqueueAsync(b []byte) {
 	c.asyncMu.Lock()
+	if c.holding {
+		if c.overOutputLimit(len(c.held) + len(b)) {
+			c.asyncMu.Unlock()
+			c.killForOutputLimit()
+			return
+		}
+		c.held = append(c.held, b...)
+		c.asyncMu.Unlock()
+		return
+	}
 	if c.overOutputLimit(len(c.asyncOut) + len(b)) {
 		c.asyncMu.Unlock()
 		c.killForOutputLimit()

@@ -1,9 +1,7 @@
 package server
 
 import (
-	"bytes"
 	"math"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -27,6 +25,7 @@ type replicaState struct {
 	ackOffset     atomic.Int64
 	aofAckOffset  atomic.Int64 // the FACK of REPLCONF ACK: our stream on the replica's disk
 	ackTime       atomic.Int64 // Unix s of the last REPLCONF ACK
+	state         atomic.Int32 // replWaitBgsave, replSendBulk, replOnline (fullsync.go)
 }
 
 // feed is propConsumer: the stream goes out through the writer goroutine,
@@ -38,9 +37,11 @@ func (s *Server) replicationCommands() []*command.Command {
 		flags = command.Admin | command.NoScript | command.NoAsyncLoading | command.NoMulti
 		cat   = command.CatAdmin | command.CatSlow | command.CatDangerous
 	)
-	sync := &command.Command{Name: "sync", Arity: 1, Flags: flags | command.AllShards | command.OwnGoroutine, ACL: cat,
+	// No shard is held for SYNC: the snapshot's instant takes them all
+	// itself, for microseconds (fullsync.go).
+	sync := &command.Command{Name: "sync", Arity: 1, Flags: flags | command.OwnGoroutine, ACL: cat,
 		Group: "server", Since: "1.0.0", Summary: "An internal command used in replication.", Handler: syncCommand}
-	psync := &command.Command{Name: "psync", Arity: -3, Flags: flags | command.AllShards | command.OwnGoroutine, ACL: cat,
+	psync := &command.Command{Name: "psync", Arity: -3, Flags: flags | command.OwnGoroutine, ACL: cat,
 		Group: "server", Since: "2.8.0", Summary: "An internal command used in replication.", Handler: syncCommand}
 	replconf := &command.Command{Name: "replconf", Arity: -1,
 		Flags: command.Admin | command.NoScript | command.Loading | command.Stale | command.AllowBusy | command.NoKeyspace,
@@ -285,17 +286,16 @@ func (s *Server) signalAck() {
 	s.ackMu.Unlock()
 }
 
-// syncCommand is SYNC and PSYNC. The dispatcher holds every shard (the
-// AllShards flag); holding the stream's lock as well while the snapshot is
-// queued and the replica registered means no write lands in neither or
-// both.
+// syncCommand is SYNC and PSYNC: a partial resynchronisation from the
+// backlog when PSYNC can have one, else a full one (fullsync.go).
 func syncCommand(c *command.Ctx) {
 	cl := client(c)
 	s := cl.srv
 	if cl.replica != nil {
 		return // already a replica: Redis ignores it
 	}
-	if cl.ctx.Cmd.Name == "psync" {
+	cl.psync = cl.ctx.Cmd.Name == "psync"
+	if cl.psync {
 		if s.continueReplica(cl, c.Args[1], c.Args[2]) {
 			s.syncPartialOK.Add(1)
 			return
@@ -305,30 +305,7 @@ func syncCommand(c *command.Ctx) {
 		}
 	}
 	s.syncFull.Add(1)
-	var snap bytes.Buffer
-	if err := s.writeSnapshot(&snap); err != nil {
-		c.Error("ERR " + err.Error())
-		return
-	}
-	s.prop.mu.Lock()
-	var head []byte
-	if cl.ctx.Cmd.Name == "psync" {
-		head = append(head, "+FULLRESYNC "...)
-		head = append(head, s.admin().replicationID()...)
-		head = append(head, ' ')
-		head = strconv.AppendInt(head, s.prop.offset, 10)
-		head = append(head, "\r\n"...)
-	}
-	head = append(head, '$')
-	head = strconv.AppendInt(head, int64(snap.Len()), 10)
-	head = append(head, "\r\n"...)
-	cl.becomeReplica(append(head, snap.Bytes()...)) // no CRLF after the payload, as Redis sends it
-	s.prop.ensureBacklog(s.Config.Int("repl-backlog-size"))
-	s.prop.addConsumerLocked(cl)
-	s.prop.mu.Unlock()
-	s.lastReplPing.Store(time.Now().UnixNano()) // the first PING a period from now
-	s.Log.Noticef("Replica %s asks for synchronization", cl.addr)
-	s.Log.Noticef("Synchronization with replica %s succeeded", cl.addr)
+	s.queueFullSync(cl)
 }
 
 // becomeReplica makes cl a replica connection: its output goes through the
@@ -339,6 +316,7 @@ func (cl *Client) becomeReplica(head []byte) {
 	cl.startAsync()
 	cl.enqueueAsync(head)
 	cl.replica = &replicaState{}
+	cl.replica.state.Store(replOnline)
 	cl.isReplica.Store(true)
 	cl.replyMode = replyOff
 }
@@ -387,7 +365,11 @@ func replconfCommand(c *command.Ctx) {
 				return
 			}
 			cl.replListeningPort.Store(n)
-		case "ip-address", "capa", "rdb-only", "rdb-filter-only":
+		case "capa":
+			if strings.EqualFold(string(val), "eof") {
+				cl.replCapaEOF.Store(true)
+			}
+		case "ip-address", "rdb-only", "rdb-filter-only":
 		case "ack":
 			// ACK <offset> [FACK <aofoffset>]: an acknowledgement, with
 			// the offset on the replica's disk when it has an AOF. No
@@ -449,6 +431,9 @@ func (s *Server) replicaInfo() []*Client {
 			out = append(out, c)
 		}
 	}
+	s.replSync.mu.Lock()
+	out = append(out, s.replSync.waiting...)
+	s.replSync.mu.Unlock()
 	return out
 }
 

@@ -85,7 +85,7 @@ func TestRolePrimaryAndReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, 10*time.Second, "replica attached", func() bool {
-		return strings.Contains(p.Info(ctx, "replication").Val(), "connected_slaves:1")
+		return strings.Contains(p.Info(ctx, "replication").Val(), "state=online")
 	})
 	p.Set(ctx, "k", "v", 0)
 	_, replicaPort, _ := net.SplitHostPort(replica.Addr)

@@ -85,6 +85,7 @@ type Server struct {
 	reclaimSoon   atomic.Bool
 	replica       replicaLink // our primary, when a replica (replica.go)
 	rdb           rdbState    // RDB persistence (persist.go)
+	replSync      replSync    // replicas waiting for or receiving a snapshot (fullsync.go)
 	aof           aofState    // the append-only file (aof.go)
 	shutdownSaved atomic.Bool // SHUTDOWN already saved (or was told not to)
 	// Replication counters for INFO stats.
@@ -543,6 +544,7 @@ func (s *Server) cron() {
 		}
 		s.pause.expire()
 		s.replicationCron(time.Now())
+		s.fullSyncCron(time.Now())
 		s.saveCron(time.Now())
 		s.aofCron(time.Now())
 		s.reclaimOffHeap(time.Now())
@@ -608,7 +610,9 @@ func (s *Server) Close() error {
 // Shutdown is Close with Redis's shutdown log lines.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.Log.Warningf("User requested shutdown...")
+	s.Store.LockAll()
 	s.stopAOF() // written and fsynced
+	s.Store.UnlockAll()
 	if !s.shutdownSaved.Load() && !s.replica.active.Load() {
 		// A signal: save as Redis does when save points are set.
 		if err := s.saveOnShutdown(false, nil); err != nil {

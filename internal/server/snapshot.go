@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/corvid-db/corvid/internal/commands"
@@ -62,6 +63,12 @@ type rdbSink struct {
 	lim      commands.DumpLimits
 	compress bool
 
+	// keyDelay is rdb-key-save-delay (µs per key; negative: ns of busy
+	// wait), which Redis's tests use to make a save last; saved counts
+	// the keys since the walker's last pause, which pays for them.
+	keyDelay int64
+	saved    atomic.Int64
+
 	mu      sync.Mutex
 	moved   *sync.Cond // the queue changed: chunks added or written
 	direct  *rdb.FileWriter
@@ -99,6 +106,9 @@ func (k *rdbSink) Save(db int, e keyspace.Entry) {
 	ver := commands.DumpValue(vw, e, k.at, k.lim)
 	b := vw.Bytes()
 	if ver != 0 {
+		if k.keyDelay != 0 {
+			k.saved.Add(1)
+		}
 		k.mu.Lock()
 		if k.direct != nil {
 			k.selectLocked(k.direct, db)
@@ -168,8 +178,17 @@ func (k *rdbSink) pushLocked() {
 }
 
 // pause is the walker's back-pressure: it waits while the writer is
-// behind by more than sinkQueueLimit.
+// behind by more than sinkQueueLimit, and for rdb-key-save-delay.
 func (k *rdbSink) pause() {
+	if k.keyDelay != 0 {
+		n := k.saved.Swap(0)
+		if k.keyDelay > 0 {
+			time.Sleep(time.Duration(n*k.keyDelay) * time.Microsecond)
+		} else {
+			for end := time.Now().Add(time.Duration(-n * k.keyDelay)); time.Now().Before(end); {
+			}
+		}
+	}
 	k.mu.Lock()
 	for k.queued > sinkQueueLimit && !k.aborted {
 		k.moved.Wait()
@@ -262,6 +281,7 @@ func (s *Server) startFile(out io.Writer, label int, h snapshotHeader) *rdb.File
 // database's RESIZEDB hints; every shard is held.
 func (s *Server) newSink(now int64) *rdbSink {
 	k := newRDBSink(now, commands.DumpLimitsOf(s.Config), s.Config.Bool("rdbcompression"))
+	k.keyDelay = s.Config.Int("rdb-key-save-delay")
 	for i := 0; i < s.Store.Databases(); i++ {
 		db := s.Store.DB(i)
 		if n := db.Len(); n > 0 {

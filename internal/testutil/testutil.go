@@ -48,8 +48,10 @@ func StartWithFile(t testing.TB, file string, directives ...string) *Instance {
 			t.Fatalf("load config: %v", err)
 		}
 	}
-	// Files (dump.rdb…) go to a directory of the test's own.
-	text := "bind 127.0.0.1\nport 0\ndir " + strconv.Quote(t.TempDir()) + "\n"
+	// Files (dump.rdb…) go to a directory of the test's own. A replica's
+	// full synchronisation starts at once rather than after Redis's 5 s
+	// repl-diskless-sync-delay, as in Redis's own test configuration.
+	text := "bind 127.0.0.1\nport 0\nrepl-diskless-sync-delay 0\ndir " + strconv.Quote(t.TempDir()) + "\n"
 	for i := 0; i < len(directives); i += 2 {
 		text += directives[i] + " " + strconv.Quote(directives[i+1]) + "\n"
 	}

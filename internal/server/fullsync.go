@@ -1,0 +1,334 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/corvid-db/corvid/internal/keyspace"
+)
+
+// Full resynchronisation of replicas, as Redis 7 does it but without a
+// fork: a replica asking for one waits (state wait_bgsave) until a
+// background snapshot (snapshot.go) can start for it; at the snapshot's
+// instant it gets +FULLRESYNC with the stream's offset and joins the
+// stream, whose bytes are held back while the RDB is sent (send_bulk);
+// then they follow and the replica is online. Replicas waiting together
+// share one snapshot.
+//
+// With repl-diskless-sync yes (the default) and replicas that announced
+// REPLCONF capa eof, the RDB is streamed to their sockets as it is made,
+// between $EOF:<mark> and the mark, after repl-diskless-sync-delay seconds
+// (or as soon as repl-diskless-sync-max-replicas are waiting) so that
+// more replicas can share it. Otherwise it is written to dbfilename (a
+// save, as Redis's disk-based synchronisation is) and then sent as
+// $<length>. A stream cannot be relabelled at its end, so its RDB version
+// comes from a pass over the keyspace made shard by shard just before
+// the instant.
+
+// Replica states INFO replication reports.
+const (
+	replWaitBgsave int32 = iota
+	replSendBulk
+	replOnline
+)
+
+var replStateNames = [...]string{"wait_bgsave", "send_bulk", "online"}
+
+// replSync is the primary's full-synchronisation queue.
+type replSync struct {
+	mu        sync.Mutex
+	waiting   []*Client
+	since     time.Time // when the first of them began waiting
+	transfers []*Client // replicas being sent an RDB
+}
+
+// queueFullSync makes cl a replica waiting for a snapshot and starts one
+// at once when nothing delays it; no shard is held.
+func (s *Server) queueFullSync(cl *Client) {
+	cl.replica = &replicaState{}
+	cl.replica.state.Store(replWaitBgsave)
+	cl.isReplica.Store(true)
+	cl.startAsync()
+	cl.replyMode = replyOff
+	s.replSync.mu.Lock()
+	if len(s.replSync.waiting) == 0 {
+		s.replSync.since = time.Now()
+	}
+	s.replSync.waiting = append(s.replSync.waiting, cl)
+	s.replSync.mu.Unlock()
+	s.Log.Noticef("Replica %s asks for synchronization", cl.addr)
+	s.Log.Noticef("Full resync requested by replica %s", cl.addr)
+	if s.Store.SnapshotRunning() {
+		s.Log.Noticef("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC")
+		return
+	}
+	s.fullSyncCron(time.Now())
+}
+
+// disklessSync reports whether the waiting replicas get a streamed RDB:
+// repl-diskless-sync is on and every one of them announced capa eof.
+func (s *Server) disklessSync() bool {
+	if !s.Config.Bool("repl-diskless-sync") {
+		return false
+	}
+	s.replSync.mu.Lock()
+	defer s.replSync.mu.Unlock()
+	for _, c := range s.replSync.waiting {
+		if !c.replCapaEOF.Load() {
+			return false
+		}
+	}
+	return true
+}
+
+// syncDelayOver reports whether the waiting replicas have waited
+// repl-diskless-sync-delay, or are as many as
+// repl-diskless-sync-max-replicas.
+func (s *Server) syncDelayOver(now time.Time) bool {
+	s.replSync.mu.Lock()
+	defer s.replSync.mu.Unlock()
+	n := len(s.replSync.waiting)
+	if n == 0 {
+		return false
+	}
+	if most := s.Config.Int("repl-diskless-sync-max-replicas"); most > 0 && int64(n) >= most {
+		return true
+	}
+	return now.Sub(s.replSync.since) >= time.Duration(s.Config.Int("repl-diskless-sync-delay"))*time.Second
+}
+
+// fullSyncCron starts the snapshot replicas wait for, when no other runs
+// and their delay is over.
+func (s *Server) fullSyncCron(now time.Time) {
+	s.replSync.mu.Lock()
+	n := len(s.replSync.waiting)
+	s.replSync.mu.Unlock()
+	if n == 0 || s.Store.SnapshotRunning() {
+		return
+	}
+	diskless := s.disklessSync()
+	if diskless && !s.syncDelayOver(now) {
+		return
+	}
+	label := -1
+	if diskless {
+		label = s.snapshotVersion(time.Now().UnixMilli(), true)
+	}
+	s.Store.LockAll()
+	defer s.Store.UnlockAll()
+	if !s.Store.SnapshotRunning() && s.disklessSync() == diskless {
+		s.startFullSync(label)
+	}
+}
+
+// startFullSync starts the snapshot for every waiting replica; every
+// shard is held. label is the streamed RDB's version.
+func (s *Server) startFullSync(label int) {
+	diskless := s.disklessSync()
+	b, err := s.beginBgSnapshot()
+	if err != nil {
+		return
+	}
+	s.replSync.mu.Lock()
+	group := s.replSync.waiting
+	s.replSync.waiting = nil
+	s.replSync.transfers = append(s.replSync.transfers, group...)
+	s.replSync.mu.Unlock()
+	// The instant: each replica gets the stream's offset and joins the
+	// stream, held back behind the RDB.
+	s.prop.mu.Lock()
+	id := s.admin().replicationID()
+	for _, cl := range group {
+		if cl.psync {
+			cl.enqueueAsync([]byte("+FULLRESYNC " + id + " " + strconv.FormatInt(s.prop.offset, 10) + "\r\n"))
+		}
+		cl.holdStream()
+		cl.replica.state.Store(replSendBulk)
+		s.prop.addConsumerLocked(cl)
+	}
+	s.prop.ensureBacklog(s.Config.Int("repl-backlog-size"))
+	s.prop.mu.Unlock()
+	s.lastReplPing.Store(time.Now().UnixNano()) // the first PING a period from now
+	s.rdb.bgsaveInProgress.Store(true)
+	s.rdb.bgsaveStart.Store(time.Now().Unix())
+	start, dirty := time.Now(), s.dirty.Load()
+	if diskless {
+		s.Log.Noticef("Starting BGSAVE for SYNC with target: replicas sockets")
+	} else {
+		s.Log.Noticef("Starting BGSAVE for SYNC with target: disk")
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		var err error
+		if diskless {
+			err = s.streamRDB(b, group, label)
+		} else {
+			err = s.writeRDBFile(func(f io.Writer) error { return b.write(s, f, 0) })
+			if err == nil {
+				s.savedAt(dirty, start)
+				s.rdb.lastBgsaveOK.Store(true)
+				err = s.sendRDBFile(group)
+			}
+		}
+		s.rdb.bgsaveInProgress.Store(false)
+		s.replSync.mu.Lock()
+		for _, cl := range group {
+			for i, t := range s.replSync.transfers {
+				if t == cl {
+					s.replSync.transfers = append(s.replSync.transfers[:i], s.replSync.transfers[i+1:]...)
+					break
+				}
+			}
+		}
+		s.replSync.mu.Unlock()
+		for _, cl := range group {
+			if err != nil || cl.killed.Load() {
+				s.Log.Warningf("SYNC failed. BGSAVE child returned an error: %v", err)
+				cl.Kill()
+				continue
+			}
+			cl.releaseStream()
+			cl.replica.state.Store(replOnline)
+			s.Log.Noticef("Synchronization with replica %s succeeded", cl.addr)
+		}
+	}()
+}
+
+// streamRDB writes the snapshot to the replicas' sockets between EOF
+// marks (the diskless transfer).
+func (s *Server) streamRDB(b *bgSnapshot, group []*Client, label int) error {
+	var raw [20]byte
+	_, _ = rand.Read(raw[:])
+	mark := []byte(hex.EncodeToString(raw[:]))
+	out := &replicaFanout{clients: group, snap: b.sn}
+	if _, err := out.Write(append([]byte("$EOF:"), append(mark, '\r', '\n')...)); err != nil {
+		b.sn.Cancel()
+		<-b.sn.Done()
+		return err
+	}
+	if err := b.write(s, out, label); err != nil {
+		return err
+	}
+	_, err := out.Write(mark)
+	if err == nil {
+		s.Log.Noticef("Streamed RDB transfer with replica(s) succeeded (socket)")
+	}
+	return err
+}
+
+// sendRDBFile sends dbfilename to the replicas as $<length> and the bytes
+// (the disk-based transfer).
+func (s *Server) sendRDBFile(group []*Client) error {
+	f, err := os.Open(s.rdbPath())
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	out := &replicaFanout{clients: group}
+	if _, err := out.Write([]byte("$" + strconv.FormatInt(st.Size(), 10) + "\r\n")); err != nil {
+		return err
+	}
+	_, err = io.CopyBuffer(struct{ io.Writer }{out}, f, make([]byte, 1<<20))
+	return err
+}
+
+// errReplicasGone fails a transfer whose every replica disconnected.
+var errReplicasGone = errors.New("every replica of the transfer disconnected")
+
+// replicaFanout writes an RDB transfer to each replica of a group, past
+// their output limits (the RDB is not buffered output) but at the pace of
+// the slowest: a replica whose queue is full is waited for.
+type replicaFanout struct {
+	clients []*Client
+	snap    *keyspace.Snapshot
+}
+
+func (f *replicaFanout) Write(p []byte) (int, error) {
+	live := 0
+	for _, cl := range f.clients {
+		if cl.enqueueBulk(p) {
+			live++
+		}
+	}
+	if live == 0 {
+		if f.snap != nil {
+			f.snap.Cancel()
+		}
+		return 0, errReplicasGone
+	}
+	return len(p), nil
+}
+
+// bulkQueueLimit is how many bytes of an RDB transfer may wait in a
+// replica's output queue before the transfer waits for its socket.
+const bulkQueueLimit = 4 << 20
+
+// enqueueBulk queues part of an RDB transfer for the writer goroutine,
+// ahead of the stream held back behind it, and waits while the queue is
+// over bulkQueueLimit. It reports false once the client is gone.
+func (c *Client) enqueueBulk(b []byte) bool {
+	for {
+		if c.killed.Load() {
+			return false
+		}
+		c.asyncMu.Lock()
+		if len(c.asyncOut) < bulkQueueLimit {
+			c.asyncOut = append(c.asyncOut, b...)
+			c.asyncMu.Unlock()
+			select {
+			case c.asyncSig <- struct{}{}:
+			default:
+			}
+			return true
+		}
+		c.asyncMu.Unlock()
+		select {
+		case <-c.done:
+			return false
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// holdStream starts holding the stream back behind an RDB transfer.
+func (c *Client) holdStream() {
+	c.asyncMu.Lock()
+	c.holding = true
+	c.asyncMu.Unlock()
+}
+
+// releaseStream queues the stream held back and ends the hold.
+func (c *Client) releaseStream() {
+	c.asyncMu.Lock()
+	c.holding = false
+	c.asyncOut = append(c.asyncOut, c.held...)
+	c.held = nil
+	c.asyncMu.Unlock()
+	select {
+	case c.asyncSig <- struct{}{}:
+	default:
+	}
+}
+
+// abortFullSyncs drops the replicas waiting for a snapshot or receiving
+// one, as Redis does when its RDB child is killed; they reconnect.
+func (s *Server) abortFullSyncs() {
+	s.replSync.mu.Lock()
+	all := append(append([]*Client(nil), s.replSync.waiting...), s.replSync.transfers...)
+	s.replSync.waiting = nil
+	s.replSync.mu.Unlock()
+	for _, cl := range all {
+		cl.Kill()
+	}
+}
