@@ -95,8 +95,10 @@ func expireGeneric(c *command.Ctx, base int64, seconds bool) {
 		}
 	}
 	c.Dirty++
-	if when <= c.DB.Now() {
-		// A time already past deletes the key, as if it expired now.
+	if when <= c.DB.Now() && !c.DB.KeepExpired {
+		// A time already past deletes the key, as if it expired now
+		// (not for a primary's stream or an AOF being loaded, whose
+		// expiries are decided elsewhere, as Redis's checkAlreadyExpired).
 		c.DB.Delete(key)
 		c.Notify(command.NotifyGeneric, "del", key)
 		if c.Propagating {

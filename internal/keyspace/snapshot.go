@@ -48,11 +48,13 @@ import (
 type Saver interface {
 	// Save is given each key of the snapshot once, as it was at the
 	// instant, with the database it was in then. It runs with the key's
-	// shard locked, by the walker or by a command about to change the
-	// key, or, for a value Big reports, with no lock held on a detached
-	// copy of the record whose value nobody changes meanwhile. Calls come
-	// from many goroutines at once.
-	Save(db int, e Entry)
+	// shard locked, by the walker or, with changed set, by a command
+	// about to change the key (what the snapshot then holds on the
+	// command's behalf is its copy-on-write), or, for a value Big
+	// reports, with no lock held on a detached copy of the record whose
+	// value nobody changes meanwhile. Calls come from many goroutines at
+	// once.
+	Save(db int, e Entry, changed bool)
 	// Big reports whether e's value (a Go object) takes long enough to
 	// serialise that it should be done without the shard lock.
 	Big(e Entry) bool
@@ -65,8 +67,10 @@ var ErrSnapshotRunning = errors.New("a snapshot is already in progress")
 type Snapshot struct {
 	s     *Store
 	epoch uint16
-	at    int64 // the instant, Unix ms: keys expired by then are left out
+	at    int64 // the instant, Unix ms
 	saver Saver
+	total int64        // records at the instant
+	saved atomic.Int64 // records saved so far
 
 	tables []snapTable  // the tables that had keys at the instant
 	nbusy  atomic.Int32 // its values being serialised with no lock held
@@ -108,6 +112,7 @@ func (s *Store) BeginSnapshot(at int64, saver Saver) (*Snapshot, error) {
 			if t.count > 0 {
 				t.snap, t.snapDB, t.pending = sn, d, t.count
 				sn.tables = append(sn.tables, snapTable{i, t})
+				sn.total += int64(t.count)
 			}
 		}
 	}
@@ -137,6 +142,10 @@ func (sn *Snapshot) At() int64 { return sn.at }
 
 // Done is closed when the snapshot has saved every record or was aborted.
 func (sn *Snapshot) Done() <-chan struct{} { return sn.done }
+
+// Progress returns the records saved so far and the records at the
+// instant (INFO's current_save_keys_processed and _total).
+func (sn *Snapshot) Progress() (saved, total int64) { return sn.saved.Load(), sn.total }
 
 // Aborted reports whether the snapshot was aborted.
 func (sn *Snapshot) Aborted() bool { return sn.aborted.Load() }
@@ -185,10 +194,10 @@ func (sn *Snapshot) walk(batch int, pause func(), locked bool) {
 					continue
 				}
 				if !locked && hdr(r).flags&flagObj != 0 && sn.saver.Big(Entry{t, r}) {
-					job = sn.deferRecord(t, r)
+					job = sn.deferRecord(t, r, false)
 					break
 				}
-				sn.saveRecord(t, r)
+				sn.saveRecord(t, r, false)
 				saved++
 			}
 			finished := t.pending == 0
@@ -201,11 +210,11 @@ func (sn *Snapshot) walk(batch int, pause func(), locked bool) {
 			if job != nil {
 				job()
 			}
-			if finished {
-				break
-			}
 			if pause != nil {
 				pause()
+			}
+			if finished {
+				break
 			}
 		}
 	}
@@ -225,24 +234,30 @@ func (sn *Snapshot) finishTable(t *table) {
 	}
 }
 
-// saveRecord saves r, which the snapshot still owes; its shard is held.
-func (sn *Snapshot) saveRecord(t *table, r slab.Ref) {
+// saveRecord saves r, which the snapshot still owes, for a command about
+// to change it when changed; its shard is held. Keys whose time to live
+// had passed at the instant are saved too, as Redis's snapshots hold
+// them: a loading primary drops (and counts) them, a replica keeps them
+// for its primary's DEL.
+func (sn *Snapshot) saveRecord(t *table, r slab.Ref, changed bool) {
 	h := hdr(r)
 	h.epoch = sn.epoch
 	t.pending--
-	if sn.aborted.Load() || (h.flags&flagTTL != 0 && ttlHdr(r).expireAt <= sn.at) {
+	sn.saved.Add(1)
+	if sn.aborted.Load() {
 		return
 	}
-	sn.saver.Save(t.snapDB, Entry{t, r})
+	sn.saver.Save(t.snapDB, Entry{t, r}, changed)
 }
 
 // deferRecord marks r saved and its value busy, and returns the work that
 // saves it, to be run with no shard lock held; r's shard is held.
-func (sn *Snapshot) deferRecord(t *table, r slab.Ref) func() {
+func (sn *Snapshot) deferRecord(t *table, r slab.Ref, changed bool) func() {
 	h := hdr(r)
 	h.epoch = sn.epoch
 	t.pending--
-	if sn.aborted.Load() || (h.flags&flagTTL != 0 && ttlHdr(r).expireAt <= sn.at) {
+	sn.saved.Add(1)
+	if sn.aborted.Load() {
 		return func() {}
 	}
 	obj := t.objs[h.vlen]
@@ -251,7 +266,7 @@ func (sn *Snapshot) deferRecord(t *table, r slab.Ref) func() {
 	d := detachRecord(t, r)
 	db := t.snapDB
 	return func() {
-		sn.saver.Save(db, d)
+		sn.saver.Save(db, d, changed)
 		d.t.release()
 		busy.remove(obj, done)
 		if sn.nbusy.Add(-1) == 0 {
@@ -357,7 +372,7 @@ func (sn *Snapshot) waitIdle() {
 // shard is held.
 func (t *table) beforeChange(r slab.Ref) {
 	if sn := t.snap; sn != nil && hdr(r).epoch != sn.epoch {
-		sn.saveRecord(t, r)
+		sn.saveRecord(t, r, true)
 		return
 	}
 	t.waitBusy(r)
@@ -389,6 +404,14 @@ func (s *Store) AbortSnapshot() {
 // (a writer that failed calls it).
 func (sn *Snapshot) Cancel() { sn.aborted.Store(true) }
 
+// CancelSnapshot cancels the running snapshot, if any (Cancel); no lock
+// is needed.
+func (s *Store) CancelSnapshot() {
+	if sn := s.snap.Load(); sn != nil {
+		sn.Cancel()
+	}
+}
+
 // PrepareWrite readies key for a change by a command while a snapshot
 // runs, and returns nil when the command may go on. Otherwise the key
 // holds a big value the snapshot still needs: the caller must release
@@ -409,9 +432,9 @@ func (db DB) PrepareWrite(key []byte) (wait func()) {
 	hd := hdr(r)
 	if sn := t.snap; sn != nil && hd.epoch != sn.epoch {
 		if hd.flags&flagObj != 0 && sn.saver.Big(Entry{t, r}) {
-			return sn.deferRecord(t, r)
+			return sn.deferRecord(t, r, true)
 		}
-		sn.saveRecord(t, r)
+		sn.saveRecord(t, r, true)
 		return nil
 	}
 	if hd.flags&flagObj != 0 {

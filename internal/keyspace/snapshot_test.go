@@ -22,7 +22,7 @@ type collectSaver struct {
 	bigOver int
 }
 
-func (c *collectSaver) Save(db int, e Entry) {
+func (c *collectSaver) Save(db int, e Entry, _ bool) {
 	var v string
 	if o, ok := e.Object().(*bigList); ok {
 		sum := 0
@@ -51,7 +51,7 @@ func (c *collectSaver) Big(e Entry) bool {
 func state(s *Store) map[string]string {
 	c := &collectSaver{got: map[string]string{}, bigOver: 1 << 30}
 	for d := 0; d < s.Databases(); d++ {
-		s.DB(d).ForEach(func(e Entry) { c.Save(d, e) })
+		s.DB(d).ForEach(func(e Entry) { c.Save(d, e, false) })
 	}
 	return c.got
 }

@@ -319,7 +319,7 @@ func Load(src io.Reader, l *Loader) (int, error) {
 					return ver, err
 				}
 				if got := binary.LittleEndian.Uint64(p); got != 0 && got != want {
-					return ver, corrupt("wrong RDB checksum")
+					return ver, &ChecksumError{Want: want, Got: got}
 				}
 			}
 			return ver, nil

@@ -212,6 +212,14 @@ func (e *VersionError) Is(target error) bool { return target == ErrVersion }
 // callers tell bad data from I/O failures with errors.Is.
 var ErrCorrupt = errors.New("rdb: corrupt data")
 
+// ChecksumError is a file whose trailing CRC64 is not its contents'.
+type ChecksumError struct{ Want, Got uint64 }
+
+func (e *ChecksumError) Error() string { return "rdb: corrupt data: wrong RDB checksum" }
+
+// Unwrap makes a ChecksumError an ErrCorrupt.
+func (e *ChecksumError) Unwrap() error { return ErrCorrupt }
+
 func corrupt(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
 }

@@ -94,6 +94,13 @@ type aofState struct {
 	// rewriting mirrors it for INFO; scheduled: BGREWRITEAOF waits for
 	// another snapshot to end; rewriteBaseSize is the AOF's size after
 	// the last rewrite, which auto-aof-rewrite-percentage grows from.
+	// timestamps: aof-timestamp-enabled, "#TS:<unix s>" before the
+	// stream of each new second (lastTS, guarded by mu); flushSleep: the
+	// µs DEBUG AOF-FLUSH-SLEEP waits before each write of the buffer.
+	timestamps atomic.Bool
+	lastTS     int64
+	flushSleep atomic.Int64
+
 	rewrite         *aofRewrite
 	rewriting       atomic.Bool
 	scheduled       atomic.Bool
@@ -122,6 +129,14 @@ func (a *aofState) feed(b []byte) {
 	a.mu.Lock()
 	a.fedOff += int64(len(b))
 	if !bytes.Equal(b, replPingCommand) && !bytes.Equal(b, getackCommand) {
+		if a.timestamps.Load() {
+			if now := time.Now().Unix(); now > a.lastTS {
+				a.lastTS = now
+				a.buf = append(a.buf, "#TS:"...)
+				a.buf = strconv.AppendInt(a.buf, now, 10)
+				a.buf = append(a.buf, "\r\n"...)
+			}
+		}
 		a.buf = append(a.buf, b...)
 	}
 	a.mu.Unlock()
@@ -165,6 +180,9 @@ func (s *Server) aofWriteLocked(fsync bool) {
 	a.primaryWritten = s.primaryApplied()
 	a.writtenOff = a.fedOff
 	if len(a.buf) > 0 {
+		if d := a.flushSleep.Load(); d > 0 {
+			time.Sleep(time.Duration(d) * time.Microsecond) // DEBUG AOF-FLUSH-SLEEP
+		}
 		n, err := a.file.Write(a.buf)
 		a.size += int64(n)
 		a.setWriteError(err)
@@ -324,6 +342,27 @@ func (s *Server) startAOF() error {
 		// A replica: the base holds all the primary's stream applied.
 		s.noteFsynced(-1, p)
 	}
+	return nil
+}
+
+// createAOFAtStart makes the first base and incremental file in the
+// foreground, as Redis does when it starts with appendonly yes and no AOF
+// yet (a BGREWRITEAOF right after start is then not refused as already
+// in progress), and starts appending. Every shard is held.
+func (s *Server) createAOFAtStart() error {
+	if err := s.rewriteAOFLocked(); err != nil {
+		return err
+	}
+	a := &s.aof
+	a.mu.Lock()
+	s.Log.Noticef("Creating AOF base file %s on server start", s.aofName(a.seq, true))
+	s.Log.Noticef("Creating AOF incr file %s on server start", s.aofName(a.seq, false))
+	a.mu.Unlock()
+	s.prop.mu.Lock()
+	s.prop.addConsumerLocked(a)
+	a.startOffsetsLocked(s.prop.offset)
+	s.prop.mu.Unlock()
+	a.active.Store(true)
 	return nil
 }
 
@@ -684,7 +723,7 @@ func (s *Server) loadAOF() error {
 			return err
 		}
 		defer f.Close()
-		br := bufio.NewReaderSize(f, 1<<20)
+		br := bufio.NewReaderSize(s.loadingCounted(f), 1<<20)
 		// As Redis tells them: an RDB file starts with its signature;
 		// anything else (an empty file included) is commands.
 		if sig, _ := br.Peek(5); string(sig) == "REDIS" {
@@ -702,13 +741,13 @@ func (s *Server) loadAOF() error {
 	}
 	s.Store.UnlockAll()
 	if baseCmds != nil {
-		if err := s.replayAOFFrom(baseCmds, filepath.Join(dir, base)); err != nil {
-			return fmt.Errorf("bad file format reading the append only file %s: %w", base, err)
+		if err := s.replayAOFFrom(baseCmds, filepath.Join(dir, base), len(incrs) == 0); err != nil {
+			return err
 		}
 	}
-	for _, name := range incrs {
-		if err := s.replayAOF(filepath.Join(dir, name)); err != nil {
-			return fmt.Errorf("bad file format reading the append only file %s: %w", name, err)
+	for i, name := range incrs {
+		if err := s.replayAOF(filepath.Join(dir, name), i == len(incrs)-1); err != nil {
+			return err
 		}
 	}
 	s.aof.mu.Lock()
@@ -717,18 +756,40 @@ func (s *Server) loadAOF() error {
 	return nil
 }
 
-// replayAOF runs the commands of one incremental file.
-func (s *Server) replayAOF(path string) error {
+// aofTotalSize is the bytes of the files the manifest lists.
+func (s *Server) aofTotalSize() int64 {
+	base, incrs, _, err := s.aofFiles()
+	if err != nil {
+		return 0
+	}
+	var n int64
+	for _, name := range append(incrs, base) {
+		if st, err := os.Stat(filepath.Join(s.aofDir(), name)); err == nil && name != "" {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+// replayAOF runs the commands of one file of the AOF; last says it is
+// the last the manifest lists, the one a crash can have cut short.
+func (s *Server) replayAOF(path string, last bool) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	return s.replayAOFFrom(f, path)
+	return s.replayAOFFrom(s.loadingCounted(f), path, last)
 }
 
-// replayAOFFrom runs the commands read from f, the file at path.
-func (s *Server) replayAOFFrom(f io.Reader, path string) error {
+// replayAOFFrom runs the commands read from f, the file at path, as
+// Redis's loadSingleAppendOnlyFile: the errors it returns are Redis's
+// words (the server exits with them as its last log line). A command cut
+// short at the end, or a MULTI without its EXEC, is dropped when the file
+// is the last one and aof-load-truncated is on, and the file truncated
+// after the last whole command (or before the MULTI), so that what is
+// appended next follows a whole command.
+func (s *Server) replayAOFFrom(f io.Reader, path string, last bool) error {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
@@ -740,32 +801,58 @@ func (s *Server) replayAOFFrom(f io.Reader, path string) error {
 	c.parser.Unauthenticated = false
 	c.replyMode = replyOff
 	now := time.Now().UnixMilli()
+	name := filepath.Base(path)
+	var filled, valid, beforeMulti int64 // bytes read; whole commands; before the open MULTI
 	for {
 		args, err := c.parser.Next()
 		if err != nil {
-			return err
+			return fmt.Errorf("Bad file format reading the append only file %s: make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>", name)
 		}
 		if args != nil {
 			if len(args[0]) > 0 && args[0][0] == '#' {
+				valid = filled - int64(c.parser.Buffered())
 				continue // an annotation line (aof-timestamp-enabled's "#TS:..."), skipped as Redis does
+			}
+			if s.Table.Lookup(args[0]) == nil {
+				return fmt.Errorf("Unknown command '%s' reading the append only file %s", cString(args[0]), name)
+			}
+			if !c.inMulti {
+				beforeMulti = valid
 			}
 			c.dispatch(args, now)
 			c.w.Reset()
+			valid = filled - int64(c.parser.Buffered())
 			continue
 		}
 		n, rerr := c.parser.Fill(f)
+		filled += int64(n)
 		if n == 0 && rerr != nil {
-			if errors.Is(rerr, io.EOF) {
-				if c.parser.Buffered() > 0 {
-					s.Log.Warningf("!!! Warning: short read while loading the AOF file %s!!!", path)
-				}
-				if c.inMulti {
-					s.Log.Warningf("Revert incomplete MULTI/EXEC transaction in AOF file %s", path)
-					c.discardTx()
-				}
+			if !errors.Is(rerr, io.EOF) {
+				return rerr
+			}
+			short := c.parser.Buffered() > 0
+			if !short && !c.inMulti {
 				return nil
 			}
-			return rerr
+			if short {
+				s.Log.Warningf("!!! Warning: short read while loading the AOF file %s!!!", name)
+			}
+			if c.inMulti {
+				s.Log.Warningf("Revert incomplete MULTI/EXEC transaction in AOF file %s", name)
+				c.discardTx()
+				valid = beforeMulti
+			}
+			if !last || !s.Config.Bool("aof-load-truncated") {
+				return fmt.Errorf("Unexpected end of file reading the append only file %s. You can: "+
+					"1) Make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>. "+
+					"2) Alternatively you can set the 'aof-load-truncated' configuration option to yes and restart the server.", name)
+			}
+			s.Log.Warningf("!!! Truncating the AOF %s at offset %d !!!", name, valid)
+			if err := os.Truncate(path, valid); err != nil {
+				return fmt.Errorf("Error truncating the AOF file %s: %v", name, err)
+			}
+			s.Log.Warningf("AOF %s loaded anyway because aof-load-truncated is enabled", name)
+			return nil
 		}
 	}
 }
@@ -805,15 +892,19 @@ func (s *Server) bgrewriteaofCommand(c *command.Ctx) {
 
 // debugLoadAOF is DEBUG LOADAOF: write and fsync what is pending, then
 // load the AOF in place of the dataset.
+//
+// As Redis, it loads the files with appendonly off too (a BGREWRITEAOF
+// makes them then); with no manifest at all the dataset is left alone.
 func (s *Server) debugLoadAOF(c *command.Ctx) {
-	if !s.aof.active.Load() {
-		c.OK() // Redis does nothing without AOF either
+	if s.aof.active.Load() {
+		s.flushForReplies()
+		s.aof.mu.Lock()
+		s.aofWriteLocked(true)
+		s.aof.mu.Unlock()
+	} else if _, err := os.Stat(s.aofManifest()); err != nil {
+		c.OK()
 		return
 	}
-	s.flushForReplies()
-	s.aof.mu.Lock()
-	s.aofWriteLocked(true)
-	s.aof.mu.Unlock()
 	if err := s.loadAOF(); err != nil {
 		s.Log.Warningf("DEBUG LOADAOF: %v", err)
 		c.Error("ERR Error loading the AOF file, check server logs.")
@@ -828,6 +919,11 @@ func (s *Server) debugLoadAOF(c *command.Ctx) {
 // appendonly.
 func (s *Server) initAOF() error {
 	s.aof.fsyncedOff.Store(-1)
+	s.aof.timestamps.Store(s.Config.Bool("aof-timestamp-enabled"))
+	s.Config.OnChange("aof-timestamp-enabled", func(string) error {
+		s.aof.timestamps.Store(s.Config.Bool("aof-timestamp-enabled"))
+		return nil
+	})
 	s.aof.primaryWritten = -1
 	s.Config.OnChange("appendonly", func(string) error {
 		if !s.configSetHoldsShards() {
@@ -851,9 +947,10 @@ func (s *Server) initAOF() error {
 		}
 		s.Store.LockAll()
 		defer s.Store.UnlockAll()
-		return s.startAOF()
+		return s.createAOFAtStart()
 	}
 	start := time.Now()
+	s.beginLoading(s.aofTotalSize()) // Start ends it
 	if err := s.loadAOF(); err != nil {
 		return err
 	}
@@ -863,7 +960,7 @@ func (s *Server) initAOF() error {
 	if err != nil || len(incrs) == 0 {
 		s.Store.LockAll()
 		defer s.Store.UnlockAll()
-		return s.startAOF()
+		return s.createAOFAtStart()
 	}
 	f, err := os.OpenFile(filepath.Join(s.aofDir(), incrs[len(incrs)-1]), os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {

@@ -38,7 +38,10 @@ func TestAOFReloadAndRestart(t *testing.T) {
 	if err := c.Do(ctx, "bgrewriteaof").Err(); err != nil {
 		t.Fatal(err)
 	}
-	c.Set(ctx, "after-rewrite", "1", 0)
+	c.Set(ctx, "after-rewrite", "1", 0) // during or after the rewrite
+	testutil.WaitFor(t, 10*time.Second, "rewrite done", func() bool {
+		return strings.Contains(c.Info(ctx, "persistence").Val(), "aof_rewrite_in_progress:0")
+	})
 	want = digest(t, c)
 	files, _ := os.ReadDir(filepath.Join(dir, "appendonlydir"))
 	if len(files) != 3 {

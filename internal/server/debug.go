@@ -112,6 +112,14 @@ func (s *Server) debugCommand(c *command.Ctx) {
 		debugProtocol(c)
 	case sub == "htstats" && n >= 3:
 		s.debugHTStats(c)
+	case sub == "aof-flush-sleep" && n == 3:
+		us, ok := resp.ParseInt(c.Args[2])
+		if !ok {
+			c.Error(command.ErrNotInteger)
+			return
+		}
+		s.aof.flushSleep.Store(us)
+		c.OK()
 	case sub == "change-repl-id" && n == 2:
 		s.Log.Noticef("Changing replication IDs after receiving DEBUG change-repl-id")
 		a := s.admin()

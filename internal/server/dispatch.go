@@ -59,6 +59,13 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, command.ErrNoAuth)
 		return
 	}
+	// As Redis: -LOADING comes before BUSY, and EXEC is weighed by the
+	// commands it queued.
+	if s.load.active.Load() && !c.isMaster.Load() &&
+		(cmd.Flags&command.Loading == 0 || (cmd == s.tx.exec && c.inMulti && c.txInvFlags&command.Loading != 0)) {
+		c.rejectf(cmd, errLoading)
+		return
+	}
 	if cmd.Flags&command.AllowBusy == 0 {
 		// A script past busy-reply-threshold: only SCRIPT KILL and the
 		// like get through (one atomic load when no script runs).
@@ -300,6 +307,11 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 		// A replica leaves expiry to its primary (see keyspace.DB).
 		master := c.isMaster.Load()
 		ctx.DB.KeepExpired, ctx.DB.HideExpired = master, !master
+	}
+	if c.aofLoading {
+		// Nothing expires while an AOF loads, as in Redis: a PEXPIREAT
+		// already past sets the time, and the key goes after the load.
+		ctx.DB.KeepExpired = true
 	}
 	ctx.Block = nil
 	ctx.NoBlock = inner || c.inExec || c.lp != nil

@@ -209,8 +209,9 @@ func (s *Server) streamRDB(b *bgSnapshot, group []*Client, label int) error {
 	mark := []byte(hex.EncodeToString(raw[:]))
 	out := &replicaFanout{clients: group, snap: b.sn}
 	if _, err := out.Write(append([]byte("$EOF:"), append(mark, '\r', '\n')...)); err != nil {
+		// Every replica is gone: the walk only stamps the records.
 		b.sn.Cancel()
-		<-b.sn.Done()
+		b.sn.Walk(snapshotBatch, nil)
 		return err
 	}
 	if err := b.write(s, out, label); err != nil {

@@ -630,14 +630,20 @@ func (s *Server) infoMemory(ib *infoBuf, m memInfo) {
 
 func (s *Server) infoPersistence(ib *infoBuf) {
 	ib.section("Persistence")
-	ib.int("loading", 0)
+	ib.int("loading", boolInt(s.load.active.Load()))
 	ib.int("async_loading", 0)
-	ib.int("current_cow_peak", 0)
-	ib.int("current_cow_size", 0)
+	processed, total, cow := s.snapshotProgress()
+	perc := 0.0
+	if total > 0 {
+		perc = float64(processed) * 100 / float64(total)
+	}
+	ib.int("current_cow_peak", cow)
+	ib.int("current_cow_size", cow)
 	ib.int("current_cow_size_age", 0)
-	ib.str("current_fork_perc", "0.00")
-	ib.int("current_save_keys_processed", 0)
-	ib.int("current_save_keys_total", 0)
+	ib.f2("current_fork_perc", perc, "")
+	ib.int("current_save_keys_processed", processed)
+	ib.int("current_save_keys_total", total)
+	s.infoLoadingProgress(ib)
 	ib.int("rdb_changes_since_last_save", s.dirty.Load())
 	ib.int("rdb_bgsave_in_progress", boolInt(s.rdb.bgsaveInProgress.Load()))
 	ib.int("rdb_last_save_time", s.lastSave.Load())
@@ -653,7 +659,7 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	}
 	ib.int("rdb_current_bgsave_time_sec", current)
 	ib.int("rdb_saves", s.rdb.saves.Load())
-	ib.int("rdb_last_cow_size", 0)
+	ib.int("rdb_last_cow_size", s.lastCOW.Load())
 	ib.int("rdb_last_load_keys_expired", s.rdb.lastLoadExpired.Load())
 	ib.int("rdb_last_load_keys_loaded", s.rdb.lastLoadKeys.Load())
 	a := &s.aof

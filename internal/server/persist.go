@@ -233,7 +233,7 @@ func (s *Server) loadRDBFileAs(mode loadMode, dropExpired bool) (bool, error) {
 		return false, err
 	}
 	defer f.Close()
-	_, err = s.loadRDBLocked(bufio.NewReaderSize(f, 1<<20), mode, dropExpired)
+	_, err = s.loadRDBLocked(bufio.NewReaderSize(s.loadingCounted(f), 1<<20), mode, dropExpired)
 	return true, err
 }
 
@@ -241,6 +241,9 @@ func (s *Server) loadRDBFileAs(mode loadMode, dropExpired bool) (bool, error) {
 // A server configured as a replica (replicaof) keeps expired keys for its
 // primary's DEL, as Redis, which checks for a primary before loading.
 func (s *Server) loadAtStart() error {
+	if st, err := os.Stat(s.rdbPath()); err == nil {
+		s.beginLoading(st.Size()) // Start ends it
+	}
 	s.Store.LockAll()
 	defer s.Store.UnlockAll()
 	start := time.Now()
@@ -251,6 +254,13 @@ func (s *Server) loadAtStart() error {
 			// As Redis: the loader's own reason, then the fatal notice.
 			s.Log.Warningf("%v", err)
 			return errors.New("Fatal error loading the DB, check server logs. Exiting.")
+		}
+		var crc *rdb.ChecksumError
+		if errors.As(err, &crc) {
+			// Redis's words, which operators and its tests look for.
+			s.Log.Warningf("Wrong RDB checksum expected: (%x) but got (%x). Aborting now.", crc.Want, crc.Got)
+			s.Log.Warningf("Internal error in RDB reading offset 0, function at rdb.c:0 -> RDB CRC error")
+			return errors.New("Terminating server after rdb file reading failure.")
 		}
 		return fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. (%v)", err)
 	}
@@ -289,6 +299,7 @@ func (s *Server) loadRDBLocked(r io.Reader, mode loadMode, dropExpired bool) (in
 	}
 	var keys, expired, empty int64
 	var codes []string
+	keyDelay := s.Config.Int("key-load-delay") // µs per key (negative: ns), for Redis's tests
 	db := 0
 	now := time.Now().UnixMilli()
 	ctx := command.Ctx{Conn: configHolder{s.Config}}
@@ -320,6 +331,10 @@ func (s *Server) loadRDBLocked(r io.Reader, mode loadMode, dropExpired bool) (in
 				return nil
 			}
 			keys++
+			s.loadYield(keys)
+			if keyDelay != 0 {
+				debugDelay(keyDelay)
+			}
 			return nil
 		},
 		EmptyKey: func(k rdb.KeyInfo) error {
@@ -358,6 +373,7 @@ func (s *Server) logRDBAux(k, v string) {
 	case strings.EqualFold(k, "ctime"):
 		s.Log.Noticef("RDB age %d seconds", max(time.Now().Unix()-leadingInt(v), 0))
 	case strings.EqualFold(k, "used-mem"):
+		s.load.usedMem.Store(leadingInt(v))
 		s.Log.Noticef("RDB memory usage when created %.2f Mb", float64(leadingInt(v))/(1024*1024))
 	case strings.EqualFold(k, "aof-preamble"):
 		if leadingInt(v) != 0 {

@@ -556,6 +556,9 @@ func readUntilMark(br *bufio.Reader, mark []byte) ([]byte, error) {
 // the incremental file alone would not hold it. The primary's stream is
 // then on disk up to offset, the snapshot's.
 func (s *Server) loadPrimarySnapshot(r io.Reader, offset int64) error {
+	s.beginLoading(0)
+	defer s.endLoading()
+	r = s.loadingCounted(r)
 	var ss keyspace.ShardSet
 	ss.SetAll()
 	s.Store.Lock(&ss)

@@ -83,11 +83,14 @@ type Server struct {
 	// Off-heap memory of dropped collections returns after a collection
 	// (see reclaimOffHeap): reclaimSoon asks the cron for one now.
 	reclaimSoon   atomic.Bool
-	replica       replicaLink // our primary, when a replica (replica.go)
-	rdb           rdbState    // RDB persistence (persist.go)
-	replSync      replSync    // replicas waiting for or receiving a snapshot (fullsync.go)
-	aof           aofState    // the append-only file (aof.go)
-	shutdownSaved atomic.Bool // SHUTDOWN already saved (or was told not to)
+	replica       replicaLink                // our primary, when a replica (replica.go)
+	rdb           rdbState                   // RDB persistence (persist.go)
+	replSync      replSync                   // replicas waiting for or receiving a snapshot (fullsync.go)
+	load          loadState                  // the dataset loading (loading.go)
+	runningSnap   atomic.Pointer[bgSnapshot] // the background snapshot being written, for INFO
+	lastCOW       atomic.Int64               // the last one's copy-on-write bytes
+	aof           aofState                   // the append-only file (aof.go)
+	shutdownSaved atomic.Bool                // SHUTDOWN already saved (or was told not to)
 	// Replication counters for INFO stats.
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64
 	// WAIT: a channel closed at each replica acknowledgement.
@@ -326,16 +329,13 @@ func (s *Server) Start() error {
 		return errors.New("no listening sockets")
 	}
 	// As Redis: the sockets are bound first (a port in use fails at once,
-	// not after loading a big dataset), then the dataset is loaded, then
-	// connections are accepted. Supervisors (Redis's test harness among
-	// them) wait for "Server initialized" after the PID line.
+	// not after loading a big dataset), then connections are accepted
+	// while the dataset loads, answered -LOADING but for INFO and the
+	// like (loading.go). Supervisors (Redis's test harness among them)
+	// wait for "Server initialized" after the PID line, and for "Ready to
+	// accept connections" once the dataset is in.
 	s.Log.Noticef("Server initialized")
-	if err := s.initAOF(); err != nil {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-		return err
-	}
+	s.load.active.Store(true)
 	s.listenMu.Lock()
 	s.listeners = ls
 	s.listenMu.Unlock()
@@ -355,6 +355,11 @@ func (s *Server) Start() error {
 		s.wg.Add(1)
 		go s.acceptLoop(l)
 	}
+	if err := s.initAOF(); err != nil {
+		_ = s.Close()
+		return err
+	}
+	s.endLoading()
 	s.Config.OnChange("port", s.applyListeners)
 	s.Config.OnChange("client-output-buffer-limit", func(string) error { s.loadPubsubLimits(); return nil })
 	s.Config.OnChange("bind", s.applyListeners)
@@ -589,6 +594,9 @@ func (s *Server) Close() error {
 	s.shutdownOnce.Do(func() {
 		close(s.done)
 		s.closeListeners()
+		// A background save, rewrite or transfer stops, as Redis's
+		// children are killed, rather than keep the exit waiting.
+		s.Store.CancelSnapshot()
 		s.clientsMu.Lock()
 		for _, c := range s.clients {
 			c.Kill()

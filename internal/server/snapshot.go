@@ -15,9 +15,10 @@ import (
 )
 
 // RDB snapshots, in Redis 7.2's layouts: AUX fields, function libraries,
-// then every database's keys with their expiry times. Keys already past
-// their expiry at the snapshot's instant are left out, as their
-// reclaiming would be, and so are hashes whose every field has expired.
+// then every database's keys with their expiry times. As in Redis, keys
+// already past their expiry are written too (a primary loading the file
+// drops and counts them, a replica keeps them for its primary's DEL);
+// hashes whose every field has expired are left out.
 //
 // Two ways to take one, with one encoder (rdbSink.Save):
 //
@@ -68,6 +69,11 @@ type rdbSink struct {
 	// the keys since the walker's last pause, which pays for them.
 	keyDelay int64
 	saved    atomic.Int64
+	snap     *keyspace.Snapshot // the background snapshot it serves, if any
+	// cowBytes counts what the snapshot encoded for commands about to
+	// change a key: the memory it holds on their behalf, Corvid's
+	// counterpart of a fork's copy-on-write (INFO current_cow_size).
+	cowBytes atomic.Int64
 
 	mu      sync.Mutex
 	moved   *sync.Cond // the queue changed: chunks added or written
@@ -99,7 +105,7 @@ func newRDBSink(at int64, lim commands.DumpLimits, compress bool) *rdbSink {
 }
 
 // Save encodes one key (keyspace.Saver).
-func (k *rdbSink) Save(db int, e keyspace.Entry) {
+func (k *rdbSink) Save(db int, e keyspace.Entry, changed bool) {
 	bp := scratchPool.Get().(*[]byte)
 	vw := rdb.NewBufferWriter((*bp)[:0])
 	vw.Compress = k.compress
@@ -108,6 +114,9 @@ func (k *rdbSink) Save(db int, e keyspace.Entry) {
 	if ver != 0 {
 		if k.keyDelay != 0 {
 			k.saved.Add(1)
+		}
+		if changed {
+			k.cowBytes.Add(int64(len(b) + len(e.Key())))
 		}
 		k.mu.Lock()
 		if k.direct != nil {
@@ -180,20 +189,26 @@ func (k *rdbSink) pushLocked() {
 // pause is the walker's back-pressure: it waits while the writer is
 // behind by more than sinkQueueLimit, and for rdb-key-save-delay.
 func (k *rdbSink) pause() {
-	if k.keyDelay != 0 {
-		n := k.saved.Swap(0)
-		if k.keyDelay > 0 {
-			time.Sleep(time.Duration(n*k.keyDelay) * time.Microsecond)
-		} else {
-			for end := time.Now().Add(time.Duration(-n * k.keyDelay)); time.Now().Before(end); {
-			}
+	if k.keyDelay > 0 {
+		// In slices, so that a snapshot stopped meanwhile ends at once.
+		for left := time.Duration(k.saved.Swap(0)*k.keyDelay) * time.Microsecond; left > 0 && !k.stopped(); left -= 10 * time.Millisecond {
+			time.Sleep(min(left, 10*time.Millisecond))
 		}
+	} else if k.keyDelay < 0 {
+		debugDelay(k.saved.Swap(0) * k.keyDelay)
 	}
 	k.mu.Lock()
 	for k.queued > sinkQueueLimit && !k.aborted {
 		k.moved.Wait()
 	}
 	k.mu.Unlock()
+}
+
+// stopped reports whether the sink or its snapshot was stopped.
+func (k *rdbSink) stopped() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.aborted || (k.snap != nil && k.snap.Aborted())
 }
 
 // close says no more records come.
@@ -304,11 +319,7 @@ func (s *Server) writeSnapshot(out io.Writer) error {
 	k.direct = fw
 	for i := 0; i < s.Store.Databases(); i++ {
 		db := s.Store.DB(i).At(now)
-		db.ForEach(func(e keyspace.Entry) {
-			if at := e.ExpireAt(); at == 0 || at > now {
-				k.Save(i, e)
-			}
-		})
+		db.ForEach(func(e keyspace.Entry) { k.Save(i, e, false) })
 	}
 	return fw.Finish()
 }
@@ -328,9 +339,7 @@ func (s *Server) snapshotVersion(now int64, shardwise bool) int {
 		}
 		for i := 0; i < s.Store.Databases(); i++ {
 			s.Store.DB(i).At(now).ForEachInShard(sh, func(e keyspace.Entry) {
-				if at := e.ExpireAt(); at == 0 || at > now {
-					v = max(v, commands.DumpVersion(e, now, lim))
-				}
+				v = max(v, commands.DumpVersion(e, now, lim))
 			})
 		}
 		if shardwise {
@@ -347,6 +356,17 @@ type bgSnapshot struct {
 	header snapshotHeader
 }
 
+// snapshotProgress reports the running background snapshot for INFO:
+// keys saved and keys at its instant, and its copy-on-write bytes.
+func (s *Server) snapshotProgress() (processed, total, cow int64) {
+	b := s.runningSnap.Load()
+	if b == nil {
+		return 0, 0, 0
+	}
+	processed, total = b.sn.Progress()
+	return processed, total, b.sink.cowBytes.Load()
+}
+
 // beginBgSnapshot fixes a background snapshot's instant; every shard is
 // held. The caller then runs write, once.
 func (s *Server) beginBgSnapshot() (*bgSnapshot, error) {
@@ -356,7 +376,12 @@ func (s *Server) beginBgSnapshot() (*bgSnapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &bgSnapshot{sn: sn, sink: k, header: s.header()}, nil
+	k.mu.Lock()
+	k.snap = sn
+	k.mu.Unlock()
+	b := &bgSnapshot{sn: sn, sink: k, header: s.header()}
+	s.runningSnap.Store(b)
+	return b, nil
 }
 
 // write walks the snapshot and writes it to out as an RDB file labelled
@@ -371,6 +396,8 @@ func (b *bgSnapshot) write(s *Server, out io.Writer, label int) error {
 			b.sink.close()
 		}
 	}()
+	defer s.runningSnap.CompareAndSwap(b, nil)
+	defer func() { s.lastCOW.Store(b.sink.cowBytes.Load()) }()
 	fw := s.startFile(out, label, b.header)
 	err := b.sink.drain(fw)
 	if err != nil {
