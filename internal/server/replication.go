@@ -11,13 +11,11 @@ import (
 )
 
 // The primary side of replication: SYNC and PSYNC attach a connection to
-// the write stream (propagate.go) after sending it an RDB snapshot of the
-// dataset, taken under every shard lock in the same instant the stream
-// starts, so the replica's state is the snapshot plus exactly the stream.
-// Partial resynchronisation (a backlog to resume from) is not kept yet:
-// every PSYNC is answered with a full resynchronisation, which Redis's
-// replicas and tools accept. The replica side (REPLICAOF) does not exist
-// yet either.
+// the write stream (propagate.go) at the instant of a background snapshot
+// of the dataset (fullsync.go), which is sent first, so the replica's
+// state is the snapshot plus exactly the stream. PSYNC continues from the
+// backlog when it still holds the replica's offset. The replica side is
+// replica.go.
 
 // replicaState is what the primary knows about one replica connection.
 type replicaState struct {
