@@ -152,6 +152,36 @@ func New(ndb int) *Store {
 	return s
 }
 
+// NewEmptyLike returns an empty keyspace shaped as s (databases, clock,
+// access policy), whose records carry s's snapshot epoch so that they can
+// move into s (SwapContents): a replica loads its primary's dataset into
+// one while its clients still read the old.
+func (s *Store) NewEmptyLike() *Store {
+	n := New(s.ndb)
+	n.Clock = s.Clock
+	n.SetAccessPolicy(s.lfu.Load(), s.lfuLogFactor.Load(), s.lfuDecay.Load())
+	n.epoch = s.epoch
+	for i := range n.shards {
+		for _, t := range n.shards[i].dbs {
+			t.epoch = s.epoch
+		}
+	}
+	return n
+}
+
+// SwapContents exchanges the databases of s and o. Both are wholly held
+// (every shard of s, and o is the caller's alone), and no snapshot runs
+// on s. Tables that come into s take its epoch for the records made in
+// them from now on.
+func (s *Store) SwapContents(o *Store) {
+	for i := range s.shards {
+		s.shards[i].dbs, o.shards[i].dbs = o.shards[i].dbs, s.shards[i].dbs
+		for _, t := range s.shards[i].dbs {
+			t.epoch = s.epoch
+		}
+	}
+}
+
 // Databases returns the number of databases.
 func (s *Store) Databases() int { return s.ndb }
 

@@ -195,6 +195,8 @@ func (s *Server) startFullSync(label int) {
 				continue
 			}
 			cl.releaseStream()
+			// As Redis's replicaPutOnline: the ack clock starts now.
+			cl.replica.ackTime.Store(time.Now().Unix())
 			cl.replica.state.Store(replOnline)
 			s.Log.Noticef("Synchronization with replica %s succeeded", cl.addr)
 		}

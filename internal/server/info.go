@@ -631,7 +631,7 @@ func (s *Server) infoMemory(ib *infoBuf, m memInfo) {
 func (s *Server) infoPersistence(ib *infoBuf) {
 	ib.section("Persistence")
 	ib.int("loading", boolInt(s.load.active.Load()))
-	ib.int("async_loading", 0)
+	ib.int("async_loading", boolInt(s.load.async.Load()))
 	processed, total, cow := s.snapshotProgress()
 	perc := 0.0
 	if total > 0 {
@@ -867,7 +867,12 @@ func (s *Server) infoReplication(ib *infoBuf) {
 	replicas := s.replicaInfo()
 	ib.section("Replication")
 	now := time.Now().Unix()
+	offset := s.prop.Offset()
 	if host, port, up, since, off, ok := s.replicaStatus(); ok {
+		// A replica's offset is its primary's, as in Redis (whose
+		// replicas proxy the primary's stream byte for byte): what
+		// wait_for_ofs_sync-style checks compare with the primary's.
+		offset = off
 		ib.str("role", "slave")
 		ib.str("master_host", host)
 		ib.int("master_port", int64(port))
@@ -905,7 +910,7 @@ func (s *Server) infoReplication(ib *infoBuf) {
 	ib.str("master_failover_state", "no-failover")
 	ib.str("master_replid", id)
 	ib.str("master_replid2", id2)
-	ib.int("master_repl_offset", s.prop.Offset())
+	ib.int("master_repl_offset", offset)
 	ib.int("second_repl_offset", -1)
 	active, first, histlen := s.prop.backlogInfo()
 	ib.int("repl_backlog_active", boolInt(active))

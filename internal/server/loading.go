@@ -27,6 +27,7 @@ const loadProgressEvery = 5 * time.Second
 // loadState is the progress of the load under way.
 type loadState struct {
 	active  atomic.Bool
+	async   atomic.Bool // a replica's swapdb load: clients read the old dataset meanwhile
 	start   atomic.Int64 // Unix s
 	startNs atomic.Int64
 	total   atomic.Int64 // bytes to read, 0 when unknown
@@ -82,6 +83,14 @@ func (s *Server) loadingCounted(r io.Reader) io.Reader {
 	return r
 }
 
+// loadingCountedAsync is loadingCounted for a swapdb load, which counts
+// its progress without making the dataset loading.
+func (s *Server) loadingCountedAsync(r io.Reader) io.Reader {
+	s.beginLoading(0)
+	s.load.active.Store(false)
+	return loadingReader{r, s}
+}
+
 // loadProgress is the share read and the seconds left, at the pace so far.
 func loadProgress(done, total int64, elapsed time.Duration) (perc float64, eta int64) {
 	if total <= 0 {
@@ -119,7 +128,7 @@ func debugDelay(usec int64) {
 // while the dataset loads.
 func (s *Server) infoLoadingProgress(ib *infoBuf) {
 	l := &s.load
-	if !l.active.Load() {
+	if !l.active.Load() && !l.async.Load() {
 		return
 	}
 	done, total := l.loaded.Load(), l.total.Load()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/commands"
+	"github.com/corvid-db/corvid/internal/keyspace"
 	"github.com/corvid-db/corvid/internal/rdb"
 )
 
@@ -294,8 +295,23 @@ const maxEmptyKeysLogged = 10
 // position, but Corvid starts with a new replication ID (the file's
 // repl-id is not restored), so its replicas synchronise in full.
 func (s *Server) loadRDBLocked(r io.Reader, mode loadMode, dropExpired bool) (int, error) {
+	keys, codes, err := s.loadRDBInto(s.Store, r, mode, dropExpired)
+	if err != nil {
+		return keys, err
+	}
+	if msg := s.functions.Restore(codes, mode.functionPolicy()); msg != "" {
+		return keys, errors.New(msg)
+	}
+	return keys, nil
+}
+
+// loadRDBInto is loadRDBLocked's loader for any keyspace (a replica's
+// swapdb load fills one of its own): it returns the keys stored and the
+// function libraries read, for the caller to restore. st's shards are
+// held, or st is the caller's alone.
+func (s *Server) loadRDBInto(st *keyspace.Store, r io.Reader, mode loadMode, dropExpired bool) (int, []string, error) {
 	if mode == loadReplace {
-		s.Store.FlushAll()
+		st.FlushAll()
 	}
 	var keys, expired, empty int64
 	var codes []string
@@ -307,7 +323,7 @@ func (s *Server) loadRDBLocked(r io.Reader, mode loadMode, dropExpired bool) (in
 		Aux:      func(k, v []byte) error { s.logRDBAux(string(k), string(v)); return nil },
 		Function: func(code []byte) error { codes = append(codes, string(code)); return nil },
 		SelectDB: func(d int) error {
-			if d < 0 || d >= s.Store.Databases() {
+			if d < 0 || d >= st.Databases() {
 				return fmt.Errorf("database %d out of range", d)
 			}
 			db = d
@@ -322,7 +338,7 @@ func (s *Server) loadRDBLocked(r io.Reader, mode loadMode, dropExpired bool) (in
 				expired++
 				return nil
 			}
-			ctx.DB = s.Store.DB(db).At(now)
+			ctx.DB = st.DB(db).At(now)
 			if mode == loadKeep && ctx.DB.Exists(k.Key) {
 				return fmt.Errorf("duplicated key %q in DB %d", k.Key, db)
 			}
@@ -331,7 +347,9 @@ func (s *Server) loadRDBLocked(r io.Reader, mode loadMode, dropExpired bool) (in
 				return nil
 			}
 			keys++
-			s.loadYield(keys)
+			if st == s.Store {
+				s.loadYield(keys)
+			}
 			if keyDelay != 0 {
 				debugDelay(keyDelay)
 			}
@@ -346,10 +364,7 @@ func (s *Server) loadRDBLocked(r io.Reader, mode loadMode, dropExpired bool) (in
 		},
 	})
 	if err != nil {
-		return int(keys), err
-	}
-	if msg := s.functions.Restore(codes, mode.functionPolicy()); msg != "" {
-		return int(keys), errors.New(msg)
+		return int(keys), nil, err
 	}
 	s.rdb.lastLoadKeys.Store(keys)
 	s.rdb.lastLoadExpired.Store(expired)
@@ -358,7 +373,7 @@ func (s *Server) loadRDBLocked(r io.Reader, mode loadMode, dropExpired bool) (in
 	} else {
 		s.Log.Noticef("Done loading RDB, keys loaded: %d, keys expired: %d.", keys, expired)
 	}
-	return int(keys), nil
+	return int(keys), codes, nil
 }
 
 // logRDBAux logs an AUX field of a file being loaded as Redis does: the

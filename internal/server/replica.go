@@ -139,7 +139,7 @@ func (s *Server) goodReplicas() int {
 	now := time.Now().Unix()
 	n := 0
 	for _, r := range s.replicaInfo() {
-		if now-r.replica.ackTime.Load() <= maxLag {
+		if r.replica.state.Load() == replOnline && now-r.replica.ackTime.Load() <= maxLag {
 			n++
 		}
 	}
@@ -555,16 +555,43 @@ func readUntilMark(br *bufio.Reader, mark []byte) ([]byte, error) {
 // its AOF after a full synchronisation: no command wrote that dataset, so
 // the incremental file alone would not hold it. The primary's stream is
 // then on disk up to offset, the snapshot's.
+//
+// With repl-diskless-load swapdb the RDB is loaded into a keyspace of its
+// own while clients go on reading the old dataset (INFO async_loading:1),
+// and the two are swapped, with the function libraries, in one instant at
+// the end; a load that fails leaves the old dataset in place. Otherwise
+// the load holds the dataset and clients get -LOADING meanwhile.
 func (s *Server) loadPrimarySnapshot(r io.Reader, offset int64) error {
-	s.beginLoading(0)
-	defer s.endLoading()
-	r = s.loadingCounted(r)
 	var ss keyspace.ShardSet
 	ss.SetAll()
-	s.Store.Lock(&ss)
-	defer s.Store.Unlock(&ss)
-	if _, err := s.loadSnapshotLocked(r, loadReplace); err != nil {
-		return err
+	if s.Config.Int("repl-diskless-load") == config.ReplDisklessLoadSwapDB {
+		s.load.async.Store(true)
+		tmp := s.Store.NewEmptyLike()
+		_, codes, err := s.loadRDBInto(tmp, s.loadingCountedAsync(r), loadReplace, false)
+		s.load.async.Store(false)
+		if err != nil {
+			tmp.FlushAll()
+			return err
+		}
+		s.Store.Lock(&ss)
+		defer s.Store.Unlock(&ss)
+		s.Store.AbortSnapshot() // as Redis kills its child before the swap
+		s.Store.SwapContents(tmp)
+		tmp.FlushAll() // the old dataset's memory goes now
+		if msg := s.functions.Restore(codes, loadReplace.functionPolicy()); msg != "" {
+			return errors.New(msg)
+		}
+		s.invalidateAll()
+		s.reclaimSoon.Store(true)
+	} else {
+		s.beginLoading(0)
+		defer s.endLoading()
+		r = s.loadingCounted(r)
+		s.Store.Lock(&ss)
+		defer s.Store.Unlock(&ss)
+		if _, err := s.loadSnapshotLocked(r, loadReplace); err != nil {
+			return err
+		}
 	}
 	if s.aof.active.Load() {
 		if err := s.rewriteAOFLocked(); err != nil {

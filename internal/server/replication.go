@@ -315,6 +315,7 @@ func (cl *Client) becomeReplica(head []byte) {
 	cl.enqueueAsync(head)
 	cl.replica = &replicaState{}
 	cl.replica.state.Store(replOnline)
+	cl.replica.ackTime.Store(time.Now().Unix())
 	cl.isReplica.Store(true)
 	cl.replyMode = replyOff
 }

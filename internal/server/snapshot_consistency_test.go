@@ -275,3 +275,37 @@ func TestFullSyncUnderWritesLosesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestSwapdbLoadServesOldDataset: with repl-diskless-load swapdb a replica
+// loading its primary's RDB (made slow with key-load-delay) answers reads
+// from the dataset it had, reports async_loading:1, and then has the
+// primary's dataset.
+func TestSwapdbLoadServesOldDataset(t *testing.T) {
+	primary := startDebug(t, "save", "")
+	replica := startDebug(t, "save", "", "repl-diskless-load", "swapdb", "key-load-delay", "100")
+	c, rc := primary.Client(t), replica.Client(t)
+	ctx := context.Background()
+	if err := c.Do(ctx, "debug", "populate", "3000", "new", "10").Err(); err != nil {
+		t.Fatal(err)
+	}
+	rc.Set(ctx, "old", "still here", 0)
+	host, port, _ := strings.Cut(primary.Addr, ":")
+	if err := rc.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "async loading", func() bool {
+		return infoLineOf(t, rc, "persistence", "async_loading") == "1"
+	})
+	if v, err := rc.Get(ctx, "old").Result(); err != nil || v != "still here" {
+		t.Fatalf("GET old during the swapdb load: %q %v", v, err)
+	}
+	testutil.WaitFor(t, 60*time.Second, "load done", func() bool {
+		return infoLineOf(t, rc, "replication", "master_link_status") == "up"
+	})
+	if n := rc.DBSize(ctx).Val(); n != 3000 {
+		t.Fatalf("replica has %d keys after the load, want the primary's 3000", n)
+	}
+	if digestOf(t, rc) != digestOf(t, c) {
+		t.Fatal("replica's dataset differs from the primary's")
+	}
+}
