@@ -27,7 +27,7 @@ const loadProgressEvery = 5 * time.Second
 // loadState is the progress of the load under way.
 type loadState struct {
 	active  atomic.Bool
-	async   atomic.Bool // a replica's swapdb load: clients read the old dataset meanwhile
+	async   atomic.Bool  // a replica's swapdb load: clients read the old dataset meanwhile
 	start   atomic.Int64 // Unix s
 	startNs atomic.Int64
 	total   atomic.Int64 // bytes to read, 0 when unknown
