@@ -69,17 +69,19 @@ func run(args []string) int {
 		_ = os.WriteFile(pidfile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)
 		defer os.Remove(pidfile)
 	}
-	sig := make(chan os.Signal, 1)
+	// A signal schedules the shutdown, which the server carries out (or
+	// refuses, and goes on) as Redis does; a second SIGINT exits at once.
+	sig := make(chan os.Signal, 2)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
-	select {
-	case s := <-sig:
-		if s == syscall.SIGINT {
-			srv.Log.Warningf("Received SIGINT scheduling shutdown...")
-		} else {
-			srv.Log.Warningf("Received SIGTERM scheduling shutdown...")
+	for {
+		select {
+		case s := <-sig:
+			if srv.Signal(s) {
+				return 1
+			}
+		case <-srv.ShutdownRequested:
+			_ = srv.Shutdown(context.Background())
+			return 0
 		}
-	case <-srv.ShutdownRequested:
 	}
-	_ = srv.Shutdown(context.Background())
-	return 0
 }

@@ -244,7 +244,12 @@ func (s *Server) shutdownCommand(c *command.Ctx) {
 		return
 	}
 	if abort {
-		// Shutdown is immediate: there is never one in progress to abort.
+		// Only a shutdown a signal scheduled can be in progress: SHUTDOWN
+		// itself is done by the time it would reply.
+		if s.abortShutdown() {
+			c.OK()
+			return
+		}
 		c.Error("ERR No shutdown in progress.")
 		return
 	}

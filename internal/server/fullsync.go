@@ -170,7 +170,7 @@ func (s *Server) startFullSync(label int) {
 		if diskless {
 			err = s.streamRDB(b, group, label)
 		} else {
-			err = s.writeRDBFile(func(f io.Writer) error { return b.write(s, f, 0) })
+			err = s.writeRDBFile(func(f io.Writer) error { return b.write(s, f, 0) }, true)
 			if err == nil {
 				s.savedAt(dirty, start)
 				s.rdb.lastBgsaveOK.Store(true)

@@ -113,8 +113,9 @@ func equalFoldString(b []byte, s string) bool { return bytes.EqualFold(b, []byte
 func (s *Server) saveLocked() error {
 	start := time.Now()
 	dirty := s.dirty.Load()
-	if err := s.writeRDBFile(s.writeSnapshot); err != nil {
-		s.rdb.saveFailed.Store(true)
+	if err := s.writeRDBFile(s.writeSnapshot, false); err != nil {
+		// As Redis's rdbSave: a failed foreground save leaves
+		// rdb_last_bgsave_status (and MISCONF) to the background ones.
 		s.Log.Warningf("Failed opening the temp RDB file for saving: %v", err)
 		return err
 	}
@@ -140,7 +141,7 @@ func (s *Server) startBgsave() error {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		err := s.writeRDBFile(func(f io.Writer) error { return b.write(s, f, 0) })
+		err := s.writeRDBFile(func(f io.Writer) error { return b.write(s, f, 0) }, true)
 		s.finishBgsave(b, err, dirty, start)
 	}()
 	return nil
@@ -192,9 +193,15 @@ func (s *Server) savedAt(dirty int64, start time.Time) {
 
 // writeRDBFile writes an RDB file with write to a temporary file in dir,
 // fsyncs it and renames it over dbfilename, then fsyncs the directory.
-func (s *Server) writeRDBFile(write func(io.Writer) error) error {
+// A foreground save's temporary file is temp-<pid>.rdb, as Redis names
+// it (a second SIGINT deletes it); a background one's has a suffix of its
+// own, as it may run beside one.
+func (s *Server) writeRDBFile(write func(io.Writer) error, background bool) error {
 	dir := s.Config.Dir()
-	tmp := filepath.Join(dir, fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), time.Now().UnixNano()))
+	tmp := s.foregroundTempRDB()
+	if background {
+		tmp = filepath.Join(dir, fmt.Sprintf("temp-%d-bg.rdb", os.Getpid()))
+	}
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err

@@ -131,8 +131,10 @@ func TestShutdownSaves(t *testing.T) {
 	}
 }
 
-// After a failed save, with save points and stop-writes-on-bgsave-error,
-// writes are refused with MISCONF until a save succeeds, as in Redis.
+// After a failed background save, with save points and
+// stop-writes-on-bgsave-error, writes are refused with MISCONF until a
+// save succeeds, as in Redis. A failed SAVE does not count: Redis's
+// rdbSave leaves rdb_last_bgsave_status alone when it fails.
 func TestWritesRefusedAfterFailedSave(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	if err := os.Mkdir(dir, 0o755); err != nil {
@@ -148,6 +150,15 @@ func TestWritesRefusedAfterFailedSave(t *testing.T) {
 	if err := c.Save(ctx).Err(); err == nil {
 		t.Fatal("SAVE into a missing directory succeeded")
 	}
+	if err := c.Set(ctx, "k2", "v", 0).Err(); err != nil {
+		t.Fatalf("write after a failed SAVE: %v", err)
+	}
+	if err := c.BgSave(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "BGSAVE over", func() bool {
+		return strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_bgsave_in_progress:0")
+	})
 	if err := c.Set(ctx, "k2", "v", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF ") {
 		t.Fatalf("write after a failed save: %v", err)
 	}

@@ -91,6 +91,8 @@ type Server struct {
 	lastCOW       atomic.Int64               // the last one's copy-on-write bytes
 	aof           aofState                   // the append-only file (aof.go)
 	shutdownSaved atomic.Bool                // SHUTDOWN already saved (or was told not to)
+	shutdownAsap  atomic.Bool                // a signal scheduled a shutdown (shutdown.go)
+	lastSignal    atomic.Int32
 	// Replication counters for INFO stats.
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64
 	// WAIT: a channel closed at each replica acknowledgement.
@@ -550,6 +552,7 @@ func (s *Server) cron() {
 		s.pause.expire()
 		s.replicationCron(time.Now())
 		s.fullSyncCron(time.Now())
+		s.shutdownCron()
 		s.saveCron(time.Now())
 		s.aofCron(time.Now())
 		s.reclaimOffHeap(time.Now())

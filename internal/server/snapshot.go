@@ -113,7 +113,11 @@ func (k *rdbSink) Save(db int, e keyspace.Entry, changed bool) {
 	b := vw.Bytes()
 	if ver != 0 {
 		if k.keyDelay != 0 {
-			k.saved.Add(1)
+			if k.direct != nil {
+				debugDelay(k.keyDelay) // a foreground save blocks anyway, as Redis's
+			} else {
+				k.saved.Add(1)
+			}
 		}
 		if changed {
 			k.cowBytes.Add(int64(len(b) + len(e.Key())))
