@@ -98,16 +98,19 @@ func (s *Server) adminCommands() []*command.Command {
 // instantaneous-metric samples, DEBUG switches and per-command latency
 // histograms.
 type adminState struct {
-	runID      string
-	startMem   int64 // used_memory measured when the server was built
-	peakMem    atomic.Int64
-	cronTicks  atomic.Int64
-	cronNanos  atomic.Int64 // time spent in cron ticks (eventloop_duration_cron_sum)
-	replMu     sync.Mutex
-	replID     string // guarded by replMu
-	replID2    string // guarded by replMu
-	metrics    instMetrics
-	histograms cmdHistograms
+	runID     string
+	startMem  int64 // used_memory measured when the server was built
+	peakMem   atomic.Int64
+	cronTicks atomic.Int64
+	cronNanos atomic.Int64 // time spent in cron ticks (eventloop_duration_cron_sum)
+	replMu    sync.Mutex
+	replID    string // guarded by replMu
+	replID2   string // guarded by replMu
+	// secondOffset is the offset up to which replID2's history is this
+	// server's too (second_repl_offset; -1: none); guarded by replMu.
+	secondOffset int64
+	metrics      instMetrics
+	histograms   cmdHistograms
 
 	// latencyTracking mirrors the latency-tracking directive so the
 	// per-command hot path reads one atomic.
@@ -136,6 +139,7 @@ func (s *Server) initAdmin() {
 	a.runID = randomHex40()
 	a.replID = randomHex40()
 	a.replID2 = strings.Repeat("0", 40)
+	a.secondOffset = -1
 	a.quicklistPackedThreshold.Store(1 << 30)
 	a.latencyTracking.Store(s.Config.Bool("latency-tracking"))
 	s.Config.OnChange("latency-tracking", func(string) error {

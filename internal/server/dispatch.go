@@ -16,6 +16,12 @@ import (
 // and an admission error dooms the transaction.
 func (c *Client) dispatch(args [][]byte, now int64) {
 	s := c.srv
+	if c.primary != nil {
+		// The primary's stream, byte for byte, to this replica's own
+		// replicas and backlog (propagate.go: proxy).
+		c.proxyBuf = appendCommand(c.proxyBuf[:0], args)
+		s.prop.emitProxy(c.proxyBuf)
+	}
 	// A pipeline usually repeats one command: compare with the last one
 	// before paying for the table's map lookup.
 	cmd := c.lastLookup

@@ -867,12 +867,7 @@ func (s *Server) infoReplication(ib *infoBuf) {
 	replicas := s.replicaInfo()
 	ib.section("Replication")
 	now := time.Now().Unix()
-	offset := s.prop.Offset()
 	if host, port, up, since, off, ok := s.replicaStatus(); ok {
-		// A replica's offset is its primary's, as in Redis (whose
-		// replicas proxy the primary's stream byte for byte): what
-		// wait_for_ofs_sync-style checks compare with the primary's.
-		offset = off
 		ib.str("role", "slave")
 		ib.str("master_host", host)
 		ib.int("master_port", int64(port))
@@ -910,8 +905,11 @@ func (s *Server) infoReplication(ib *infoBuf) {
 	ib.str("master_failover_state", "no-failover")
 	ib.str("master_replid", id)
 	ib.str("master_replid2", id2)
-	ib.int("master_repl_offset", offset)
-	ib.int("second_repl_offset", -1)
+	a.replMu.Lock()
+	second := a.secondOffset
+	a.replMu.Unlock()
+	ib.int("master_repl_offset", s.prop.Offset())
+	ib.int("second_repl_offset", second)
 	active, first, histlen := s.prop.backlogInfo()
 	ib.int("repl_backlog_active", boolInt(active))
 	ib.int("repl_backlog_size", s.Config.Int("repl-backlog-size"))

@@ -36,6 +36,63 @@ type propFeed struct {
 	backlog    []byte
 	backlogPos int   // where the next byte goes
 	histlen    int64 // bytes held, at most len(backlog)
+
+	// proxy: the server is a replica. Its replicas and its backlog then
+	// get its primary's stream byte for byte (emitProxy), so its offsets
+	// and replication ID are its primary's, as Redis's replicas proxy the
+	// stream (PSYNC across a chain and after a failover rests on it);
+	// what runs here (emit, emitNow) goes only to the AOF.
+	proxy bool
+}
+
+// isReplicaConsumer reports whether c is a replica connection (not the AOF).
+func isReplicaConsumer(c propConsumer) bool {
+	_, ok := c.(*Client)
+	return ok
+}
+
+// emitProxy passes bytes of the primary's stream on to this replica's
+// replicas and backlog, advancing the offset.
+func (f *propFeed) emitProxy(b []byte) {
+	f.mu.Lock()
+	f.offset += int64(len(b))
+	f.toBacklog(b)
+	for _, c := range f.consumers {
+		if isReplicaConsumer(c) {
+			c.feed(b)
+		}
+	}
+	f.mu.Unlock()
+}
+
+// startProxy makes the feed a replica's, at offset of replication ID
+// its primary gave (a full synchronisation): the backlog restarts there.
+// Its own replicas were dropped by then.
+func (f *propFeed) startProxy(offset int64) {
+	f.mu.Lock()
+	f.proxy = true
+	f.offset = offset
+	f.backlogPos, f.histlen = 0, 0
+	f.lastDB = -1
+	f.mu.Unlock()
+}
+
+// startProxyAt makes the feed a replica's from where it is (a partial
+// resynchronisation: the offsets are already the primary's).
+func (f *propFeed) startProxyAt() {
+	f.mu.Lock()
+	f.proxy = true
+	f.mu.Unlock()
+}
+
+// stopProxy makes the feed a primary's again (REPLICAOF NO ONE): the
+// stream goes on from the offset reached, and its next unit selects its
+// database, whatever the primary's stream last selected.
+func (f *propFeed) stopProxy() {
+	f.mu.Lock()
+	f.proxy = false
+	f.lastDB = -1
+	f.mu.Unlock()
 }
 
 // ensureBacklog makes the backlog, of size bytes, if there is none; f.mu
@@ -195,27 +252,42 @@ func (f *propFeed) emitRaw(b []byte) {
 	f.mu.Unlock()
 }
 
-// send hands f.buf to every consumer; f.mu is held.
+// send hands f.buf to every consumer; f.mu is held. A replica's feed
+// (proxy) hands it to the AOF only: its replicas get the primary's bytes.
 func (f *propFeed) send() {
-	f.offset += int64(len(f.buf))
-	if f.backlog != nil {
-		b := f.buf
-		if len(b) > len(f.backlog) {
-			b = b[len(b)-len(f.backlog):]
+	if f.proxy {
+		for _, c := range f.consumers {
+			if !isReplicaConsumer(c) {
+				c.feed(f.buf)
+			}
 		}
-		for len(b) > 0 {
-			n := copy(f.backlog[f.backlogPos:], b)
-			b = b[n:]
-			f.backlogPos = (f.backlogPos + n) % len(f.backlog)
-		}
-		f.histlen = min(f.histlen+int64(len(f.buf)), int64(len(f.backlog)))
+		return
 	}
+	f.offset += int64(len(f.buf))
+	f.toBacklog(f.buf)
 	for _, c := range f.consumers {
 		c.feed(f.buf)
 	}
 	if cap(f.buf) > 1<<20 {
 		f.buf = nil
 	}
+}
+
+// toBacklog appends b to the backlog, if there is one; f.mu is held.
+func (f *propFeed) toBacklog(b []byte) {
+	if f.backlog == nil {
+		return
+	}
+	n0 := len(b)
+	if len(b) > len(f.backlog) {
+		b = b[len(b)-len(f.backlog):]
+	}
+	for len(b) > 0 {
+		n := copy(f.backlog[f.backlogPos:], b)
+		b = b[n:]
+		f.backlogPos = (f.backlogPos + n) % len(f.backlog)
+	}
+	f.histlen = min(f.histlen+int64(n0), int64(len(f.backlog)))
 }
 
 // Offset reports how many bytes of stream have been produced.

@@ -153,7 +153,13 @@ func replicaofCommand(c *command.Ctx) {
 	if strings.EqualFold(host, "no") && strings.EqualFold(portArg, "one") {
 		s.Config.SetReplicaOf("", 0) // CONFIG GET and REWRITE follow the role
 		if s.stopReplication() {
+			s.prop.stopProxy()
 			s.newReplicationID()
+			// As Redis: the replicas learn the new ID by reconnecting,
+			// and continue (PSYNC with the old ID, now the second).
+			for _, rc := range s.replicaInfo() {
+				rc.Kill()
+			}
 			s.Log.Noticef("MASTER MODE enabled (user request from '%s')", cl.addr)
 		}
 		c.OK()
@@ -229,10 +235,32 @@ func (s *Server) startReplication(host string, port int) {
 
 // newReplicationID starts a new history, as a promoted replica does.
 func (s *Server) newReplicationID() {
+	s.shiftReplicationID(randomHex40())
+}
+
+// shiftReplicationID makes id the replication ID, keeping the current one
+// as the second, valid up to the stream's offset now, as Redis's
+// shiftReplicationId: a replica of the old history can still PSYNC here
+// (a promoted replica, or one whose primary's ID changed).
+func (s *Server) shiftReplicationID(id string) {
+	off := s.prop.Offset()
 	a := s.admin()
 	a.replMu.Lock()
 	a.replID2 = a.replID
-	a.replID = randomHex40()
+	a.secondOffset = off + 1
+	a.replID = id
+	a.replMu.Unlock()
+}
+
+// adoptReplicationID makes the primary's ID this replica's, with no
+// second one, after a full synchronisation (Redis's replicas take their
+// primary's ID and offset).
+func (s *Server) adoptReplicationID(id string) {
+	a := s.admin()
+	a.replMu.Lock()
+	a.replID = id
+	a.replID2 = strings.Repeat("0", 40)
+	a.secondOffset = -1
 	a.replMu.Unlock()
 }
 
@@ -335,10 +363,13 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		return err
 	}
 	cached := s.replica.position()
-	psyncID, psyncOff := "?", "-1"
-	if cached.replid != "" {
-		psyncID, psyncOff = cached.replid, strconv.FormatInt(cached.offset+1, 10)
+	if cached.replid == "" {
+		// No link before: this server's own history, which the new
+		// primary may share (it was this one's replica), as Redis's
+		// replicas PSYNC with their own ID and offset.
+		cached = streamPosition{replid: s.admin().replicationID(), offset: s.prop.Offset()}
 	}
+	psyncID, psyncOff := cached.replid, strconv.FormatInt(cached.offset+1, 10)
 	l, err := ask("PSYNC", psyncID, psyncOff)
 	for err == nil && l == "" {
 		l, err = readLine(br) // newlines are keep-alives while the primary prepares
@@ -349,9 +380,17 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	var offset int64
 	switch f := strings.Fields(l); {
 	case len(f) >= 1 && f[0] == "+CONTINUE" && cached.replid != "":
-		if len(f) == 2 {
+		if len(f) == 2 && f[1] != cached.replid {
+			// The primary's history goes on under a new ID (it was
+			// promoted): so does this replica's, the old kept second.
 			cached.replid = f[1]
+			s.shiftReplicationID(f[1])
+			s.Log.Noticef("Master replication ID changed to %s", f[1])
+			for _, rc := range s.replicaInfo() {
+				rc.Kill() // they continue under the new ID too
+			}
 		}
+		s.prop.startProxyAt()
 		s.replica.setPosition(stop, cached)
 		s.Log.Noticef("Successful partial resynchronization with master.")
 		_ = conn.SetDeadline(time.Time{})
@@ -400,6 +439,14 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		return fmt.Errorf("failed to load the RDB from MASTER: %w", err)
 	}
 	_ = conn.SetDeadline(time.Time{})
+	// The primary's history is this replica's now: its replicas (which
+	// followed the old one) go and resynchronise, and the stream it
+	// passes on continues the primary's offsets.
+	for _, rc := range s.replicaInfo() {
+		rc.Kill()
+	}
+	s.prop.startProxy(offset)
+	s.adoptReplicationID(replid)
 	s.Log.Noticef("MASTER <-> REPLICA sync: Finished with success")
 	pos := streamPosition{replid: replid, offset: offset}
 	s.replica.setPosition(stop, pos)

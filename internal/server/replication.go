@@ -325,9 +325,14 @@ func (cl *Client) becomeReplica(head []byte) {
 // offset, and the connection joins the stream, all under the stream's
 // lock. It reports false when a full resynchronisation is needed.
 func (s *Server) continueReplica(cl *Client, replid, offsetArg []byte) bool {
-	id := s.admin().replicationID()
+	a := s.admin()
+	a.replMu.Lock()
+	id, id2, second := a.replID, a.replID2, a.secondOffset
+	a.replMu.Unlock()
 	offset, ok := resp.ParseInt(offsetArg)
-	if !ok || string(replid) != id {
+	// The current history, or the one before it up to where they part
+	// (a replica of the primary this server was promoted from).
+	if !ok || (string(replid) != id && (string(replid) != id2 || offset > second)) {
 		return false
 	}
 	s.prop.mu.Lock()

@@ -565,3 +565,56 @@ func TestReplicaofConfigFollowsCommand(t *testing.T) {
 		t.Fatalf("CONFIG GET replicaof after REPLICAOF NO ONE = %q", got)
 	}
 }
+
+// A chain A <- B <- C passes A's stream on byte for byte: all three report
+// A's replication ID and offset. When B is promoted and A made B's
+// replica, both A and C continue with a partial resynchronisation (B keeps
+// A's ID as its second), as Redis's PSYNC2 does, and end with B's writes.
+func TestChainedReplicasProxyAndContinueAfterPromotion(t *testing.T) {
+	a, b, c := testutil.Start(t), testutil.Start(t), testutil.Start(t)
+	ca, cb, cc := a.Client(t), b.Client(t), c.Client(t)
+	ctx := context.Background()
+	replicate := func(r *redis.Client, to *testutil.Instance) {
+		t.Helper()
+		host, port, _ := net.SplitHostPort(to.Addr)
+		if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	field := func(r *redis.Client, name string) string {
+		for _, l := range strings.Split(r.Info(ctx, "replication", "stats").Val(), "\r\n") {
+			if v, ok := strings.CutPrefix(l, name+":"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	same := func(what string) {
+		t.Helper()
+		testutil.WaitFor(t, 10*time.Second, what, func() bool {
+			ida, offa := field(ca, "master_replid"), field(ca, "master_repl_offset")
+			return field(cb, "master_replid") == ida && field(cc, "master_replid") == ida &&
+				field(cb, "master_repl_offset") == offa && field(cc, "master_repl_offset") == offa
+		})
+	}
+	replicate(cb, a)
+	replicate(cc, b)
+	for i := 0; i < 20; i++ {
+		ca.Incr(ctx, "k")
+	}
+	same("chain in step")
+	if err := cb.Do(ctx, "replicaof", "no", "one").Err(); err != nil {
+		t.Fatal(err)
+	}
+	replicate(ca, b)
+	cb.Incr(ctx, "k")
+	testutil.WaitFor(t, 10*time.Second, "after the promotion", func() bool {
+		ida, offb := field(cb, "master_replid"), field(cb, "master_repl_offset")
+		return field(ca, "master_replid") == ida && field(cc, "master_replid") == ida &&
+			field(ca, "master_repl_offset") == offb && field(cc, "master_repl_offset") == offb &&
+			ca.Get(ctx, "k").Val() == "21" && cc.Get(ctx, "k").Val() == "21"
+	})
+	if n := field(cb, "sync_partial_ok"); n != "2" {
+		t.Fatalf("B accepted %s partial resynchronisations, want 2 (A and C)", n)
+	}
+}
