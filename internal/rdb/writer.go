@@ -36,6 +36,12 @@ func NewBufferWriter(dst []byte) *Writer {
 	return &Writer{buf: dst, summed: len(dst), Compress: true}
 }
 
+// Reset makes w a buffer Writer appending to dst, with compression on,
+// so that one Writer serves many values (a snapshot encodes millions).
+func (w *Writer) Reset(dst []byte) {
+	*w = Writer{buf: dst, summed: len(dst), Compress: true, lzf: w.lzf[:0]}
+}
+
 // NewWriter returns a Writer streaming to out (call Flush at the end).
 func NewWriter(out io.Writer) *Writer {
 	return &Writer{buf: make([]byte, 0, flushAt+1024), out: out, Compress: true}

@@ -75,17 +75,18 @@ type rdbSink struct {
 	// counterpart of a fork's copy-on-write (INFO current_cow_size).
 	cowBytes atomic.Int64
 
-	mu      sync.Mutex
-	moved   *sync.Cond // the queue changed: chunks added or written
-	direct  *rdb.FileWriter
-	lastDB  int
-	sized   map[int]bool // databases whose RESIZEDB hint is written
-	sizes   map[int][2]uint64
-	queue   []sinkChunk
-	queued  int
-	cur     sinkChunk
-	closed  bool
-	aborted bool
+	mu        sync.Mutex
+	keyWriter rdb.Writer // encodes key headers into the current chunk; mu held
+	moved     *sync.Cond // the queue changed: chunks added or written
+	direct    *rdb.FileWriter
+	lastDB    int
+	sized     map[int]bool // databases whose RESIZEDB hint is written
+	sizes     map[int][2]uint64
+	queue     []sinkChunk
+	queued    int
+	cur       sinkChunk
+	closed    bool
+	aborted   bool
 }
 
 // sinkChunk is a run of encoded keys of one database.
@@ -95,7 +96,14 @@ type sinkChunk struct {
 	b    []byte
 }
 
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+// encoderPool holds the Writers values are encoded with, and chunkPool
+// the sink's chunk buffers: a snapshot of millions of keys would
+// otherwise make a garbage object per key and a 256 KiB one per chunk,
+// and the collector's work and the heap's growth with them.
+var (
+	encoderPool = sync.Pool{New: func() any { return rdb.NewBufferWriter(make([]byte, 0, 4096)) }}
+	chunkPool   = sync.Pool{New: func() any { b := make([]byte, 0, sinkChunkSize+4096); return &b }}
+)
 
 func newRDBSink(at int64, lim commands.DumpLimits, compress bool) *rdbSink {
 	k := &rdbSink{at: at, lim: lim, compress: compress, lastDB: -1, cur: sinkChunk{db: -1},
@@ -106,8 +114,8 @@ func newRDBSink(at int64, lim commands.DumpLimits, compress bool) *rdbSink {
 
 // Save encodes one key (keyspace.Saver).
 func (k *rdbSink) Save(db int, e keyspace.Entry, changed bool) {
-	bp := scratchPool.Get().(*[]byte)
-	vw := rdb.NewBufferWriter((*bp)[:0])
+	vw := encoderPool.Get().(*rdb.Writer)
+	vw.Reset(vw.Bytes()[:0])
 	vw.Compress = k.compress
 	ver := commands.DumpValue(vw, e, k.at, k.lim)
 	b := vw.Bytes()
@@ -130,9 +138,10 @@ func (k *rdbSink) Save(db int, e keyspace.Entry, changed bool) {
 		} else {
 			if k.cur.db != db || len(k.cur.b) >= sinkChunkSize {
 				k.pushLocked()
-				k.cur = sinkChunk{db: db, b: make([]byte, 0, sinkChunkSize+len(b)+len(e.Key())+32)}
+				k.cur = sinkChunk{db: db, b: (*chunkPool.Get().(*[]byte))[:0]}
 			}
-			kw := rdb.NewBufferWriter(k.cur.b)
+			kw := &k.keyWriter
+			kw.Reset(k.cur.b)
 			kw.Compress = k.compress
 			kw.KeyHeader(e.Key(), rdb.KeyMeta{ExpireAt: e.ExpireAt(), Idle: -1, Freq: -1}, b[0])
 			kw.WriteRaw(b[1:])
@@ -142,8 +151,8 @@ func (k *rdbSink) Save(db int, e keyspace.Entry, changed bool) {
 		k.mu.Unlock()
 	}
 	if cap(b) <= 64<<10 {
-		*bp = b[:0]
-		scratchPool.Put(bp)
+		vw.Reset(b[:0])
+		encoderPool.Put(vw)
 	}
 }
 
@@ -256,6 +265,10 @@ func (k *rdbSink) drain(fw *rdb.FileWriter) error {
 			k.selectLocked(fw, ch.db)
 			k.mu.Unlock()
 			fw.Records(ch.b, ch.need)
+			if cap(ch.b) <= 2*sinkChunkSize {
+				b := ch.b[:0]
+				chunkPool.Put(&b)
+			}
 			k.mu.Lock()
 			k.queued -= len(ch.b)
 			k.moved.Broadcast()
