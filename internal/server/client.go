@@ -105,6 +105,7 @@ type Client struct {
 	replListeningPort atomic.Int64
 	replCapaEOF       atomic.Bool // REPLCONF capa eof: can take a streamed RDB
 	psync             bool        // asked with PSYNC (gets +FULLRESYNC), not SYNC
+	diskTransfer      bool        // its RDB is being written to disk (keep-alive newlines meanwhile); guarded by replSync.mu
 	proxyBuf          []byte      // the primary's command being passed on (a replica's master client)
 	// isMaster: this is our primary's connection, when we are a replica
 	// (replica.go): its commands are the write stream, it may write where

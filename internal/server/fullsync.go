@@ -46,6 +46,8 @@ type replSync struct {
 	waiting   []*Client
 	since     time.Time // when the first of them began waiting
 	transfers []*Client // replicas being sent an RDB
+
+	lastKeepAlive int64 // Unix s of the last keep-alive newline (cron only)
 }
 
 // queueFullSync makes cl a replica waiting for a snapshot and starts one
@@ -103,9 +105,40 @@ func (s *Server) syncDelayOver(now time.Time) bool {
 	return now.Sub(s.replSync.since) >= time.Duration(s.Config.Int("repl-diskless-sync-delay"))*time.Second
 }
 
+// syncKeepAlive sends a newline to the replicas waiting for their RDB
+// (wait_bgsave, or a disk-based one being written), once a second, as
+// Redis does, so that their repl-timeout does not expire. It takes a
+// shard lock first: a server frozen by a command holding every shard
+// (DEBUG SLEEP) sends none, as a frozen Redis sends none.
+func (s *Server) syncKeepAlive(now time.Time) {
+	if now.Unix() == s.replSync.lastKeepAlive {
+		return
+	}
+	s.replSync.mu.Lock()
+	n := len(s.replSync.waiting) + len(s.replSync.transfers)
+	s.replSync.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	s.replSync.lastKeepAlive = now.Unix()
+	s.Store.LockShard(0)
+	s.Store.UnlockShard(0)
+	s.replSync.mu.Lock()
+	defer s.replSync.mu.Unlock()
+	for _, cl := range s.replSync.waiting {
+		cl.enqueueAsync([]byte("\n"))
+	}
+	for _, cl := range s.replSync.transfers {
+		if cl.diskTransfer {
+			cl.enqueueBulk([]byte("\n"))
+		}
+	}
+}
+
 // fullSyncCron starts the snapshot replicas wait for, when no other runs
 // and their delay is over.
 func (s *Server) fullSyncCron(now time.Time) {
+	s.syncKeepAlive(now)
 	s.replSync.mu.Lock()
 	n := len(s.replSync.waiting)
 	s.replSync.mu.Unlock()
@@ -144,6 +177,11 @@ func (s *Server) startFullSync(label int) {
 	// stream, held back behind the RDB.
 	s.prop.mu.Lock()
 	id := s.admin().replicationID()
+	s.replSync.mu.Lock()
+	for _, cl := range group {
+		cl.diskTransfer = !diskless
+	}
+	s.replSync.mu.Unlock()
 	for _, cl := range group {
 		if cl.psync {
 			cl.enqueueAsync([]byte("+FULLRESYNC " + id + " " + strconv.FormatInt(s.prop.offset, 10) + "\r\n"))
@@ -229,6 +267,11 @@ func (s *Server) streamRDB(b *bgSnapshot, group []*Client, label int) error {
 // sendRDBFile sends dbfilename to the replicas as $<length> and the bytes
 // (the disk-based transfer).
 func (s *Server) sendRDBFile(group []*Client) error {
+	s.replSync.mu.Lock()
+	for _, cl := range group {
+		cl.diskTransfer = false // no keep-alive inside the payload
+	}
+	s.replSync.mu.Unlock()
 	f, err := os.Open(s.rdbPath())
 	if err != nil {
 		return err

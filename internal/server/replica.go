@@ -286,7 +286,11 @@ func (s *Server) replicationLink(host string, port int, stop chan struct{}) {
 			s.replica.state.Store(linkConnect)
 		}
 		s.replica.mu.Unlock()
-		if err != nil {
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			s.Log.Warningf("Timeout connecting to the MASTER...")
+		case err != nil:
 			s.Log.Warningf("Error condition on socket for SYNC: %v", err)
 		}
 		select {
@@ -372,7 +376,10 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	psyncID, psyncOff := cached.replid, strconv.FormatInt(cached.offset+1, 10)
 	l, err := ask("PSYNC", psyncID, psyncOff)
 	for err == nil && l == "" {
-		l, err = readLine(br) // newlines are keep-alives while the primary prepares
+		// Newlines are keep-alives while the primary prepares: each one
+		// renews repl-timeout, read anew (it may have been changed).
+		_ = conn.SetDeadline(time.Now().Add(time.Duration(s.Config.Int("repl-timeout")) * time.Second))
+		l, err = readLine(br)
 	}
 	if err != nil {
 		return err
@@ -409,6 +416,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	// from a primary that streams it (repl-diskless-sync).
 	var head string
 	for {
+		_ = conn.SetDeadline(time.Now().Add(time.Duration(s.Config.Int("repl-timeout")) * time.Second))
 		if head, err = readLine(br); err != nil {
 			return err
 		}
