@@ -368,6 +368,17 @@ func (c *Client) resolve(w *waiter, state int) {
 // keys, replying as a timeout would or with Redis's UNBLOCKED error. It
 // reports whether the client was waiting.
 func (c *Client) unblock(withError bool) bool {
+	msg := ""
+	if withError {
+		msg = errUnblocked
+	}
+	return c.unblockWith(msg)
+}
+
+// unblockWith ends the wait of a client blocked on keys with the error
+// msg, or as a timeout would when msg is empty, and reports whether the
+// client was waiting.
+func (c *Client) unblockWith(msg string) bool {
 	w := c.waiting.Load()
 	if w == nil {
 		return false
@@ -378,9 +389,9 @@ func (c *Client) unblock(withError bool) bool {
 		return false
 	}
 	w.state = waitUnblocked
-	if withError {
-		c.w.Error(errUnblocked)
-		c.srv.countError([]byte(errUnblocked))
+	if msg != "" {
+		c.w.Error(msg)
+		c.srv.countError([]byte(msg))
 		w.failed = true
 	} else {
 		c.w.NullArray()
@@ -400,3 +411,21 @@ func (c *Client) unblock(withError bool) bool {
 }
 
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+// unblockWriters ends, with Redis's UNBLOCKED error, the waits of the
+// clients blocked on keys in a command that writes (BLPOP, BLMOVE,
+// XREADGROUP…): the server became a replica, whose dataset only its
+// primary changes, as Redis's disconnectOrRedirectAllBlockedClients.
+func (s *Server) unblockWriters() {
+	var blocked []*Client
+	s.clientsMu.Lock()
+	for _, c := range s.clients {
+		if w := c.waiting.Load(); w != nil && w.cmd.Flags&command.Write != 0 {
+			blocked = append(blocked, c)
+		}
+	}
+	s.clientsMu.Unlock()
+	for _, c := range blocked {
+		c.unblockWith(errWaitUnblockRole)
+	}
+}

@@ -214,6 +214,7 @@ func (s *Server) startReplication(host string, port int) {
 	for _, rc := range s.replicaInfo() {
 		rc.Kill()
 	}
+	s.unblockWriters()
 	r := &s.replica
 	r.mu.Lock()
 	r.host, r.port = host, port

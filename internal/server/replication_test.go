@@ -618,3 +618,32 @@ func TestChainedReplicasProxyAndContinueAfterPromotion(t *testing.T) {
 		t.Fatalf("B accepted %s partial resynchronisations, want 2 (A and C)", n)
 	}
 }
+
+// A client blocked in BLPOP when its server becomes a replica is
+// unblocked with Redis's UNBLOCKED error (counted as a failed call): a
+// replica's lists change only by its primary's stream.
+func TestBlockedWriterUnblockedWhenBecomingReplica(t *testing.T) {
+	primary, srv := testutil.Start(t), testutil.Start(t)
+	c := srv.Client(t)
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() { done <- c.BLPop(ctx, 0, "foo").Err() }()
+	testutil.WaitFor(t, 5*time.Second, "client blocked", func() bool {
+		return strings.Contains(srv.Client(t).Info(ctx, "clients").Val(), "blocked_clients:1")
+	})
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	if err := srv.Client(t).Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err == nil || err.Error() != "UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)" {
+			t.Fatalf("BLPOP after REPLICAOF: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("BLPOP still blocked after the server became a replica")
+	}
+	if s := srv.Client(t).Info(ctx, "commandstats").Val(); !strings.Contains(s, "cmdstat_blpop:calls=1,") || !strings.Contains(s, "failed_calls=1") {
+		t.Fatalf("BLPOP's commandstats: %s", s)
+	}
+}
