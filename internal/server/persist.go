@@ -38,6 +38,11 @@ type rdbState struct {
 	lastLoadKeys     atomic.Int64 // keys the last load stored (rdb_last_load_keys_loaded)
 	lastLoadExpired  atomic.Int64 // keys it dropped as expired (rdb_last_load_keys_expired)
 	saveFailed       atomic.Bool  // the last save failed (stop-writes-on-bgsave-error)
+	// restoreRepl: the load at start takes the file's replication
+	// position (AUX repl-id, repl-offset, repl-stream-db) as this
+	// server's; loadedRepl is what it found.
+	restoreRepl bool
+	loadedRepl  streamPosition
 	bgsaveScheduled  atomic.Bool  // BGSAVE SCHEDULE waits for an AOF rewrite to end
 	// bgsave is the running BGSAVE's snapshot, which FLUSHALL and
 	// SHUTDOWN abort, as Redis kills its child; guarded by every shard.
@@ -256,7 +261,9 @@ func (s *Server) loadAtStart() error {
 	defer s.Store.UnlockAll()
 	start := time.Now()
 	_, _, replica := s.Config.ReplicaOf()
+	s.rdb.restoreRepl = true
 	found, err := s.loadRDBFileAs(loadReplace, !replica)
+	s.rdb.restoreRepl = false
 	if err != nil {
 		if errors.Is(err, rdb.ErrVersion) {
 			// As Redis: the loader's own reason, then the fatal notice.
@@ -343,6 +350,11 @@ func (s *Server) loadRDBInto(st *keyspace.Store, r io.Reader, mode loadMode, dro
 			}
 			if dropExpired && k.ExpireAt != 0 && k.ExpireAt < now {
 				expired++
+				if st == s.Store && s.rdb.restoreRepl && s.rdb.loadedRepl.replid != "" {
+					// The replicas continuing from the file's position
+					// must delete it too, as Redis feeds its backlog.
+					s.prop.emitNow(db, s.deletionName("lazyfree-lazy-expire"), k.Key)
+				}
 				return nil
 			}
 			ctx.DB = st.DB(db).At(now)
@@ -387,6 +399,19 @@ func (s *Server) loadRDBInto(st *keyspace.Store, r io.Reader, mode loadMode, dro
 // fields it knows, in its words, and any whose name starts with '%' as
 // they are (Redis's convention for informational fields).
 func (s *Server) logRDBAux(k, v string) {
+	if s.rdb.restoreRepl {
+		switch {
+		case strings.EqualFold(k, "repl-id") && len(v) == 40:
+			s.rdb.loadedRepl.replid = v
+		case strings.EqualFold(k, "repl-offset"):
+			s.rdb.loadedRepl.offset = leadingInt(v)
+		case strings.EqualFold(k, "repl-stream-db"):
+			s.rdb.loadedRepl.db = int(leadingInt(v))
+		}
+		if s.rdb.loadedRepl.replid != "" && strings.EqualFold(k, "repl-offset") {
+			s.restoreReplication(s.rdb.loadedRepl)
+		}
+	}
 	switch {
 	case strings.HasPrefix(k, "%"):
 		s.Log.Noticef("RDB '%s': %s", k, v)

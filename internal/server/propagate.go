@@ -66,10 +66,13 @@ func (f *propFeed) emitProxy(b []byte) {
 }
 
 // startProxy makes the feed a replica's, at offset of replication ID
-// its primary gave (a full synchronisation): the backlog restarts there.
-// Its own replicas were dropped by then.
-func (f *propFeed) startProxy(offset int64) {
+// its primary gave (a full synchronisation): the backlog restarts there,
+// made if there was none, as Redis's replicas keep one so that others
+// can continue from them after a failover. Its own replicas were dropped
+// by then.
+func (f *propFeed) startProxy(offset, backlogSize int64) {
 	f.mu.Lock()
+	f.ensureBacklog(backlogSize)
 	f.proxy = true
 	f.offset = offset
 	f.backlogPos, f.histlen = 0, 0
@@ -79,8 +82,13 @@ func (f *propFeed) startProxy(offset int64) {
 
 // startProxyAt makes the feed a replica's from where it is (a partial
 // resynchronisation: the offsets are already the primary's).
-func (f *propFeed) startProxyAt() {
+func (f *propFeed) startProxyAt(backlogSize int64) {
 	f.mu.Lock()
+	if f.backlog == nil {
+		// Made now, it holds nothing before this offset.
+		f.ensureBacklog(backlogSize)
+		f.backlogPos, f.histlen = 0, 0
+	}
 	f.proxy = true
 	f.mu.Unlock()
 }

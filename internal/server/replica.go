@@ -59,6 +59,9 @@ type replicaLink struct {
 	// to continue from there (PSYNC replid offset) instead of loading a
 	// new snapshot (guarded by mu; reset when the primary changes).
 	cached streamPosition
+	// restored: cached comes from the file loaded at start (its AUX
+	// replication fields), for the first link to continue from.
+	restored bool
 }
 
 // The link's states, as ROLE names them: waiting to connect (before the
@@ -218,7 +221,10 @@ func (s *Server) startReplication(host string, port int) {
 	r := &s.replica
 	r.mu.Lock()
 	r.host, r.port = host, port
-	r.cached = streamPosition{} // another primary: another history
+	if !r.restored {
+		r.cached = streamPosition{} // another primary: another history
+	}
+	r.restored = false
 	s.aof.fsyncedPrimary.Store(0)
 	r.stop = make(chan struct{})
 	r.since = time.Now()
@@ -250,6 +256,34 @@ func (s *Server) shiftReplicationID(id string) {
 	a.replID2 = a.replID
 	a.secondOffset = off + 1
 	a.replID = id
+	a.replMu.Unlock()
+}
+
+// restoreReplication takes the replication position of the file loaded
+// at start, as Redis's loadDataFromDisk: a replica takes it as its
+// primary's (its first PSYNC continues from it); a primary keeps the ID
+// as its second, valid up to the offset, under a new ID, so that its
+// replicas continue after its restart. The backlog starts there, and the
+// keys the load drops as expired go into it as DELs.
+func (s *Server) restoreReplication(p streamPosition) {
+	s.prop.mu.Lock()
+	s.prop.offset = p.offset
+	s.prop.ensureBacklog(s.Config.Int("repl-backlog-size"))
+	s.prop.backlogPos, s.prop.histlen = 0, 0
+	s.prop.lastDB = -1
+	s.prop.mu.Unlock()
+	if _, _, replica := s.Config.ReplicaOf(); replica {
+		s.adoptReplicationID(p.replid)
+		s.replica.mu.Lock()
+		s.replica.cached, s.replica.restored = p, true
+		s.replica.mu.Unlock()
+		return
+	}
+	a := s.admin()
+	a.replMu.Lock()
+	a.replID2 = p.replid
+	a.secondOffset = p.offset + 1
+	a.replID = randomHex40()
 	a.replMu.Unlock()
 }
 
@@ -398,7 +432,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 				rc.Kill() // they continue under the new ID too
 			}
 		}
-		s.prop.startProxyAt()
+		s.prop.startProxyAt(s.Config.Int("repl-backlog-size"))
 		s.replica.setPosition(stop, cached)
 		s.Log.Noticef("Successful partial resynchronization with master.")
 		_ = conn.SetDeadline(time.Time{})
@@ -454,7 +488,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	for _, rc := range s.replicaInfo() {
 		rc.Kill()
 	}
-	s.prop.startProxy(offset)
+	s.prop.startProxy(offset, s.Config.Int("repl-backlog-size"))
 	s.adoptReplicationID(replid)
 	s.Log.Noticef("MASTER <-> REPLICA sync: Finished with success")
 	pos := streamPosition{replid: replid, offset: offset}

@@ -285,13 +285,23 @@ type snapshotHeader struct {
 	functions []string
 	ctime     int64
 	usedMem   int64
+	// The replication position of the instant (AUX repl-id, repl-offset,
+	// repl-stream-db), from which a restarted server continues with a
+	// partial resynchronisation, as Redis's does.
+	replID   string
+	replOff  int64
+	streamDB int
 }
 
 // header reads the snapshot header; every shard is held.
 func (s *Server) header() snapshotHeader {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return snapshotHeader{functions: s.functions.Dump(), ctime: time.Now().Unix(), usedMem: int64(ms.HeapAlloc)}
+	s.prop.mu.Lock()
+	off, db := s.prop.offset, max(s.prop.lastDB, 0)
+	s.prop.mu.Unlock()
+	return snapshotHeader{functions: s.functions.Dump(), ctime: time.Now().Unix(), usedMem: int64(ms.HeapAlloc),
+		replID: s.admin().replicationID(), replOff: off, streamDB: db}
 }
 
 // startFile writes the RDB header and AUX fields to out.
@@ -302,6 +312,9 @@ func (s *Server) startFile(out io.Writer, label int, h snapshotHeader) *rdb.File
 	fw.AuxInt("redis-bits", strconv.IntSize)
 	fw.AuxInt("ctime", h.ctime)
 	fw.AuxInt("used-mem", h.usedMem)
+	fw.AuxInt("repl-stream-db", int64(h.streamDB))
+	fw.Aux("repl-id", h.replID)
+	fw.AuxInt("repl-offset", h.replOff)
 	fw.AuxInt("aof-base", 0)
 	for _, code := range h.functions {
 		fw.Function([]byte(code))
