@@ -41,9 +41,9 @@ type rdbState struct {
 	// restoreRepl: the load at start takes the file's replication
 	// position (AUX repl-id, repl-offset, repl-stream-db) as this
 	// server's; loadedRepl is what it found.
-	restoreRepl bool
-	loadedRepl  streamPosition
-	bgsaveScheduled  atomic.Bool  // BGSAVE SCHEDULE waits for an AOF rewrite to end
+	restoreRepl     bool
+	loadedRepl      streamPosition
+	bgsaveScheduled atomic.Bool // BGSAVE SCHEDULE waits for an AOF rewrite to end
 	// bgsave is the running BGSAVE's snapshot, which FLUSHALL and
 	// SHUTDOWN abort, as Redis kills its child; guarded by every shard.
 	bgsave *bgSnapshot
