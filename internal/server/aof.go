@@ -447,14 +447,14 @@ func (s *Server) writeBaseLocked(path string) (int64, error) {
 		s.Log.Warningf("Opening the temp file for AOF rewrite in rewriteAppendOnlyFile(): %s", strerror(err))
 		return 0, err
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
 	if s.Config.Bool("aof-use-rdb-preamble") {
-		err = s.writeSnapshot(bw)
+		// To the file itself, whose version label is corrected in place.
+		err = s.writeSnapshot(f)
 	} else {
-		err = s.writeCommandBase(bw, s.aof.timestamps.Load())
-	}
-	if err == nil {
-		err = bw.Flush()
+		bw := bufio.NewWriterSize(f, 1<<20)
+		if err = s.writeCommandBase(bw, s.aof.timestamps.Load()); err == nil {
+			err = bw.Flush()
+		}
 	}
 	if err == nil {
 		err = f.Sync()
@@ -742,8 +742,9 @@ func (s *Server) startAOFRewrite() error {
 // walker produces it (rdbToCommands), so that a command base is made in
 // the background too, with nothing held. A writer that fails stops the
 // other: a failed conversion closes the pipe, which fails the snapshot's
-// writer, which stops its walker.
-func (s *Server) writeRewriteBase(rw *aofRewrite, f io.Writer) error {
+// writer, which stops its walker. f is the file itself, not a buffer over
+// it: an RDB file's version label is corrected at the end, in place.
+func (s *Server) writeRewriteBase(rw *aofRewrite, f *os.File) error {
 	if rw.rdbFormat {
 		return rw.snap.write(s, f, 0)
 	}
@@ -793,11 +794,7 @@ func (s *Server) finishAOFRewrite(rw *aofRewrite) {
 			_ = rw.snap.write(s, io.Discard, 0)
 			return err
 		}
-		bw := bufio.NewWriterSize(f, 1<<20)
-		err = s.writeRewriteBase(rw, bw)
-		if err == nil {
-			err = bw.Flush()
-		}
+		err = s.writeRewriteBase(rw, f)
 		if err == nil {
 			err = f.Sync()
 		}

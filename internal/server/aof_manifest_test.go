@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/corvid-db/corvid/internal/config"
+	"github.com/corvid-db/corvid/internal/keyspace"
 )
 
 // TestManifestParseRefusals feeds the parser every manifest Redis 7.2's
@@ -458,11 +460,32 @@ func TestAOFCommandBase(t *testing.T) {
 	c.XGroupCreate(ctx, "stream", "g", "0")
 	c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "alice", Streams: []string{"stream", ">"}, Count: 3})
 	c.Do(ctx, "xgroup", "createconsumer", "stream", "g", "bob")
-	c.Do(ctx, "select", "3")
 	c.Do(ctx, "function", "load", "#!lua name=lib\nredis.register_function('f', function() return 1 end)")
 	r := redis.NewClient(&redis.Options{Addr: srv.Addr().String(), Protocol: 2, DB: 5})
 	defer r.Close()
 	r.Set(ctx, "in5", "x", 0)
+	// Enough data that an RDB file's header is written out before a hash
+	// with field TTLs, which needs a newer RDB version than the default
+	// label: the label must then be corrected in the file. Snapshots go
+	// shard by shard, so the hash is put in one of the last.
+	rng := rand.New(rand.NewPCG(1, 2))
+	p := c.Pipeline()
+	for i := 0; i < 4000; i++ {
+		v := make([]byte, 500)
+		for j := range v {
+			v[j] = byte(rng.Uint32())
+		}
+		p.Set(ctx, "filler:"+strconv.Itoa(i), v, 0)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ttlHash := "ttlhash"
+	for i := 0; keyspace.ShardOf([]byte(ttlHash)) < keyspace.NumShards*3/4; i++ {
+		ttlHash = "ttlhash" + strconv.Itoa(i)
+	}
+	c.Do(ctx, "hset", ttlHash, "a", "1", "b", "2")
+	c.Do(ctx, "hpexpireat", ttlHash, time.Now().Add(time.Hour).UnixMilli(), "FIELDS", 1, "a")
 	want := c.Do(ctx, "debug", "digest").Val()
 	if err := c.Do(ctx, "bgrewriteaof").Err(); err != nil {
 		t.Fatal(err)
@@ -491,6 +514,28 @@ func TestAOFCommandBase(t *testing.T) {
 	}
 	if got := c.Do(ctx, "fcall", "f", 0).Val(); got != int64(1) {
 		t.Fatalf("FCALL after reload: %v", got)
+	}
+	// The same dataset in an RDB base: its version label fits the
+	// types written (hash field TTLs need a newer one than the default).
+	c.ConfigSet(ctx, "aof-use-rdb-preamble", "yes")
+	if err := c.Do(ctx, "bgrewriteaof").Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for !strings.Contains(c.Info(ctx, "persistence").Val(), "aof_rewrite_in_progress:0") {
+		if time.Now().After(deadline) {
+			t.Fatal("rewrite not done")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if !strings.Contains(c.Info(ctx, "persistence").Val(), "aof_last_bgrewrite_status:ok") {
+		t.Fatalf("the RDB rewrite failed:\n%s", log)
+	}
+	if err := c.Do(ctx, "debug", "loadaof").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Do(ctx, "debug", "digest").Val(); got != want {
+		t.Fatalf("digest after an RDB rewrite and DEBUG LOADAOF %v, want %v", got, want)
 	}
 }
 
@@ -667,6 +712,38 @@ func TestAOFManifestLifecycle(t *testing.T) {
 	failRewrites(false)
 	rewrite() // BGREWRITEAOF is not held back
 	check("file appendonly.aof.9.base.rdb seq 9 type b", "file appendonly.aof.8.incr.aof seq 8 type i")
+
+	// Turned on during a BGSAVE, the AOF waits for it: no file is made
+	// meanwhile, and DEBUG LOADAOF loads the files as they were.
+	c.ConfigSet(ctx, "appendonly", "no")
+	c.Set(ctx, "k1", "during-off", 0)
+	c.ConfigSet(ctx, "rdb-key-save-delay", "100000")
+	if err := c.BgSave(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.ConfigSet(ctx, "rdb-key-save-delay", "0")
+	if err := c.ConfigSet(ctx, "appendonly", "yes").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := info("aof_rewrite_scheduled"); got != "1" {
+		t.Fatalf("aof_rewrite_scheduled %s during a BGSAVE", got)
+	}
+	check("file appendonly.aof.9.base.rdb seq 9 type b", "file appendonly.aof.8.incr.aof seq 8 type i")
+	if err := c.Do(ctx, "debug", "loadaof").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Get(ctx, "k1").Val(); got != "v" {
+		t.Fatalf("k1 = %q after DEBUG LOADAOF, want the AOF's", got)
+	}
+	waitRewrite()
+	check("file appendonly.aof.10.base.rdb seq 10 type b", "file appendonly.aof.9.incr.aof seq 9 type i")
+	c.Set(ctx, "k3", "v3", 0)
+	if err := c.Do(ctx, "debug", "loadaof").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Get(ctx, "k3").Val(); got != "v3" {
+		t.Fatalf("k3 = %q after DEBUG LOADAOF", got)
+	}
 }
 
 // TestAOFTurnedOnRewriteFails checks Redis's temporary incremental file:
