@@ -131,6 +131,7 @@ type aofState struct {
 	flushSleep atomic.Int64
 
 	rewrite         *aofRewrite
+	rewriteIDs      int64 // the last aofRewrite.id given (guarded by mu)
 	rewriting       atomic.Bool
 	scheduled       atomic.Bool
 	pendingStart    atomic.Bool // appendonly yes waits for its first rewrite to start
@@ -141,6 +142,7 @@ type aofState struct {
 // aofRewrite is a background rewrite: the snapshot that becomes the new
 // base, and how it is written.
 type aofRewrite struct {
+	id    int64 // names its temporary file
 	snap  *bgSnapshot
 	start time.Time
 	// wait: it began while appendonly waited for its first base, so the
@@ -194,8 +196,14 @@ func (s *Server) aofManifest() string {
 func (s *Server) aofTempIncrName() string { return "temp-" + s.aofFilename() + ".incr" }
 
 // aofTempRewriteName is the file a background rewrite writes its base to
-// before it is renamed into place, named as Redis's child names it.
-func aofTempRewriteName() string { return fmt.Sprintf("temp-rewriteaof-bg-%d.aof", os.Getpid()) }
+// before it is renamed into place, named as Redis's child names it but
+// for the rewrite's number n: Redis's child has a pid of its own, and a
+// rewrite stopped here may still be writing its file when the next one
+// starts (appendonly yes during a BGREWRITEAOF stops one and starts
+// another).
+func aofTempRewriteName(n int64) string {
+	return fmt.Sprintf("temp-rewriteaof-bg-%d-%d.aof", os.Getpid(), n)
+}
 
 // flushForReplies writes what the stream buffered and, with appendfsync
 // always, fsyncs it; called before replies go out.
@@ -682,7 +690,8 @@ func (s *Server) startAOFRewrite() error {
 	defer a.mu.Unlock()
 	s.aofWriteLocked(true) // the old incremental file is complete
 	wait := a.waitRewrite || a.pendingStart.Load()
-	rw := &aofRewrite{snap: b, start: time.Now(), wait: wait,
+	a.rewriteIDs++
+	rw := &aofRewrite{id: a.rewriteIDs, snap: b, start: time.Now(), wait: wait,
 		rdbFormat: s.Config.Bool("aof-use-rdb-preamble"), timestamps: a.timestamps.Load()}
 	var m *aofManifest
 	var name string
@@ -782,7 +791,7 @@ func (s *Server) writeRewriteBase(rw *aofRewrite, f *os.File) error {
 // the manifest is persisted and the history files go.
 func (s *Server) finishAOFRewrite(rw *aofRewrite) {
 	defer s.wg.Done()
-	tmpName := aofTempRewriteName()
+	tmpName := aofTempRewriteName(rw.id)
 	tmp := s.aofPath(tmpName)
 	var size int64
 	err := func() error {
