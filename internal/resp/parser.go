@@ -152,6 +152,19 @@ func (p *Parser) maxQueryBuf() int64 {
 // those of a partly received command and of any commands after it.
 func (p *Parser) Buffered() int { return p.end - p.start }
 
+// NextByte returns the first byte of the next command when Next has
+// returned the previous one whole and that byte is buffered: '*' for a
+// multibulk command, anything else for an inline one. ok is false in the
+// middle of a command or with nothing buffered. It lets a reader of
+// files that hold only multibulk commands (the AOF, where Redis refuses
+// any other line) tell them apart before Next parses the line.
+func (p *Parser) NextByte() (b byte, ok bool) {
+	if p.multi != 0 || p.pos >= p.end {
+		return 0, false
+	}
+	return p.buf[p.pos], true
+}
+
 // Reset discards everything buffered, the command in progress and any
 // sticky error, and releases buffers that grew big, so that the Parser can
 // serve a new connection. Arguments returned by Next become invalid.

@@ -311,17 +311,20 @@ func TestAOFFromRedis70(t *testing.T) {
 
 // TestAOFToRedis70: redis-server 7.0 started on an AOF directory Corvid
 // wrote holds the same contents as the Corvid that wrote it, with the
-// dataset in an RDB base (version 10) after a rewrite, or all of it in the
-// incremental file as Corvid propagated it.
+// dataset in an RDB base (version 10) after a rewrite, in a base of
+// commands (aof-use-rdb-preamble no, timestamp annotations included), or
+// all of it in the incremental file as Corvid propagated it.
 func TestAOFToRedis70(t *testing.T) {
 	rtRedisBinary(t)
+	commands := []string{"aof-use-rdb-preamble", "no", "aof-timestamp-enabled", "yes"}
 	for _, tc := range []rtAOFCase{
 		{"rewritten", nil, true},
+		{"command base", commands, true},
 		{"incremental", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			srv := rtStartCorvidAOF(t, dir, "appendfsync", "always")
+			srv := rtStartCorvidAOF(t, dir, append([]string{"appendfsync", "always"}, tc.extra...)...)
 			corvid := rtCorvidClients(t, srv)
 			rtFill(t, rtClients(corvid))
 			if tc.rewrite {
@@ -333,8 +336,12 @@ func TestAOFToRedis70(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.HasPrefix(data, []byte("REDIS0010")) {
-				t.Fatalf("base %s starts %q, want REDIS0010", base, data[:min(len(data), 9)])
+			want := "REDIS0010"
+			if tc.extra != nil {
+				want = "#TS:"
+			}
+			if !bytes.HasPrefix(data, []byte(want)) {
+				t.Fatalf("base %s starts %q, want %s", base, data[:min(len(data), 9)], want)
 			}
 			copied := t.TempDir()
 			rtCopyAOF(t, dir, copied)
@@ -349,17 +356,19 @@ func TestAOFToRedis70(t *testing.T) {
 // accepts) finds Corvid's AOF directory valid after a clean shutdown, with
 // MULTI/EXEC units in the incremental file, and redis-check-rdb its RDB
 // base; redis-server 7.0 then loads the directory with the keys Corvid
-// had. Corvid has no aof-use-rdb-preamble no: its base is always RDB.
+// had. With aof-use-rdb-preamble no the base is commands, which
+// redis-check-aof checks as such.
 func TestAOFCheckedByRedis70(t *testing.T) {
 	checkAOF := rtRedisTool(t, "redis-check-aof")
 	checkRDB := rtRedisTool(t, "redis-check-rdb")
 	for _, tc := range []rtAOFCase{
 		{"rewritten", nil, true},
+		{"command base", []string{"aof-use-rdb-preamble", "no", "aof-timestamp-enabled", "yes"}, true},
 		{"incremental", nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			srv := rtStartCorvidAOF(t, dir) // appendfsync everysec: the shutdown writes the rest
+			srv := rtStartCorvidAOF(t, dir, tc.extra...) // appendfsync everysec: the shutdown writes the rest
 			corvid := rtCorvidClients(t, srv)
 			rtFill(t, rtClients(corvid))
 			if tc.rewrite {
@@ -387,9 +396,13 @@ func TestAOFCheckedByRedis70(t *testing.T) {
 			if err != nil || !strings.Contains(string(out), "is valid") {
 				t.Fatalf("redis-check-aof %s: %v\n%s", manifest, err, out)
 			}
-			out, err = exec.Command(checkRDB, filepath.Join(dir, rtAOFDir, base)).CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "RDB looks OK") {
-				t.Fatalf("redis-check-rdb %s: %v\n%s", base, err, out)
+			if strings.HasSuffix(base, ".rdb") {
+				out, err = exec.Command(checkRDB, filepath.Join(dir, rtAOFDir, base)).CombinedOutput()
+				if err != nil || !strings.Contains(string(out), "RDB looks OK") {
+					t.Fatalf("redis-check-rdb %s: %v\n%s", base, err, out)
+				}
+			} else if !strings.Contains(string(out), "Start to check BASE AOF (RESP format).") {
+				t.Fatalf("redis-check-aof did not check %s as commands:\n%s", base, out)
 			}
 			r := rtStartRedisAOF(t, dir)
 			r.waitReady(t)

@@ -665,6 +665,7 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	a := &s.aof
 	a.mu.Lock()
 	aofOK, aofRewrites, aofSize, aofBase := a.lastOK || a.rewrites == 0, a.rewrites, a.size, a.baseSize
+	aofFailures := a.failures
 	lastRewrite, currentRewrite := int64(-1), int64(-1)
 	if a.rewrites > 0 {
 		lastRewrite = a.lastRewriteSecs
@@ -686,7 +687,7 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	}
 	ib.str("aof_last_bgrewrite_status", okStr(aofOK))
 	ib.int("aof_rewrites", aofRewrites)
-	ib.int("aof_rewrites_consecutive_failures", 0)
+	ib.int("aof_rewrites_consecutive_failures", aofFailures)
 	ib.str("aof_last_write_status", okStr(aofOK))
 	ib.int("aof_last_cow_size", 0)
 	if a.active.Load() {
