@@ -101,7 +101,7 @@ func (s *Server) initialRewrite() bool {
 	a := &s.aof
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.rewrite != nil && a.rewrite.initial
+	return a.waitRewrite
 }
 
 // abortShutdown is SHUTDOWN ABORT: it cancels a shutdown a signal
