@@ -111,8 +111,8 @@ func (s *Server) syncDelayOver(now time.Time) bool {
 // shard lock first: a server frozen by a command holding every shard
 // (DEBUG SLEEP) sends none, as a frozen Redis sends none.
 func (s *Server) syncKeepAlive(now time.Time) {
-	if now.Unix() == s.replSync.lastKeepAlive {
-		return
+	if now.Unix() == s.replSync.lastKeepAlive || now.Sub(s.replSyncSince()) < time.Second {
+		return // once a second, and not before a replica waited one
 	}
 	s.replSync.mu.Lock()
 	n := len(s.replSync.waiting) + len(s.replSync.transfers)
@@ -135,10 +135,20 @@ func (s *Server) syncKeepAlive(now time.Time) {
 	}
 }
 
+// replSyncSince is when the longest-waiting replica began waiting (now
+// when none waits).
+func (s *Server) replSyncSince() time.Time {
+	s.replSync.mu.Lock()
+	defer s.replSync.mu.Unlock()
+	if len(s.replSync.waiting) == 0 {
+		return time.Time{}
+	}
+	return s.replSync.since
+}
+
 // fullSyncCron starts the snapshot replicas wait for, when no other runs
 // and their delay is over.
 func (s *Server) fullSyncCron(now time.Time) {
-	s.syncKeepAlive(now)
 	s.replSync.mu.Lock()
 	n := len(s.replSync.waiting)
 	s.replSync.mu.Unlock()

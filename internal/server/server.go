@@ -552,6 +552,7 @@ func (s *Server) cron() {
 		s.pause.expire()
 		s.replicationCron(time.Now())
 		s.fullSyncCron(time.Now())
+		s.syncKeepAlive(time.Now())
 		s.shutdownCron()
 		s.saveCron(time.Now())
 		s.aofCron(time.Now())
