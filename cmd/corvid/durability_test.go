@@ -48,21 +48,29 @@ func startBinary(t *testing.T, bin string, args ...string) (*exec.Cmd, *redis.Cl
 	return cmd, c
 }
 
+// buildWithDataDir builds the binary into a temporary directory and makes
+// an empty data directory beside it.
+func buildWithDataDir(t *testing.T) (bin, data string) {
+	t.Helper()
+	dir := t.TempDir()
+	bin = filepath.Join(dir, "corvid")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data = filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin, data
+}
+
 // With appendfsync always no acknowledged write is lost when the server
 // is killed with SIGKILL in the middle of a write load.
 func TestKill9KeepsAcknowledgedWrites(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "corvid")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin, data := buildWithDataDir(t)
 	args := []string{"--dir", data, "--appendonly", "yes", "--appendfsync", "always", "--save", ""}
 	cmd, c := startBinary(t, bin, args...)
 	ctx := context.Background()
@@ -134,15 +142,7 @@ func TestKill9DuringAOFRewrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "corvid")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	data := filepath.Join(dir, "data")
-	if err := os.Mkdir(data, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin, data := buildWithDataDir(t)
 	args := []string{"--dir", data, "--appendonly", "yes", "--appendfsync", "always", "--save", "",
 		"--rdb-key-save-delay", "20", "--enable-debug-command", "yes"}
 	ctx := context.Background()

@@ -191,44 +191,6 @@ func formatMemoryUnsigned(bytes uint64) string {
 	return strconv.FormatUint(bytes, 10)
 }
 
-// repr quotes s the way sdscatrepr does, so that it reads back through
-// sdssplitargs: surrounding double quotes, backslash escapes for \ " \n \r
-// \t \a \b and \xHH for other non-printable bytes.
-func repr(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c < 0x7f {
-				b.WriteByte(c)
-			} else {
-				const hex = "0123456789abcdef"
-				b.WriteString(`\x`)
-				b.WriteByte(hex[c>>4])
-				b.WriteByte(hex[c&15])
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // formatPercentile formats f like printf("%f") with trailing zeros (and a
 // trailing dot) removed.
 func formatPercentile(f float64) string {

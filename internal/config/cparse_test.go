@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/corvid-db/corvid/internal/resp"
 	"math"
 	"testing"
 )
@@ -77,7 +78,7 @@ func TestFormatters(t *testing.T) {
 	if got := formatMemoryUnsigned(1 << 63); got != "8589934592gb" {
 		t.Errorf("formatMemoryUnsigned(1<<63) = %q", got)
 	}
-	if got := repr("a \"b\"\\\n\r\t\a\b\x00\xff"); got != `"a \"b\"\\\n\r\t\a\b\x00\xff"` {
+	if got := resp.Repr("a \"b\"\\\n\r\t\a\b\x00\xff"); got != `"a \"b\"\\\n\r\t\a\b\x00\xff"` {
 		t.Errorf("repr = %s", got)
 	}
 	for in, want := range map[float64]string{50: "50", 99.9: "99.9", 0: "0", 12.3456789: "12.345679", 100: "100"} {

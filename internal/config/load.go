@@ -116,7 +116,7 @@ func ParseCommandLine(args []string) (*CommandLine, error) {
 				handledLast = true
 			}
 		default:
-			opts.WriteString(repr(a))
+			opts.WriteString(resp.Repr(a))
 			opts.WriteByte(' ')
 			handledLast = true
 		}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"github.com/corvid-db/corvid/internal/resp"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -41,7 +42,7 @@ var dirSpec = &spec{
 		},
 		formatFn: func(v any) string { return v.(string) },
 		rewriteFn: func(_ *Config, e *entry, name string, st *rewriteState) {
-			st.rewriteLine(name, name+" "+repr(e.v.Load().(string)), true)
+			st.rewriteLine(name, name+" "+resp.Repr(e.v.Load().(string)), true)
 		},
 	},
 }
@@ -407,7 +408,7 @@ func (notifyOps) parse(_ *Config, _ *entry, args []string, _ bool) (any, string)
 
 func (notifyOps) rewrite(_ *Config, e *entry, name string, st *rewriteState) {
 	v := e.i.Load()
-	st.rewriteLine(name, name+" "+repr(FormatKeyspaceEvents(v)), v != 0)
+	st.rewriteLine(name, name+" "+resp.Repr(FormatKeyspaceEvents(v)), v != 0)
 }
 
 var notifyKeyspaceEventsSpec = &spec{

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/corvid-db/corvid/internal/resp"
 	"reflect"
 	"strconv"
 	"strings"
@@ -368,7 +369,7 @@ func (o *stringOps) rewrite(_ *Config, e *entry, name string, st *rewriteState) 
 	if !o.emptyIsNull && v == o.def {
 		force = false
 	}
-	st.rewriteLine(name, name+" "+repr(v), force)
+	st.rewriteLine(name, name+" "+resp.Repr(v), force)
 }
 
 // ----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package resp
 import (
 	"bytes"
 	"errors"
+	"strings"
 )
 
 // ErrUnbalancedQuotes is returned by SplitArgs when a quoted token is not
@@ -162,4 +163,42 @@ func splitInPlace(line []byte, args [][]byte) ([][]byte, error) {
 		}
 		args = append(args, line[tok:w:w])
 	}
+}
+
+// Repr quotes s the way sdscatrepr does, so that it reads back through
+// sdssplitargs: surrounding double quotes, backslash escapes for \ " \n \r
+// \t \a \b and \xHH for other non-printable bytes.
+func Repr(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c >= 0x20 && c < 0x7f {
+				b.WriteByte(c)
+			} else {
+				const hex = "0123456789abcdef"
+				b.WriteString(`\x`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&15])
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/corvid-db/corvid/internal/resp"
 	"io"
 	"math"
 	"os"
@@ -165,7 +166,7 @@ func (m *aofManifest) format() []byte {
 func formatAOFInfo(b *bytes.Buffer, ai aofInfo) {
 	name := ai.name
 	if needsRepr(name) {
-		name = catRepr(name)
+		name = resp.Repr(name)
 	}
 	fmt.Fprintf(b, "file %s seq %d type %c\n", name, ai.seq, ai.typ)
 }
@@ -194,144 +195,19 @@ func needsRepr(s string) bool {
 	return false
 }
 
-// catRepr is sdscatrepr: s in double quotes, with C escapes.
-func catRepr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if cIsPrint(c) {
-				b.WriteByte(c)
-			} else {
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-// isHexDigit is Redis's is_hex_digit, for sdssplitargs's \x escapes.
-func isHexDigit(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-// hexDigit is the value of a hex digit isHexDigit accepted.
-func hexDigit(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
-}
-
-// splitArgs is sdssplitargs: blank-separated arguments, each possibly
-// (partly) in double quotes with C escapes or in single quotes; ok is
-// false for unbalanced quotes or a closing quote followed by anything
-// but a blank. The line ends at a NUL, as a C string does.
+// splitArgs is sdssplitargs (resp.SplitArgs) for a manifest line: ok is
+// false for unbalanced quotes or a closing quote followed by anything but
+// a blank. The line ends at a NUL, as a C string does.
 func splitArgs(line string) (args []string, ok bool) {
-	if i := strings.IndexByte(line, 0); i >= 0 {
-		line = line[:i]
+	parts, err := resp.SplitArgs([]byte(line))
+	if err != nil {
+		return nil, false
 	}
-	at := func(i int) byte {
-		if i < len(line) {
-			return line[i]
-		}
-		return 0
+	args = make([]string, len(parts))
+	for i, p := range parts {
+		args[i] = string(p)
 	}
-	p := 0
-	for {
-		for p < len(line) && cIsSpace(line[p]) {
-			p++
-		}
-		if p >= len(line) {
-			return args, true
-		}
-		var cur []byte
-		inq, insq, done := false, false, false
-		for !done {
-			c := at(p)
-			switch {
-			case inq:
-				switch {
-				case c == '\\' && at(p+1) == 'x' && isHexDigit(at(p+2)) && isHexDigit(at(p+3)):
-					cur = append(cur, hexDigit(at(p+2))*16+hexDigit(at(p+3)))
-					p += 3
-				case c == '\\' && at(p+1) != 0:
-					p++
-					switch e := at(p); e {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, e)
-					}
-				case c == '"':
-					if n := at(p + 1); n != 0 && !cIsSpace(n) {
-						return nil, false
-					}
-					done = true
-				case c == 0:
-					return nil, false
-				default:
-					cur = append(cur, c)
-				}
-			case insq:
-				switch {
-				case c == '\\' && at(p+1) == '\'':
-					p++
-					cur = append(cur, '\'')
-				case c == '\'':
-					if n := at(p + 1); n != 0 && !cIsSpace(n) {
-						return nil, false
-					}
-					done = true
-				case c == 0:
-					return nil, false
-				default:
-					cur = append(cur, c)
-				}
-			default:
-				switch c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if p < len(line) {
-				p++
-			}
-		}
-		args = append(args, string(cur))
-	}
+	return args, true
 }
 
 // atoll is C's atoll: leading blanks, a sign, the digits that follow;

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/corvid-db/corvid/internal/resp"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -133,7 +134,7 @@ func TestManifestNameQuoting(t *testing.T) {
 			t.Fatalf("read back %q from %q, want %q", got.base.name, text, name)
 		}
 	}
-	if got := catRepr(" file seq \n\n.aof .2.base.rdb"); got != `" file seq \n\n.aof .2.base.rdb"` {
+	if got := resp.Repr(" file seq \n\n.aof .2.base.rdb"); got != `" file seq \n\n.aof .2.base.rdb"` {
 		t.Fatalf("catRepr: %s", got)
 	}
 }
