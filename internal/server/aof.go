@@ -716,6 +716,7 @@ func (s *Server) startAOFRewrite() error {
 		if err != nil {
 			s.Store.AbortSnapshot()
 			s.runningSnap.CompareAndSwap(b, nil)
+			b.restoreGC()
 			return err
 		}
 		s.Log.Noticef("Creating AOF incr file %s on background rewrite", name)

@@ -262,6 +262,7 @@ func (s *Server) streamRDB(b *bgSnapshot, group []*Client, label int) error {
 		// Every replica is gone: the walk only stamps the records.
 		b.sn.Cancel()
 		b.sn.Walk(snapshotBatch, nil)
+		b.restoreGC()
 		return err
 	}
 	if err := b.write(s, out, label); err != nil {

@@ -405,13 +405,19 @@ func errSubscribedContext(name string) string {
 // loadPubsubLimits caches client-output-buffer-limit's pubsub class: hard
 // bytes, soft bytes and soft seconds (0 = none).
 func (s *Server) loadPubsubLimits() {
-	var l [3]int64
+	// pubsub's, then the replica class's (Redis's defaults until given).
+	l := [6]int64{32 << 20, 8 << 20, 60, 256 << 20, 64 << 20, 60}
 	f := strings.Fields(s.Config.String("client-output-buffer-limit"))
 	for i := 0; i+3 < len(f); i += 4 {
-		if f[i] == "pubsub" {
-			for j := range l {
-				l[j], _ = strconv.ParseInt(f[i+1+j], 10, 64)
-			}
+		at := -1
+		switch f[i] {
+		case "pubsub":
+			at = 0
+		case "replica", "slave":
+			at = 3
+		}
+		for j := 0; at >= 0 && j < 3; j++ {
+			l[at+j], _ = strconv.ParseInt(f[i+1+j], 10, 64)
 		}
 	}
 	s.psLimits.Store(&l)
@@ -425,13 +431,28 @@ func (s *Server) cachedPubsubLimits() (hard, soft, secs int64) {
 	return l[0], l[1], l[2]
 }
 
+// cachedReplicaLimits is client-output-buffer-limit's replica class: a
+// replica's stream may queue that much (while its RDB is sent, say).
+func (s *Server) cachedReplicaLimits() (hard, soft, secs int64) {
+	l := s.psLimits.Load()
+	if l == nil {
+		return 256 << 20, 64 << 20, 60
+	}
+	return l[3], l[4], l[5]
+}
+
 // overOutputLimit applies the output buffer limits to a subscriber whose
 // queue holds n bytes; asyncMu is held.
 func (c *Client) overOutputLimit(n int) bool {
-	if c.nsub.Load()+c.npsub.Load()+c.nssub.Load() == 0 {
+	var hard, soft, secs int64
+	switch {
+	case c.isReplica.Load():
+		hard, soft, secs = c.srv.cachedReplicaLimits()
+	case c.nsub.Load()+c.npsub.Load()+c.nssub.Load() == 0:
 		return n > asyncOutLimit
+	default:
+		hard, soft, secs = c.srv.cachedPubsubLimits()
 	}
-	hard, soft, secs := c.srv.cachedPubsubLimits()
 	if hard > 0 && int64(n) > hard {
 		return true
 	}

@@ -98,14 +98,14 @@ type Server struct {
 	// WAIT: a channel closed at each replica acknowledgement.
 	ackMu         sync.Mutex
 	ackCh         chan struct{}
-	lastReclaimGC time.Time            // owned by the cron
-	lastReleased  int64                // keyspace.ReleasedObjects at the last one
-	tracking      trackingState        // client-side caching (tracking.go)
-	scripts       *scripting.Engine    // EVAL's script cache and Lua VM (script_cmds.go)
-	functions     *scripting.Functions // FUNCTION libraries (function_cmds.go)
-	trackMax      config.IntVar        // tracking-table-max-keys
-	minReplicas   config.IntVar        // min-replicas-to-write, read by every write
-	psLimits      atomic.Pointer[[3]int64]
+	lastReclaimGC time.Time                // owned by the cron
+	lastReleased  int64                    // keyspace.ReleasedObjects at the last one
+	tracking      trackingState            // client-side caching (tracking.go)
+	scripts       *scripting.Engine        // EVAL's script cache and Lua VM (script_cmds.go)
+	functions     *scripting.Functions     // FUNCTION libraries (function_cmds.go)
+	trackMax      config.IntVar            // tracking-table-max-keys
+	minReplicas   config.IntVar            // min-replicas-to-write, read by every write
+	psLimits      atomic.Pointer[[6]int64] // client-output-buffer-limit: pubsub, then replica (hard, soft, seconds)
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
 	// maxMemory, noEviction and usedMem serve the maxmemory check.
