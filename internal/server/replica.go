@@ -413,8 +413,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	for err == nil && l == "" {
 		// Newlines are keep-alives while the primary prepares: each one
 		// renews repl-timeout, read anew (it may have been changed).
-		_ = conn.SetDeadline(time.Now().Add(time.Duration(s.Config.Int("repl-timeout")) * time.Second))
-		l, err = readLine(br)
+		l, err = s.readLineWatched(conn, br)
 	}
 	if err != nil {
 		return err
@@ -451,8 +450,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	// from a primary that streams it (repl-diskless-sync).
 	var head string
 	for {
-		_ = conn.SetDeadline(time.Now().Add(time.Duration(s.Config.Int("repl-timeout")) * time.Second))
-		if head, err = readLine(br); err != nil {
+		if head, err = s.readLineWatched(conn, br); err != nil {
 			return err
 		}
 		if head != "" { // newlines are keep-alives while the primary prepares
@@ -611,6 +609,32 @@ func (s *Server) ackPrimaryIfDue() {
 	s.replica.mu.Unlock()
 	if mc != nil && s.aof.ackDue.Swap(false) { // else kept for the link to come
 		mc.sendAck()
+	}
+}
+
+// readLineWatched reads a line from the primary while it prepares the
+// RDB, checking every second against repl-timeout as it is now (CONFIG
+// SET may shorten it meanwhile, as Redis's cron reads it anew): a primary
+// that sends nothing, not even a keep-alive newline, for that long has
+// timed out.
+func (s *Server) readLineWatched(conn net.Conn, br *bufio.Reader) (string, error) {
+	start := time.Now()
+	var acc string
+	for {
+		_ = conn.SetReadDeadline(time.Now().Add(time.Second))
+		part, err := br.ReadString('\n')
+		acc += part
+		if err == nil {
+			_ = conn.SetReadDeadline(time.Time{})
+			return strings.TrimRight(acc, "\r\n"), nil
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			return "", err
+		}
+		if time.Since(start) >= time.Duration(s.Config.Int("repl-timeout"))*time.Second {
+			return "", err
+		}
 	}
 }
 
