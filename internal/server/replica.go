@@ -476,7 +476,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		payload = io.LimitReader(br, n)
 	}
 	s.Log.Noticef("MASTER <-> REPLICA sync: receiving and loading the dataset")
-	if err := s.loadPrimarySnapshot(payload, offset); err != nil {
+	if err := s.loadPrimarySnapshot(payload, offset, replid); err != nil {
 		return fmt.Errorf("failed to load the RDB from MASTER: %w", err)
 	}
 	_ = conn.SetDeadline(time.Time{})
@@ -674,15 +674,27 @@ func readUntilMark(br *bufio.Reader, mark []byte) ([]byte, error) {
 // own while clients go on reading the old dataset (INFO async_loading:1),
 // and the two are swapped, with the function libraries, in one instant at
 // the end; a load that fails leaves the old dataset in place. Otherwise
-// the load holds the dataset and clients get -LOADING meanwhile.
-func (s *Server) loadPrimarySnapshot(r io.Reader, offset int64) error {
+// the load holds the dataset and clients get -LOADING meanwhile. As in
+// Redis, reads go on only when the new dataset continues the history the
+// replica had (the same replication ID); from another primary it loads
+// aside all the same, so that a failed load leaves the old dataset, but
+// clients get -LOADING.
+func (s *Server) loadPrimarySnapshot(r io.Reader, offset int64, replid string) error {
 	var ss keyspace.ShardSet
 	ss.SetAll()
 	if s.Config.Int("repl-diskless-load") == config.ReplDisklessLoadSwapDB {
-		s.load.async.Store(true)
+		async := replid == s.admin().replicationID()
 		tmp := s.Store.NewEmptyLike()
-		_, codes, err := s.loadRDBInto(tmp, s.loadingCountedAsync(r), loadReplace, false)
+		if async {
+			s.load.async.Store(true)
+			r = s.loadingCountedAsync(r)
+		} else {
+			s.beginLoading(0)
+			r = s.loadingCounted(r)
+		}
+		_, codes, err := s.loadRDBInto(tmp, r, loadReplace, false)
 		s.load.async.Store(false)
+		s.endLoading()
 		if err != nil {
 			tmp.FlushAll()
 			return err

@@ -276,11 +276,12 @@ func TestFullSyncUnderWritesLosesNothing(t *testing.T) {
 	}
 }
 
-// TestSwapdbLoadServesOldDataset: with repl-diskless-load swapdb a replica
-// loading its primary's RDB (made slow with key-load-delay) answers reads
-// from the dataset it had, reports async_loading:1, and then has the
-// primary's dataset.
-func TestSwapdbLoadServesOldDataset(t *testing.T) {
+// TestSwapdbLoadFromAnotherPrimary: with repl-diskless-load swapdb a
+// replica loading an RDB from a primary of another history (made slow
+// with key-load-delay) loads it aside but answers -LOADING meanwhile
+// (loading:1, async_loading:0), as Redis does, then has the primary's
+// dataset in place of its own.
+func TestSwapdbLoadFromAnotherPrimary(t *testing.T) {
 	primary := startDebug(t, "save", "")
 	replica := startDebug(t, "save", "", "repl-diskless-load", "swapdb", "key-load-delay", "100")
 	c, rc := primary.Client(t), replica.Client(t)
@@ -288,16 +289,19 @@ func TestSwapdbLoadServesOldDataset(t *testing.T) {
 	if err := c.Do(ctx, "debug", "populate", "3000", "new", "10").Err(); err != nil {
 		t.Fatal(err)
 	}
-	rc.Set(ctx, "old", "still here", 0)
+	rc.Set(ctx, "old", "gone after the load", 0)
 	host, port, _ := strings.Cut(primary.Addr, ":")
 	if err := rc.Do(ctx, "replicaof", host, port).Err(); err != nil {
 		t.Fatal(err)
 	}
-	testutil.WaitFor(t, 10*time.Second, "async loading", func() bool {
-		return infoLineOf(t, rc, "persistence", "async_loading") == "1"
+	testutil.WaitFor(t, 10*time.Second, "loading", func() bool {
+		return infoLineOf(t, rc, "persistence", "loading") == "1"
 	})
-	if v, err := rc.Get(ctx, "old").Result(); err != nil || v != "still here" {
-		t.Fatalf("GET old during the swapdb load: %q %v", v, err)
+	if a := infoLineOf(t, rc, "persistence", "async_loading"); a != "0" {
+		t.Fatalf("async_loading:%s loading from another history", a)
+	}
+	if err := rc.Get(ctx, "old").Err(); err == nil || !strings.HasPrefix(err.Error(), "LOADING") {
+		t.Fatalf("GET during the load: %v", err)
 	}
 	testutil.WaitFor(t, 60*time.Second, "load done", func() bool {
 		return infoLineOf(t, rc, "replication", "master_link_status") == "up"
