@@ -337,6 +337,9 @@ func (s *Server) Start() error {
 	// wait for "Server initialized" after the PID line, and for "Ready to
 	// accept connections" once the dataset is in.
 	s.Log.Noticef("Server initialized")
+	// As Redis counts its PING period from its start: a replica that
+	// continues right after a restart gets no PING before a period.
+	s.lastReplPing.Store(time.Now().UnixNano())
 	s.load.active.Store(true)
 	s.listenMu.Lock()
 	s.listeners = ls
