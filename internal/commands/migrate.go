@@ -296,13 +296,13 @@ func migrateRestores(c *command.Ctx, found []int, replace bool) (out []byte, sen
 		if replace {
 			n = 5
 		}
-		out = appendArrayHeader(out, n)
-		out = appendBulk(out, argRESTORE)
-		out = appendBulk(out, key)
-		out = appendBulk(out, strconv.AppendInt(nil, ttl, 10))
-		out = appendBulk(out, p)
+		out = resp.AppendArrayHeader(out, n)
+		out = resp.AppendBulk(out, argRESTORE)
+		out = resp.AppendBulk(out, key)
+		out = resp.AppendBulk(out, strconv.AppendInt(nil, ttl, 10))
+		out = resp.AppendBulk(out, p)
 		if replace {
-			out = appendBulk(out, argREPLACE)
+			out = resp.AppendBulk(out, argREPLACE)
 		}
 		sent = append(sent, i)
 	}
@@ -315,35 +315,21 @@ func migratePrelude(o migrateOpts, sel bool) []byte {
 	var out []byte
 	if o.auth {
 		if o.auth2 {
-			out = appendArrayHeader(out, 3)
-			out = appendBulk(out, argAUTH)
-			out = appendBulk(out, o.user)
+			out = resp.AppendArrayHeader(out, 3)
+			out = resp.AppendBulk(out, argAUTH)
+			out = resp.AppendBulk(out, o.user)
 		} else {
-			out = appendArrayHeader(out, 2)
-			out = appendBulk(out, argAUTH)
+			out = resp.AppendArrayHeader(out, 2)
+			out = resp.AppendBulk(out, argAUTH)
 		}
-		out = appendBulk(out, o.pass)
+		out = resp.AppendBulk(out, o.pass)
 	}
 	if sel {
-		out = appendArrayHeader(out, 2)
-		out = appendBulk(out, argSELECT)
-		out = appendBulk(out, strconv.AppendInt(nil, o.db, 10))
+		out = resp.AppendArrayHeader(out, 2)
+		out = resp.AppendBulk(out, argSELECT)
+		out = resp.AppendBulk(out, strconv.AppendInt(nil, o.db, 10))
 	}
 	return out
-}
-
-func appendArrayHeader(b []byte, n int) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(n), 10)
-	return append(b, '\r', '\n')
-}
-
-func appendBulk(b, s []byte) []byte {
-	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, s...)
-	return append(b, '\r', '\n')
 }
 
 // migrateReplies are the reply lines of one exchange.

@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"fmt"
+	"github.com/corvid-db/corvid/internal/resp"
 	"io"
 	"math"
 	"strconv"
@@ -29,22 +30,6 @@ import (
 // aofRewriteItemsPerCmd is Redis's AOF_REWRITE_ITEMS_PER_CMD.
 const aofRewriteItemsPerCmd = 64
 
-// appendArrayHeader appends a RESP array header of n elements.
-func appendArrayHeader(dst []byte, n int) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(n), 10)
-	return append(dst, '\r', '\n')
-}
-
-// appendBulk appends b as a RESP bulk string.
-func appendBulk(dst, b []byte) []byte {
-	dst = append(dst, '$')
-	dst = strconv.AppendInt(dst, int64(len(b)), 10)
-	dst = append(dst, '\r', '\n')
-	dst = append(dst, b...)
-	return append(dst, '\r', '\n')
-}
-
 // appendBulkString appends s as a RESP bulk string.
 func appendBulkString(dst []byte, s string) []byte {
 	dst = append(dst, '$')
@@ -57,13 +42,13 @@ func appendBulkString(dst []byte, s string) []byte {
 // appendBulkInt appends n's decimal digits as a RESP bulk string.
 func appendBulkInt(dst []byte, n int64) []byte {
 	var b [24]byte
-	return appendBulk(dst, strconv.AppendInt(b[:0], n, 10))
+	return resp.AppendBulk(dst, strconv.AppendInt(b[:0], n, 10))
 }
 
 // appendBulkUint appends n's decimal digits as a RESP bulk string.
 func appendBulkUint(dst []byte, n uint64) []byte {
 	var b [24]byte
-	return appendBulk(dst, strconv.AppendUint(b[:0], n, 10))
+	return resp.AppendBulk(dst, strconv.AppendUint(b[:0], n, 10))
 }
 
 // appendBulkScore appends a sorted set score: the shortest text that
@@ -76,7 +61,7 @@ func appendBulkScore(dst []byte, f float64) []byte {
 		return appendBulkString(dst, "-inf")
 	}
 	var b [32]byte
-	return appendBulk(dst, strconv.AppendFloat(b[:0], f, 'g', -1, 64))
+	return resp.AppendBulk(dst, strconv.AppendFloat(b[:0], f, 'g', -1, 64))
 }
 
 // appendBulkStreamID appends a stream ID as "<ms>-<seq>".
@@ -85,7 +70,7 @@ func appendBulkStreamID(dst []byte, id rdb.StreamID) []byte {
 	p := strconv.AppendUint(b[:0], id.Ms, 10)
 	p = append(p, '-')
 	p = strconv.AppendUint(p, id.Seq, 10)
-	return appendBulk(dst, p)
+	return resp.AppendBulk(dst, p)
 }
 
 // appendTimestampAnnotation appends the "#TS:<unix seconds>" line that
@@ -99,7 +84,7 @@ func appendTimestampAnnotation(dst []byte, unix int64) []byte {
 // appendFunctionLoad appends FUNCTION LOAD of one library's code.
 func appendFunctionLoad(dst, code []byte) []byte {
 	dst = append(dst, "*3\r\n$8\r\nFUNCTION\r\n$4\r\nLOAD\r\n"...)
-	return appendBulk(dst, code)
+	return resp.AppendBulk(dst, code)
 }
 
 // appendSelect appends SELECT db.
@@ -141,9 +126,9 @@ func appendObjectCommands(dst, key []byte, o *rdb.Object, expireAt int64) []byte
 		for i := 0; i < items; i++ {
 			if i%aofRewriteItemsPerCmd == 0 {
 				n := min(items-i, aofRewriteItemsPerCmd)
-				dst = appendArrayHeader(dst, 2+n*width)
+				dst = resp.AppendArrayHeader(dst, 2+n*width)
 				dst = appendBulkString(dst, name)
-				dst = appendBulk(dst, key)
+				dst = resp.AppendBulk(dst, key)
 			}
 			dst = item(dst, i)
 		}
@@ -151,33 +136,33 @@ func appendObjectCommands(dst, key []byte, o *rdb.Object, expireAt int64) []byte
 	switch o.Kind {
 	case rdb.KindString:
 		dst = append(dst, "*3\r\n$3\r\nSET\r\n"...)
-		dst = appendBulk(dst, key)
-		dst = appendBulk(dst, o.Str)
+		dst = resp.AppendBulk(dst, key)
+		dst = resp.AppendBulk(dst, o.Str)
 	case rdb.KindList:
-		batches("RPUSH", len(o.List), 1, func(dst []byte, i int) []byte { return appendBulk(dst, o.List[i]) })
+		batches("RPUSH", len(o.List), 1, func(dst []byte, i int) []byte { return resp.AppendBulk(dst, o.List[i]) })
 	case rdb.KindSet:
 		if len(o.Ints) > 0 {
 			batches("SADD", len(o.Ints), 1, func(dst []byte, i int) []byte { return appendBulkInt(dst, o.Ints[i]) })
 		} else {
-			batches("SADD", len(o.Set), 1, func(dst []byte, i int) []byte { return appendBulk(dst, o.Set[i]) })
+			batches("SADD", len(o.Set), 1, func(dst []byte, i int) []byte { return resp.AppendBulk(dst, o.Set[i]) })
 		}
 	case rdb.KindZSet:
 		batches("ZADD", len(o.ZSet), 2, func(dst []byte, i int) []byte {
 			dst = appendBulkScore(dst, o.ZSet[i].Score)
-			return appendBulk(dst, o.ZSet[i].Member)
+			return resp.AppendBulk(dst, o.ZSet[i].Member)
 		})
 	case rdb.KindHash:
 		batches("HSET", len(o.Hash), 2, func(dst []byte, i int) []byte {
-			dst = appendBulk(dst, o.Hash[i].Field)
-			return appendBulk(dst, o.Hash[i].Value)
+			dst = resp.AppendBulk(dst, o.Hash[i].Field)
+			return resp.AppendBulk(dst, o.Hash[i].Value)
 		})
 		for _, f := range o.Hash {
 			if f.ExpireAt > 0 {
 				dst = append(dst, "*6\r\n$10\r\nHPEXPIREAT\r\n"...)
-				dst = appendBulk(dst, key)
+				dst = resp.AppendBulk(dst, key)
 				dst = appendBulkInt(dst, f.ExpireAt)
 				dst = append(dst, "$6\r\nFIELDS\r\n$1\r\n1\r\n"...)
-				dst = appendBulk(dst, f.Field)
+				dst = resp.AppendBulk(dst, f.Field)
 			}
 		}
 	case rdb.KindStream:
@@ -185,7 +170,7 @@ func appendObjectCommands(dst, key []byte, o *rdb.Object, expireAt int64) []byte
 	}
 	if expireAt != 0 {
 		dst = append(dst, "*3\r\n$9\r\nPEXPIREAT\r\n"...)
-		dst = appendBulk(dst, key)
+		dst = resp.AppendBulk(dst, key)
 		dst = appendBulkInt(dst, expireAt)
 	}
 	return dst
@@ -201,23 +186,23 @@ func appendObjectCommands(dst, key []byte, o *rdb.Object, expireAt int64) []byte
 func appendStreamCommands(dst, key []byte, s *rdb.Stream) []byte {
 	if len(s.Entries) > 0 {
 		for _, e := range s.Entries {
-			dst = appendArrayHeader(dst, 3+len(e.Fields))
+			dst = resp.AppendArrayHeader(dst, 3+len(e.Fields))
 			dst = append(dst, "$4\r\nXADD\r\n"...)
-			dst = appendBulk(dst, key)
+			dst = resp.AppendBulk(dst, key)
 			dst = appendBulkStreamID(dst, e.ID)
 			for _, f := range e.Fields {
-				dst = appendBulk(dst, f)
+				dst = resp.AppendBulk(dst, f)
 			}
 		}
 	} else {
 		dst = append(dst, "*7\r\n$4\r\nXADD\r\n"...)
-		dst = appendBulk(dst, key)
+		dst = resp.AppendBulk(dst, key)
 		dst = append(dst, "$6\r\nMAXLEN\r\n$1\r\n0\r\n"...)
 		dst = appendBulkStreamID(dst, rdb.StreamID{Ms: 0, Seq: 1})
 		dst = append(dst, "$1\r\nx\r\n$1\r\ny\r\n"...)
 	}
 	dst = append(dst, "*7\r\n$6\r\nXSETID\r\n"...)
-	dst = appendBulk(dst, key)
+	dst = resp.AppendBulk(dst, key)
 	dst = appendBulkStreamID(dst, s.LastID)
 	dst = append(dst, "$12\r\nENTRIESADDED\r\n"...)
 	dst = appendBulkUint(dst, s.EntriesAdded)
@@ -225,8 +210,8 @@ func appendStreamCommands(dst, key []byte, s *rdb.Stream) []byte {
 	dst = appendBulkStreamID(dst, s.MaxDeletedID)
 	for _, g := range s.Groups {
 		dst = append(dst, "*7\r\n$6\r\nXGROUP\r\n$6\r\nCREATE\r\n"...)
-		dst = appendBulk(dst, key)
-		dst = appendBulk(dst, g.Name)
+		dst = resp.AppendBulk(dst, key)
+		dst = resp.AppendBulk(dst, g.Name)
 		dst = appendBulkStreamID(dst, g.LastID)
 		dst = append(dst, "$11\r\nENTRIESREAD\r\n"...)
 		dst = appendBulkInt(dst, g.EntriesRead)
@@ -237,17 +222,17 @@ func appendStreamCommands(dst, key []byte, s *rdb.Stream) []byte {
 		for _, c := range g.Consumers {
 			if len(c.PEL) == 0 {
 				dst = append(dst, "*5\r\n$6\r\nXGROUP\r\n$14\r\nCREATECONSUMER\r\n"...)
-				dst = appendBulk(dst, key)
-				dst = appendBulk(dst, g.Name)
-				dst = appendBulk(dst, c.Name)
+				dst = resp.AppendBulk(dst, key)
+				dst = resp.AppendBulk(dst, g.Name)
+				dst = resp.AppendBulk(dst, c.Name)
 				continue
 			}
 			for _, id := range c.PEL {
 				n := nacks[id]
 				dst = append(dst, "*12\r\n$6\r\nXCLAIM\r\n"...)
-				dst = appendBulk(dst, key)
-				dst = appendBulk(dst, g.Name)
-				dst = appendBulk(dst, c.Name)
+				dst = resp.AppendBulk(dst, key)
+				dst = resp.AppendBulk(dst, g.Name)
+				dst = resp.AppendBulk(dst, c.Name)
 				dst = append(dst, "$1\r\n0\r\n"...)
 				dst = appendBulkStreamID(dst, id)
 				dst = append(dst, "$4\r\nTIME\r\n"...)
