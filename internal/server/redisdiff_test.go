@@ -97,7 +97,7 @@ func TestRedisDiff(t *testing.T) {
 	}
 	// A listed difference that no longer shows is stale.
 	for key := range knownDiffs {
-		if ran[key] && !shown[key] {
+		if ran[key] && !shown[key] && !seededDiffs[key] {
 			t.Errorf("knownDiffs[%q] no longer differs: remove it", key)
 		}
 	}
@@ -667,6 +667,12 @@ func normCommandInfo(e rv) rv {
 
 // knownDiffs lists the examples (or "example/respN" when only one protocol
 // differs) whose replies are known to differ from Debian's redis-server 7.0.
+// seededDiffs lists the knownDiffs entries whose difference shows only
+// for some of Redis 7.0's random hash seeds (where a hashtable's buckets
+// fall decides what one SCAN call returns), so their not showing in a run
+// is no sign that they went away.
+var seededDiffs = map[string]bool{"sscan set 0 count 1": true}
+
 var knownDiffs = map[string]knownDiff{
 	// Redis 7.2 behaviours, checked in its source (and, where given, the
 	// reply Corvid must send, from 7.2's source and reply schema).
