@@ -135,9 +135,8 @@ func DumpValue(w *rdb.Writer, e keyspace.Entry, now int64, lim DumpLimits) int {
 	switch e.Type() {
 	case keyspace.TypeString:
 		w.WriteByte(rdb.TypeString)
-		var buf [24]byte
 		if n, ok := e.Int(); ok {
-			w.WriteString(strconv.AppendInt(buf[:0], n, 10))
+			w.WriteInt(n) // as WriteString of its decimal form, without the buffer
 		} else {
 			w.WriteString(e.Bytes())
 		}

@@ -199,5 +199,5 @@ func (w *Writer) writeRawID(id StreamID) {
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:], id.Ms)
 	binary.BigEndian.PutUint64(b[8:], id.Seq)
-	w.WriteRaw(b[:])
+	w.writeSmall(b[:])
 }

@@ -218,7 +218,7 @@ func (fw *FileWriter) Finish() error {
 	}
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], sum)
-	fw.WriteRaw(b[:])
+	fw.writeSmall(b[:])
 	return fw.Flush()
 }
 

@@ -26,7 +26,15 @@ type Writer struct {
 	// Compress makes strings longer than 20 bytes LZF-compressed when that
 	// saves space (Redis's rdbcompression yes, the default).
 	Compress bool
+	// NoChecksum spares a streaming Writer the CRC64 of what it writes,
+	// when what it writes is summed where it ends up (Sum then means
+	// nothing).
+	NoChecksum bool
 }
+
+// maxLZFScratch is the largest compression buffer a Writer keeps from one
+// string to the next.
+const maxLZFScratch = 1 << 20
 
 // flushAt is how much a streaming Writer buffers before writing through.
 const flushAt = 64 << 10
@@ -59,6 +67,10 @@ func (w *Writer) Err() error { return w.err }
 
 // Sum returns Redis's CRC64 of everything written so far.
 func (w *Writer) Sum() uint64 {
+	if w.NoChecksum {
+		w.summed = len(w.buf)
+		return 0
+	}
 	w.crc = UpdateCRC64(w.crc, w.buf[w.summed:])
 	w.summed = len(w.buf)
 	return w.crc
@@ -94,7 +106,9 @@ func (w *Writer) WriteRaw(p []byte) {
 	}
 	if w.out != nil && len(p) > flushAt {
 		w.Flush()
-		w.crc = UpdateCRC64(w.crc, p)
+		if !w.NoChecksum {
+			w.crc = UpdateCRC64(w.crc, p)
+		}
 		if _, err := w.out.Write(p); err != nil && w.err == nil {
 			w.err = err
 		}
@@ -103,6 +117,16 @@ func (w *Writer) WriteRaw(p []byte) {
 	}
 	w.buf = append(w.buf, p...)
 	w.wrote(len(p))
+}
+
+// writeSmall writes p, a few bytes of the caller's stack, as is. Unlike
+// WriteRaw it never hands p to the io.Writer, so p does not escape and
+// encoding a record allocates nothing.
+func (w *Writer) writeSmall(p []byte) {
+	if w.err == nil {
+		w.buf = append(w.buf, p...)
+		w.wrote(len(p))
+	}
 }
 
 // WriteByte writes one byte (a type or an opcode). It never fails: an
@@ -134,7 +158,7 @@ func AppendLen(b []byte, n uint64) []byte {
 // WriteLen writes an RDB length.
 func (w *Writer) WriteLen(n uint64) {
 	var b [9]byte
-	w.WriteRaw(AppendLen(b[:0], n))
+	w.writeSmall(AppendLen(b[:0], n))
 }
 
 // intEncoding returns the integer encoding of s when s is the canonical
@@ -143,13 +167,25 @@ func intEncoding(dst []byte, s []byte) ([]byte, bool) {
 	if len(s) == 0 || len(s) > 11 {
 		return dst, false
 	}
-	v, err := strconv.ParseInt(string(s), 10, 64)
-	if err != nil {
-		return dst, false
+	// Parsed by hand: strconv.ParseInt allocates its error, and most
+	// strings a snapshot meets are not numbers.
+	neg := s[0] == '-'
+	digits := s
+	if neg {
+		digits = s[1:]
 	}
-	var tmp [20]byte
-	if string(strconv.AppendInt(tmp[:0], v, 10)) != string(s) {
-		return dst, false
+	if len(digits) == 0 || (digits[0] == '0' && (len(digits) > 1 || neg)) {
+		return dst, false // "", "-", leading zeros, "-0": not canonical
+	}
+	var v int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return dst, false
+		}
+		v = v*10 + int64(c-'0') // at most 11 characters: no overflow
+	}
+	if neg {
+		v = -v
 	}
 	return appendIntEncoded(dst, v)
 }
@@ -171,7 +207,7 @@ func appendIntEncoded(dst []byte, v int64) ([]byte, bool) {
 func (w *Writer) WriteString(s []byte) {
 	var b [16]byte
 	if enc, ok := intEncoding(b[:0], s); ok {
-		w.WriteRaw(enc)
+		w.writeSmall(enc)
 		return
 	}
 	w.writeBlob(s)
@@ -189,20 +225,20 @@ func (w *Writer) WriteRawString(s []byte) {
 func (w *Writer) WriteInt(v int64) {
 	var b [24]byte
 	if enc, ok := appendIntEncoded(b[:0], v); ok {
-		w.WriteRaw(enc)
+		w.writeSmall(enc)
 		return
 	}
 	d := strconv.AppendInt(b[:0], v, 10)
 	var h [1]byte
-	w.WriteRaw(AppendLen(h[:0], uint64(len(d))))
-	w.WriteRaw(d)
+	w.writeSmall(AppendLen(h[:0], uint64(len(d))))
+	w.writeSmall(d)
 }
 
 // WriteBinaryDouble writes a double as 8 little-endian IEEE bytes (ZSET_2).
 func (w *Writer) WriteBinaryDouble(f float64) {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], math.Float64bits(f))
-	w.WriteRaw(b[:])
+	w.writeSmall(b[:])
 }
 
 // WriteDouble writes a double in the old string form (ZSET): a length
@@ -219,7 +255,7 @@ func (w *Writer) WriteDouble(f float64) {
 		var b [40]byte
 		d := strconv.AppendFloat(b[1:1], f, 'g', 17, 64)
 		b[0] = byte(len(d))
-		w.WriteRaw(b[:1+len(d)])
+		w.writeSmall(b[:1+len(d)])
 	}
 }
 
@@ -227,7 +263,7 @@ func (w *Writer) WriteDouble(f float64) {
 func (w *Writer) WriteMillis(ms int64) {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], uint64(ms))
-	w.WriteRaw(b[:])
+	w.writeSmall(b[:])
 }
 
 // AppendFooter appends the DUMP footer (RDB version, CRC64 of everything
@@ -259,13 +295,23 @@ func VerifyFooter(p []byte) ([]byte, int, bool) {
 // compression is on, s is longer than 20 bytes and that saves space.
 func (w *Writer) writeBlob(s []byte) {
 	if w.Compress && len(s) > 20 {
-		if c := lzfCompress(w.lzf, s, len(s)-4); c != nil {
-			w.lzf = c[:0]
+		// The scratch is kept whether compression pays or not: most
+		// values of a snapshot are alike, and a fresh one per value would
+		// make a value's worth of garbage each time it does not.
+		scratch := w.lzf
+		if cap(scratch) < len(s)-4 {
+			scratch = make([]byte, 0, len(s))
+		}
+		c := lzfCompress(scratch, s, len(s)-4)
+		if cap(scratch) <= maxLZFScratch {
+			w.lzf = scratch[:0]
+		}
+		if c != nil {
 			var hdr [20]byte
 			h := append(hdr[:0], encVal<<6|encLZF)
 			h = AppendLen(h, uint64(len(c)))
 			h = AppendLen(h, uint64(len(s)))
-			w.WriteRaw(h)
+			w.writeSmall(h)
 			w.WriteRaw(c)
 			return
 		}

@@ -115,6 +115,10 @@ func newRDBSink(at int64, lim commands.DumpLimits, compress bool) *rdbSink {
 
 // Save encodes one key (keyspace.Saver).
 func (k *rdbSink) Save(db int, e keyspace.Entry, changed bool) {
+	if k.direct == nil && bigValue(e) {
+		k.saveBig(db, e, changed)
+		return
+	}
 	vw := encoderPool.Get().(*rdb.Writer)
 	vw.Reset(vw.Bytes()[:0])
 	vw.Compress = k.compress
@@ -155,6 +159,80 @@ func (k *rdbSink) Save(db int, e keyspace.Entry, changed bool) {
 		vw.Reset(b[:0])
 		encoderPool.Put(vw)
 	}
+}
+
+// saveBig is Save for a big value, which it encodes straight into the
+// sink's pooled chunks and queues as they are: encoded into one buffer
+// and then copied into a chunk, a value of n bytes made about 4n bytes of
+// garbage (the buffer's and the chunk's growth by doubling), and the
+// collector's cycles with it, while clients were being served.
+func (k *rdbSink) saveBig(db int, e keyspace.Entry, changed bool) {
+	var cw chunkWriter
+	w := rdb.NewWriter(&cw)
+	w.Compress = k.compress
+	w.NoChecksum = true // the file's writer sums what it writes
+	ver := commands.DumpValue(w, e, k.at, k.lim)
+	_ = w.Flush()
+	if ver == 0 || cw.n == 0 {
+		cw.free()
+		return
+	}
+	if k.keyDelay != 0 {
+		k.saved.Add(1)
+	}
+	if changed {
+		k.cowBytes.Add(int64(cw.n + len(e.Key())))
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	// The key's header and the value's first chunk (less its type byte)
+	// go into a chunk of their own; the other chunks follow as they are,
+	// so that nothing else comes between them.
+	k.pushLocked()
+	first := cw.chunks[0]
+	kw := &k.keyWriter
+	kw.Reset((*chunkPool.Get().(*[]byte))[:0])
+	kw.KeyHeader(e.Key(), rdb.KeyMeta{ExpireAt: e.ExpireAt(), Idle: -1, Freq: -1}, first[0])
+	kw.WriteRaw(first[1:])
+	k.cur = sinkChunk{db: db, need: ver, b: kw.Bytes()}
+	first = first[:0]
+	chunkPool.Put(&first)
+	for _, c := range cw.chunks[1:] {
+		k.pushLocked()
+		k.cur = sinkChunk{db: db, need: ver, b: c}
+	}
+}
+
+// chunkWriter collects what is written to it in the sink's pooled chunks.
+type chunkWriter struct {
+	chunks [][]byte
+	n      int
+}
+
+func (cw *chunkWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		last := len(cw.chunks) - 1
+		if last < 0 || len(cw.chunks[last]) >= sinkChunkSize {
+			cw.chunks = append(cw.chunks, (*chunkPool.Get().(*[]byte))[:0])
+			last++
+		}
+		c := cw.chunks[last]
+		k := min(len(p), sinkChunkSize-len(c))
+		cw.chunks[last] = append(c, p[:k]...)
+		p = p[k:]
+	}
+	cw.n += n
+	return n, nil
+}
+
+// free gives the chunks back to the pool.
+func (cw *chunkWriter) free() {
+	for _, c := range cw.chunks {
+		c = c[:0]
+		chunkPool.Put(&c)
+	}
+	cw.chunks = nil
 }
 
 // Big is keyspace.Saver's: whether e's value is encoded with no lock held.
