@@ -166,10 +166,18 @@ type Client struct {
 	// client (MONITOR feed); the owner goroutine or a flusher writes them.
 	asyncMu  sync.Mutex
 	asyncOut []byte
+	// asyncSegs is output queued ahead of asyncOut (asyncSegsLen bytes):
+	// the stream held back during an RDB transfer, once released, in the
+	// chunks it was held in, so that it is neither copied nor kept whole
+	// while the replica reads it.
+	asyncSegs    [][]byte
+	asyncSegsLen int
 	// holding: a replica is being sent its RDB, and the stream it is fed
-	// waits in held until the RDB is queued (fullsync.go).
+	// waits in held (heldLen bytes, in chunks of heldChunkSize) until the
+	// RDB is queued (fullsync.go).
 	holding  bool
-	held     []byte
+	held     [][]byte
+	heldLen  int
 	asyncSig chan struct{}
 	// async (owner goroutine only) is set once the client has become a
 	// monitor: from then on all its output, replies included, goes through

@@ -369,8 +369,18 @@ func (c *Client) holdStream() {
 func (c *Client) releaseStream() {
 	c.asyncMu.Lock()
 	c.holding = false
-	c.asyncOut = append(c.asyncOut, c.held...)
-	c.held = nil
+	if len(c.held) > 0 {
+		// The RDB's tail in asyncOut goes first, then the held chunks,
+		// as they are.
+		if len(c.asyncOut) > 0 {
+			c.asyncSegs = append(c.asyncSegs, c.asyncOut)
+			c.asyncSegsLen += len(c.asyncOut)
+			c.asyncOut = nil
+		}
+		c.asyncSegs = append(c.asyncSegs, c.held...)
+		c.asyncSegsLen += c.heldLen
+	}
+	c.held, c.heldLen = nil, 0
 	c.asyncMu.Unlock()
 	select {
 	case c.asyncSig <- struct{}{}:

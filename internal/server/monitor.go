@@ -92,16 +92,17 @@ func (c *Client) handOff() {
 func (c *Client) enqueueAsync(b []byte) {
 	c.asyncMu.Lock()
 	if c.holding {
-		if c.overOutputLimit(len(c.held) + len(b)) {
+		if c.overOutputLimit(c.heldLen + len(b)) {
 			c.asyncMu.Unlock()
 			c.killForOutputLimit()
 			return
 		}
-		c.held = append(c.held, b...)
+		c.held = appendChunked(c.held, b)
+		c.heldLen += len(b)
 		c.asyncMu.Unlock()
 		return
 	}
-	if c.overOutputLimit(len(c.asyncOut) + len(b)) {
+	if c.overOutputLimit(c.asyncSegsLen + len(c.asyncOut) + len(b)) {
 		c.asyncMu.Unlock()
 		c.killForOutputLimit()
 		return
@@ -114,6 +115,25 @@ func (c *Client) enqueueAsync(b []byte) {
 	}
 }
 
+// heldChunkSize is the size of the chunks a held stream is kept in. A
+// slice grown by append would copy the stream at every growth and, until
+// the collector runs, keep the copies it outgrew: up to 3x the stream.
+const heldChunkSize = 256 << 10
+
+// appendChunked appends b to chunks, filling the last chunk first.
+func appendChunked(chunks [][]byte, b []byte) [][]byte {
+	for len(b) > 0 {
+		if n := len(chunks); n == 0 || len(chunks[n-1]) == cap(chunks[n-1]) {
+			chunks = append(chunks, make([]byte, 0, heldChunkSize))
+		}
+		last := &chunks[len(chunks)-1]
+		k := min(len(b), cap(*last)-len(*last))
+		*last = append(*last, b[:k]...)
+		b = b[k:]
+	}
+	return chunks
+}
+
 // killForOutputLimit drops a client whose pending output passed its limit.
 func (c *Client) killForOutputLimit() {
 	c.srv.Log.Warningf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.ID, c.addr)
@@ -124,7 +144,7 @@ func (c *Client) killForOutputLimit() {
 func (c *Client) asyncPending() int {
 	c.asyncMu.Lock()
 	defer c.asyncMu.Unlock()
-	return len(c.asyncOut)
+	return c.asyncSegsLen + len(c.asyncOut)
 }
 
 // asyncWriter is the only goroutine that writes an async client's socket.
@@ -132,6 +152,7 @@ func (c *Client) asyncPending() int {
 func (c *Client) asyncWriter() {
 	defer close(c.asyncDone)
 	var out []byte
+	var segs [][]byte
 	for {
 		stopping := false
 		select {
@@ -142,8 +163,19 @@ func (c *Client) asyncWriter() {
 			return
 		}
 		c.asyncMu.Lock()
+		segs, c.asyncSegs, c.asyncSegsLen = c.asyncSegs, segs[:0], 0
 		out, c.asyncOut = c.asyncOut, out[:0]
 		c.asyncMu.Unlock()
+		for i, seg := range segs {
+			n, err := c.conn.Write(seg)
+			c.srv.Stats.NetOutput.Add(int64(n))
+			c.srv.Stats.IOWrites.Add(1)
+			if err != nil {
+				c.Kill()
+				return
+			}
+			segs[i] = nil // written: the collector may have it
+		}
 		if len(out) > 0 {
 			n, err := c.conn.Write(out)
 			c.srv.Stats.NetOutput.Add(int64(n))
