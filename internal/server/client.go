@@ -170,15 +170,19 @@ type Client struct {
 	// the stream held back during an RDB transfer, once released, in the
 	// chunks it was held in, so that it is neither copied nor kept whole
 	// while the replica reads it.
-	asyncSegs    [][]byte
+	asyncSegs    []outSeg
 	asyncSegsLen int
 	// holding: a replica is being sent its RDB, and the stream it is fed
 	// waits in held (heldLen bytes, in chunks of heldChunkSize) until the
-	// RDB is queued (fullsync.go).
-	holding  bool
-	held     [][]byte
-	heldLen  int
-	asyncSig chan struct{}
+	// RDB is queued (fullsync.go); past heldMemLimit its older part goes
+	// to heldSpill (heldSpilled bytes).
+	holding     bool
+	held        [][]byte
+	heldLen     int
+	heldSpill   *heldSpill
+	heldSpilled int
+	heldNoSpill bool // the spill file could not be made: all stays in memory
+	asyncSig    chan struct{}
 	// async (owner goroutine only) is set once the client has become a
 	// monitor: from then on all its output, replies included, goes through
 	// asyncOut and one writer goroutine, so they never interleave with the

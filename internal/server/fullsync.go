@@ -369,18 +369,25 @@ func (c *Client) holdStream() {
 func (c *Client) releaseStream() {
 	c.asyncMu.Lock()
 	c.holding = false
-	if len(c.held) > 0 {
-		// The RDB's tail in asyncOut goes first, then the held chunks,
-		// as they are.
+	if len(c.held) > 0 || c.heldSpill != nil {
+		// The RDB's tail in asyncOut goes first, then the held stream:
+		// its spilled part, then its chunks in memory, as they are.
 		if len(c.asyncOut) > 0 {
-			c.asyncSegs = append(c.asyncSegs, c.asyncOut)
+			c.asyncSegs = append(c.asyncSegs, outSeg{b: c.asyncOut})
 			c.asyncSegsLen += len(c.asyncOut)
 			c.asyncOut = nil
 		}
-		c.asyncSegs = append(c.asyncSegs, c.held...)
+		if c.heldSpill != nil {
+			c.srv.Log.Noticef("Replica %s: %d bytes of the write stream held during its synchronization were kept on disk", c.addr, c.heldSpilled)
+			c.asyncSegs = append(c.asyncSegs, outSeg{spill: c.heldSpill})
+			c.asyncSegsLen += c.heldSpilled
+		}
+		for _, ch := range c.held {
+			c.asyncSegs = append(c.asyncSegs, outSeg{b: ch})
+		}
 		c.asyncSegsLen += c.heldLen
 	}
-	c.held, c.heldLen = nil, 0
+	c.held, c.heldLen, c.heldSpill, c.heldSpilled = nil, 0, nil, 0
 	c.asyncMu.Unlock()
 	select {
 	case c.asyncSig <- struct{}{}:

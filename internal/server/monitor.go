@@ -92,13 +92,21 @@ func (c *Client) handOff() {
 func (c *Client) enqueueAsync(b []byte) {
 	c.asyncMu.Lock()
 	if c.holding {
-		if c.overOutputLimit(c.heldLen + len(b)) {
+		if c.overOutputLimit(c.heldSpilled + c.heldLen + len(b)) {
 			c.asyncMu.Unlock()
 			c.killForOutputLimit()
 			return
 		}
 		c.held = appendChunked(c.held, b)
 		c.heldLen += len(b)
+		if c.heldLen > heldMemLimit && !c.heldNoSpill {
+			if err := c.spillHeldLocked(); err != nil {
+				c.asyncMu.Unlock()
+				c.srv.Log.Warningf("Replica %s: cannot keep the stream held during its synchronization on disk (%v): dropped", c.addr, err)
+				c.Kill()
+				return
+			}
+		}
 		c.asyncMu.Unlock()
 		return
 	}
@@ -112,6 +120,55 @@ func (c *Client) enqueueAsync(b []byte) {
 	select {
 	case c.asyncSig <- struct{}{}:
 	default:
+	}
+}
+
+// outSeg is output queued ahead of asyncOut: bytes, or a held stream's
+// spill file, sent whole.
+type outSeg struct {
+	b     []byte
+	spill *heldSpill
+}
+
+// spillHeldLocked hands the held stream's full chunks to its spill file
+// (made the first time, in the working directory); asyncMu is held. A
+// file that cannot be made leaves the stream in memory, as Redis keeps it.
+func (c *Client) spillHeldLocked() error {
+	if c.heldSpill == nil {
+		sp, err := newHeldSpill(c.srv.Config.Dir())
+		if err != nil {
+			c.srv.Log.Warningf("Replica %s: the stream held during its synchronization stays in memory: %v", c.addr, err)
+			c.heldNoSpill = true
+			return nil
+		}
+		c.heldSpill = sp
+	}
+	full := c.held[:len(c.held)-1]
+	n := 0
+	for _, ch := range full {
+		n += len(ch)
+	}
+	if err := c.heldSpill.add(append([][]byte(nil), full...), n); err != nil {
+		return err
+	}
+	c.held = append(c.held[:0:0], c.held[len(c.held)-1])
+	c.heldLen -= n
+	c.heldSpilled += n
+	c.srv.Stats.ReplHeldSpilled.Add(int64(n))
+	return nil
+}
+
+// closeSpillsLocked closes the spill files of a client that is gone;
+// asyncMu is held.
+func (c *Client) closeSpillsLocked(segs []outSeg) {
+	if c.heldSpill != nil {
+		c.heldSpill.close()
+		c.heldSpill = nil
+	}
+	for _, sg := range append(segs, c.asyncSegs...) {
+		if sg.spill != nil {
+			sg.spill.close()
+		}
 	}
 }
 
@@ -152,7 +209,12 @@ func (c *Client) asyncPending() int {
 func (c *Client) asyncWriter() {
 	defer close(c.asyncDone)
 	var out []byte
-	var segs [][]byte
+	var segs []outSeg
+	defer func() {
+		c.asyncMu.Lock()
+		c.closeSpillsLocked(segs)
+		c.asyncMu.Unlock()
+	}()
 	for {
 		stopping := false
 		select {
@@ -167,14 +229,23 @@ func (c *Client) asyncWriter() {
 		out, c.asyncOut = c.asyncOut, out[:0]
 		c.asyncMu.Unlock()
 		for i, seg := range segs {
-			n, err := c.conn.Write(seg)
-			c.srv.Stats.NetOutput.Add(int64(n))
+			var n int64
+			var err error
+			if seg.spill != nil {
+				n, err = seg.spill.sendTo(c.conn)
+				seg.spill.close()
+			} else {
+				var k int
+				k, err = c.conn.Write(seg.b)
+				n = int64(k)
+			}
+			c.srv.Stats.NetOutput.Add(n)
 			c.srv.Stats.IOWrites.Add(1)
+			segs[i] = outSeg{} // written: the collector may have it
 			if err != nil {
 				c.Kill()
 				return
 			}
-			segs[i] = nil // written: the collector may have it
 		}
 		if len(out) > 0 {
 			n, err := c.conn.Write(out)

@@ -180,6 +180,9 @@ type Stats struct {
 	EvictedKeys      atomic.Int64
 	IOReads          atomic.Int64
 	IOWrites         atomic.Int64
+	// ReplHeldSpilled counts the bytes of the write stream held for
+	// replicas during their RDB transfer that went to disk.
+	ReplHeldSpilled atomic.Int64
 }
 
 // New builds a server from a loaded configuration; Start makes it listen.

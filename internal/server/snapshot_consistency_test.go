@@ -313,3 +313,63 @@ func TestSwapdbLoadFromAnotherPrimary(t *testing.T) {
 		t.Fatal("replica's dataset differs from the primary's")
 	}
 }
+
+// TestFullSyncSpillsHeldStream: the stream written while a replica's RDB
+// is being sent is held back behind it; past 8 MiB its older part goes
+// to a file instead of memory. The replica still ends with exactly the
+// primary's dataset, and the file's part was sent first.
+func TestFullSyncSpillsHeldStream(t *testing.T) {
+	for _, diskless := range []string{"yes", "no"} {
+		t.Run("diskless-"+diskless, func(t *testing.T) {
+			primary := startDebug(t, "dir", t.TempDir(), "save", "", "repl-diskless-sync", diskless,
+				"repl-diskless-sync-delay", "0", "rdb-key-save-delay", "200")
+			replica := startDebug(t, "save", "")
+			c, rc := primary.Client(t), replica.Client(t)
+			ctx := context.Background()
+			if err := c.Do(ctx, "debug", "populate", "5000", "key", "64").Err(); err != nil {
+				t.Fatal(err)
+			}
+			host, port, _ := strings.Cut(primary.Addr, ":")
+			if err := rc.Do(ctx, "replicaof", host, port).Err(); err != nil {
+				t.Fatal(err)
+			}
+			testutil.WaitFor(t, 10*time.Second, "the snapshot running", func() bool {
+				return infoLineOf(t, c, "persistence", "rdb_bgsave_in_progress") == "1"
+			})
+			// 24 MiB of writes while the RDB is being made (5000 keys at
+			// 200 µs each: a second), in order, some to the same keys.
+			value := strings.Repeat("v", 64<<10)
+			p := c.Pipeline()
+			for i := range 384 {
+				p.Set(ctx, "big:"+strconv.Itoa(i%300), value+strconv.Itoa(i), 0)
+				p.Incr(ctx, "counter")
+			}
+			if _, err := p.Exec(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if infoLineOf(t, c, "persistence", "rdb_bgsave_in_progress") != "1" {
+				t.Fatal("the snapshot ended before the writes: the test does not hold the stream")
+			}
+			testutil.WaitFor(t, 60*time.Second, "replica online", func() bool {
+				return strings.Contains(infoLineOf(t, c, "replication", "slave0"), "state=online") &&
+					infoLineOf(t, rc, "replication", "master_link_status") == "up"
+			})
+			if n := primary.Srv.Stats.ReplHeldSpilled.Load(); n < 8<<20 {
+				t.Errorf("%d bytes of the held stream went to disk, want over 8 MiB", n)
+			}
+			want := digestOf(t, c)
+			var got string
+			deadline := time.Now().Add(30 * time.Second)
+			for got != want && time.Now().Before(deadline) {
+				got = digestOf(t, rc)
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got != want {
+				t.Fatalf("replica digest %s, primary %s", got, want)
+			}
+			if v := rc.Get(ctx, "counter").Val(); v != "384" {
+				t.Fatalf("counter on the replica is %q, want 384", v)
+			}
+		})
+	}
+}
