@@ -119,6 +119,30 @@ type RunOptions struct {
 	// MemoryLimit (maxmemory, bytes; 0 = none) bounds the heap while the
 	// script runs (see memlimit.go).
 	MemoryLimit int64
+	// OnSlow, when set, is called once if the run passes BusyThreshold,
+	// from another goroutine, with the script's SHA1 or the function's
+	// name and whether it is a function: Redis logs "Slow script
+	// detected" then.
+	OnSlow func(elapsed time.Duration, name string, function bool)
+}
+
+// watchSlow calls opts.OnSlow if r runs past its threshold; the returned
+// function ends the watch.
+func watchSlow(r *Run, opts RunOptions, name string, function bool) func() {
+	if opts.OnSlow == nil || opts.BusyThreshold <= 0 {
+		return func() {}
+	}
+	t := time.AfterFunc(opts.BusyThreshold, func() {
+		select {
+		case <-r.finished:
+		default:
+			opts.OnSlow(time.Since(r.start), name, function)
+		}
+	})
+	return func() {
+		close(r.finished)
+		t.Stop()
+	}
 }
 
 // Engine is one server's scripting state: the cache and the VM.
@@ -342,7 +366,8 @@ func parseShebang(body []byte) (Flags, int, string) {
 type Run struct {
 	start     time.Time
 	threshold time.Duration
-	dirty     atomic.Bool // a write command ran: the script can no longer be killed
+	finished  chan struct{} // closed when the run ends (watchSlow)
+	dirty     atomic.Bool   // a write command ran: the script can no longer be killed
 	killed    atomic.Bool
 	oom       atomic.Bool   // stopped by the memory watchdog, not SCRIPT KILL
 	done      chan struct{} // closed by Kill

@@ -661,8 +661,9 @@ func (f *Functions) Call(fn *Function, keys, argv [][]byte, host Host, opts RunO
 		saved[i] = append([]byte(nil), a...)
 	}
 	r := &Run{start: time.Now(), threshold: opts.BusyThreshold, sha: fn.Name, done: make(chan struct{}),
-		function: fn.Name, command: saved}
+		function: fn.Name, command: saved, finished: make(chan struct{})}
 	defer watchMemory(r, opts.MemoryLimit)()
+	defer watchSlow(r, opts, fn.Name, true)()
 	v.run, v.host, v.resp = r, host, 2
 	v.ctx.r.Store(r)
 	e.cur.Store(r)

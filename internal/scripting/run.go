@@ -28,8 +28,9 @@ func (e *Engine) Run(s *Script, keys, argv [][]byte, host Host, opts RunOptions,
 		s.fnVM = v
 	}
 
-	r := &Run{start: time.Now(), threshold: opts.BusyThreshold, sha: s.SHA, done: make(chan struct{})}
+	r := &Run{start: time.Now(), threshold: opts.BusyThreshold, sha: s.SHA, done: make(chan struct{}), finished: make(chan struct{})}
 	defer watchMemory(r, opts.MemoryLimit)()
+	defer watchSlow(r, opts, s.SHA, false)()
 	v.run, v.host, v.script, v.resp = r, host, s, 2
 	v.ctx.r.Store(r)
 	e.cur.Store(r)

@@ -200,6 +200,7 @@ func (s *Server) runScript(c *command.Ctx, eng *scripting.Engine, flags scriptin
 		BusyThreshold: time.Duration(s.Config.Int("busy-reply-threshold")) * time.Millisecond,
 		MemoryLimit:   s.maxMemory.Load(),
 		Proto:         c.W.Proto,
+		OnSlow:        s.logSlowScript,
 	}
 	run(c.Args[3:3+numkeys], c.Args[3+numkeys:], h, opts)
 	outer.Scratch = c.Scratch
@@ -207,6 +208,17 @@ func (s *Server) runScript(c *command.Ctx, eng *scripting.Engine, flags scriptin
 	if cl.db != db {
 		cl.selectDB(db)
 	}
+}
+
+// logSlowScript is Redis's warning for a script past busy-reply-threshold
+// (scriptInterrupt), which Redis's tests wait for.
+func (s *Server) logSlowScript(elapsed time.Duration, name string, function bool) {
+	kill := "FUNCTION KILL"
+	if !function {
+		kill, name = "SCRIPT KILL", "f_"+name
+	}
+	s.Log.Warningf("Slow script detected: still in execution after %d milliseconds. You can try killing the script using the %s command. Script name is: %s.",
+		elapsed.Milliseconds(), kill, name)
 }
 
 // scriptHost runs a script's redis.call on behalf of a client.

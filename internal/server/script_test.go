@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"crypto/sha1"
 	"fmt"
 	"reflect"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -478,5 +480,42 @@ func TestDebugObjectSeesUnreclaimedKey(t *testing.T) {
 	}
 	if err := c.Do(ctx, "debug", "object", "key").Err(); err == nil || err.Error() != "ERR no such key" {
 		t.Fatalf("DEBUG OBJECT after the lookup: %v", err)
+	}
+}
+
+// TestSlowScriptLogged: a script or function running past
+// busy-reply-threshold is logged once, in Redis's words, which operators
+// grep for and Redis's tests wait for; a quick one is not.
+func TestSlowScriptLogged(t *testing.T) {
+	srv, log := startLogged(t, t.TempDir(), "busy-reply-threshold", "10")
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer c.Close()
+	ctx := context.Background()
+	// Time stands still inside a script (TIME answers its start), so the
+	// script counts instead: tens of milliseconds at least.
+	slow := "local i = 0; while i < 3000000 do i = i + 1 end; return 1"
+	if err := c.Eval(ctx, "return 1", nil).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(log.String(), "Slow script") {
+		t.Fatalf("a quick script was logged:\n%s", log)
+	}
+	if err := c.Eval(ctx, slow, nil).Err(); err != nil {
+		t.Fatal(err)
+	}
+	sha := fmt.Sprintf("%x", sha1.Sum([]byte(slow)))
+	want := regexp.MustCompile(`# Slow script detected: still in execution after [0-9]+ milliseconds\. You can try killing the script using the SCRIPT KILL command\. Script name is: f_` + sha + `\.\n`)
+	if n := len(want.FindAllString(log.String(), -1)); n != 1 {
+		t.Fatalf("the slow script was logged %d times, want once:\n%s", n, log)
+	}
+	lib := "#!lua name=slowlib\nredis.register_function('slowfn', function() " + slow + " end)"
+	if err := c.Do(ctx, "function", "load", lib).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ctx, "fcall", "slowfn", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), "using the FUNCTION KILL command. Script name is: slowfn.") {
+		t.Fatalf("the slow function was not logged:\n%s", log)
 	}
 }
