@@ -342,6 +342,9 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	}
 	c.run(ctx)
 	dur := monotonic() - start
+	if ctx.Dirty != 0 && cmd.Flags&command.Write != 0 && s.replica.active.Load() && !c.isMaster.Load() {
+		c.noteReplicaWrite(cmd, args, ctx.DB)
+	}
 	if ctx.Propagating {
 		c.captureProp(cmd, args)
 	}

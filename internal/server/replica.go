@@ -156,6 +156,7 @@ func replicaofCommand(c *command.Ctx) {
 	if strings.EqualFold(host, "no") && strings.EqualFold(portArg, "one") {
 		s.Config.SetReplicaOf("", 0) // CONFIG GET and REWRITE follow the role
 		if s.stopReplication() {
+			s.forgetReplicaKeys()
 			s.prop.stopProxy()
 			s.newReplicationID()
 			// As Redis: the replicas learn the new ID by reconnecting,
@@ -314,10 +315,12 @@ func (s *Server) replicationLink(host string, port int, stop chan struct{}) {
 		s.Log.Noticef("Connecting to MASTER %s", addr)
 		s.replica.setState(stop, linkConnecting)
 		err := s.syncWithPrimary(addr, stop)
-		s.replica.up.Store(false)
 		s.replica.mu.Lock()
-		s.replica.since = time.Now()
 		if s.replica.stop == stop {
+			// Only the current link: one replaced by REPLICAOF ends
+			// after its successor may have come up.
+			s.replica.up.Store(false)
+			s.replica.since = time.Now()
 			s.replica.state.Store(linkConnect)
 		}
 		s.replica.mu.Unlock()

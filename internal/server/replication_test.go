@@ -272,6 +272,49 @@ func TestReplicaLeavesExpiryToPrimary(t *testing.T) {
 	testutil.WaitFor(t, 5*time.Second, "the primary's DEL applied", func() bool { return r.DBSize(ctx).Val() == 0 })
 }
 
+// TestWritableReplicaExpiresItsOwnKeys: keys a client gave a time to
+// live on a writable replica are expired by the replica (the primary
+// knows nothing of them), as Redis's expireSlaveKeys does; the
+// primary's keys still wait for the primary's DEL.
+func TestWritableReplicaExpiresItsOwnKeys(t *testing.T) {
+	primary := testutil.Start(t, "enable-debug-command", "yes")
+	replica := testutil.Start(t, "hz", "100", "replica-read-only", "no")
+	p, r := primary.Client(t), replica.Client(t)
+	ctx := context.Background()
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
+		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
+	})
+	p.Do(ctx, "debug", "set-active-expire", "0")
+	p.Set(ctx, "from-primary", "v", 50*time.Millisecond)
+	testutil.WaitFor(t, 5*time.Second, "key replicated", func() bool { return r.DBSize(ctx).Val() == 1 })
+	for _, k := range []string{"own1", "own2"} {
+		if err := r.Set(ctx, k, "v", 100*time.Millisecond).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Set(ctx, "own-persistent", "v", 0)
+	r.Set(ctx, "own-persisted", "v", 100*time.Millisecond)
+	r.Persist(ctx, "own-persisted")
+	if n := r.DBSize(ctx).Val(); n != 5 {
+		t.Fatalf("DBSIZE %d, want 5", n)
+	}
+	testutil.WaitFor(t, 5*time.Second, "the replica's own keys expired", func() bool { return r.DBSize(ctx).Val() == 3 })
+	for _, k := range []string{"own-persistent", "own-persisted"} {
+		if r.Exists(ctx, k).Val() != 1 {
+			t.Fatalf("%s is gone", k)
+		}
+	}
+	// The primary's expired key is still there, hidden, until its DEL.
+	time.Sleep(100 * time.Millisecond)
+	if n := r.DBSize(ctx).Val(); n != 3 {
+		t.Fatalf("the replica reclaimed the primary's expired key itself (DBSIZE %d)", n)
+	}
+}
+
 // noReplyWithin checks that a reply is not there yet: the command sent
 // on r is blocked.
 func noReplyWithin(t *testing.T, r *testutil.Raw, d time.Duration) {

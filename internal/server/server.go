@@ -84,6 +84,7 @@ type Server struct {
 	// (see reclaimOffHeap): reclaimSoon asks the cron for one now.
 	reclaimSoon   atomic.Bool
 	replica       replicaLink                // our primary, when a replica (replica.go)
+	replicaTTL    replicaTTLKeys             // keys clients gave a TTL on a writable replica (replica_expire.go)
 	rdb           rdbState                   // RDB persistence (persist.go)
 	replSync      replSync                   // replicas waiting for or receiving a snapshot (fullsync.go)
 	load          loadState                  // the dataset loading (loading.go)
@@ -554,6 +555,8 @@ func (s *Server) cron() {
 			// Hash fields with TTLs: Redis's budget of 10,000 fields a second.
 			commands.ExpireHashFields(s.Store, time.Now().UnixMilli(), max(1, 10000/int(hz)))
 			s.latency.add("expire-cycle", time.Since(start))
+		} else if s.activeExpire.Load() && s.replica.active.Load() {
+			s.expireReplicaKeys(2 * time.Millisecond)
 		}
 		s.pause.expire()
 		s.replicationCron(time.Now())
