@@ -257,7 +257,7 @@ func (s *Server) shutdownCommand(c *command.Ctx) {
 		c.Error("ERR No shutdown in progress.")
 		return
 	}
-	if !nosave && !(s.replica.active.Load() && !save) {
+	if !nosave {
 		if err := s.saveOnShutdown(save, c); err != nil && !other {
 			s.Log.Warningf("Error trying to save the DB, can't exit.")
 			c.Error("ERR Errors trying to SHUTDOWN. Check logs.")

@@ -286,6 +286,7 @@ func (c *Client) unregister() {
 	s := c.srv
 	if c.isReplica.Load() {
 		s.prop.removeConsumer(c)
+		s.dropReplica(c)
 	}
 	c.dropSubscriptions()
 	s.tracking.disable(c)

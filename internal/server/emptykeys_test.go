@@ -85,10 +85,17 @@ func emptyKeysRDB(t *testing.T) []byte {
 // its log captured from the first line, which testutil.Start silences.
 func startLogged(t *testing.T, dir string, directives ...string) (*server.Server, *testutil.LogBuffer) {
 	t.Helper()
-	text := "bind 127.0.0.1\nport 0\ndir " + strconv.Quote(dir) + "\n"
+	text := ""
 	for i := 0; i+1 < len(directives); i += 2 {
 		text += directives[i] + " " + strconv.Quote(directives[i+1]) + "\n"
 	}
+	return startLoggedConf(t, dir, text)
+}
+
+// startLoggedConf is startLogged with configuration lines as they are.
+func startLoggedConf(t *testing.T, dir, lines string) (*server.Server, *testutil.LogBuffer) {
+	t.Helper()
+	text := "bind 127.0.0.1\nport 0\ndir " + strconv.Quote(dir) + "\n" + lines
 	cfg := config.New()
 	if err := cfg.LoadString(text); err != nil {
 		t.Fatal(err)

@@ -64,8 +64,8 @@ func (s *Server) queueFullSync(cl *Client) {
 	}
 	s.replSync.waiting = append(s.replSync.waiting, cl)
 	s.replSync.mu.Unlock()
-	s.Log.Noticef("Replica %s asks for synchronization", cl.addr)
-	s.Log.Noticef("Full resync requested by replica %s", cl.addr)
+	s.Log.Noticef("Replica %s asks for synchronization", cl.replicaName())
+	s.Log.Noticef("Full resync requested by replica %s", cl.replicaName())
 	if s.Store.SnapshotRunning() {
 		s.Log.Noticef("Can't attach the replica to the current BGSAVE. Waiting for next BGSAVE for SYNC")
 		return
@@ -237,16 +237,19 @@ func (s *Server) startFullSync(label int) {
 		}
 		s.replSync.mu.Unlock()
 		for _, cl := range group {
-			if err != nil || cl.killed.Load() {
+			if err != nil {
 				s.Log.Warningf("SYNC failed. BGSAVE child returned an error: %v", err)
 				cl.Kill()
 				continue
+			}
+			if cl.killed.Load() {
+				continue // gone meanwhile: its end was logged
 			}
 			cl.releaseStream()
 			// As Redis's replicaPutOnline: the ack clock starts now.
 			cl.replica.ackTime.Store(time.Now().Unix())
 			cl.replica.state.Store(replOnline)
-			s.Log.Noticef("Synchronization with replica %s succeeded", cl.addr)
+			s.Log.Noticef("Synchronization with replica %s succeeded", cl.replicaName())
 		}
 	}()
 }
@@ -378,7 +381,7 @@ func (c *Client) releaseStream() {
 			c.asyncOut = nil
 		}
 		if c.heldSpill != nil {
-			c.srv.Log.Noticef("Replica %s: %d bytes of the write stream held during its synchronization were kept on disk", c.addr, c.heldSpilled)
+			c.srv.Log.Noticef("Replica %s: %d bytes of the write stream held during its synchronization were kept on disk", c.replicaName(), c.heldSpilled)
 			c.asyncSegs = append(c.asyncSegs, outSeg{spill: c.heldSpill})
 			c.asyncSegsLen += c.heldSpilled
 		}

@@ -502,7 +502,9 @@ func (s *Server) saveCron(now time.Time) {
 }
 
 // saveOnShutdown saves when SHUTDOWN SAVE asks, or when save points are
-// configured and neither NOSAVE nor a replica role says otherwise.
+// configured and NOSAVE does not say otherwise. A replica saves too, as
+// Redis's: the file keeps its primary's replication ID and offset, from
+// which it continues with a partial resync after the restart.
 // c is the SHUTDOWN command's context (nil for a signal), whose shards
 // may be held already.
 func (s *Server) saveOnShutdown(force bool, c *command.Ctx) error {

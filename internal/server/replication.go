@@ -2,6 +2,8 @@ package server
 
 import (
 	"math"
+	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -24,6 +26,33 @@ type replicaState struct {
 	aofAckOffset  atomic.Int64 // the FACK of REPLCONF ACK: our stream on the replica's disk
 	ackTime       atomic.Int64 // Unix s of the last REPLCONF ACK
 	state         atomic.Int32 // replWaitBgsave, replSendBulk, replOnline (fullsync.go)
+}
+
+// replicaName is how Redis's log names a replica (replicationGetSlaveName):
+// its address and the port it listens on, as REPLCONF listening-port said.
+func (c *Client) replicaName() string {
+	ip, _, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		ip = c.addr
+	}
+	if p := c.replListeningPort.Load(); p > 0 {
+		return net.JoinHostPort(ip, strconv.FormatInt(p, 10))
+	}
+	return ip + ":<unknown-replica-port>"
+}
+
+// dropReplica forgets a replica whose connection ended: out of the queue
+// for a snapshot, with Redis's log line.
+func (s *Server) dropReplica(c *Client) {
+	s.replSync.mu.Lock()
+	for i, w := range s.replSync.waiting {
+		if w == c {
+			s.replSync.waiting = append(s.replSync.waiting[:i], s.replSync.waiting[i+1:]...)
+			break
+		}
+	}
+	s.replSync.mu.Unlock()
+	s.Log.Noticef("Connection with replica %s lost.", c.replicaName())
 }
 
 // feed is propConsumer: the stream goes out through the writer goroutine,
@@ -347,7 +376,7 @@ func (s *Server) continueReplica(cl *Client, replid, offsetArg []byte) bool {
 	// replicas, and this one's database is the one it had.
 	s.prop.consumers = append(s.prop.consumers, cl)
 	s.prop.active.Store(true)
-	s.Log.Noticef("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", cl.addr, len(tail), offset)
+	s.Log.Noticef("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", cl.replicaName(), len(tail), offset)
 	return true
 }
 

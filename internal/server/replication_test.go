@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/corvid-db/corvid/internal/rdb"
+	"github.com/corvid-db/corvid/internal/server"
 	"github.com/corvid-db/corvid/internal/testutil"
 )
 
@@ -312,6 +313,81 @@ func TestWritableReplicaExpiresItsOwnKeys(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if n := r.DBSize(ctx).Val(); n != 3 {
 		t.Fatalf("the replica reclaimed the primary's expired key itself (DBSIZE %d)", n)
+	}
+}
+
+// TestReplicaGoneWhileWaitingIsForgotten: a replica that disconnects while
+// it waits for its snapshot (repl-diskless-sync-delay) leaves the list at
+// once, with Redis's log line, and the snapshot made later does not fail
+// on its account.
+func TestReplicaGoneWhileWaitingIsForgotten(t *testing.T) {
+	srv, log := startLogged(t, t.TempDir(), "repl-diskless-sync", "yes", "repl-diskless-sync-delay", "1")
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer c.Close()
+	ctx := context.Background()
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(conn, "REPLCONF listening-port 4321\r\nREPLCONF capa eof capa psync2\r\nPSYNC ? -1\r\n")
+	testutil.WaitFor(t, 5*time.Second, "the replica listed", func() bool {
+		return strings.Contains(c.Info(ctx, "replication").Val(), "connected_slaves:1")
+	})
+	conn.Close()
+	testutil.WaitFor(t, 5*time.Second, "the replica forgotten", func() bool {
+		return strings.Contains(c.Info(ctx, "replication").Val(), "connected_slaves:0")
+	})
+	time.Sleep(1500 * time.Millisecond) // past the delay: nothing to sync
+	if !strings.Contains(log.String(), "Connection with replica 127.0.0.1:4321 lost.") {
+		t.Fatalf("no line for the lost replica:\n%s", log)
+	}
+	if strings.Contains(log.String(), "SYNC failed") || strings.Contains(log.String(), "Starting BGSAVE for SYNC") {
+		t.Fatalf("a snapshot was made or failed for a replica that had gone:\n%s", log)
+	}
+}
+
+// TestReplicaRestartContinues: a replica with save points saves on
+// SHUTDOWN, as Redis's does, and its file keeps the primary's replication
+// ID and offset: restarted, it continues with a partial resync.
+func TestReplicaRestartContinues(t *testing.T) {
+	primary := testutil.Start(t)
+	p := primary.Client(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	link := func(srv *server.Server) *redis.Client {
+		r := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+		if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
+			t.Fatal(err)
+		}
+		testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
+			return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
+		})
+		return r
+	}
+	srv, _ := startLogged(t, dir, "save", "900 1")
+	r := link(srv)
+	for i := range 100 {
+		p.Set(ctx, "k"+strconv.Itoa(i), i, 0)
+	}
+	testutil.WaitFor(t, 5*time.Second, "writes applied", func() bool { return r.DBSize(ctx).Val() == 100 })
+	r.Close()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Set(ctx, "after", "1", 0) // the backlog holds what the replica missed
+	full := infoLineOf(t, p, "stats", "sync_full")
+	// Started as a replica, as Redis's test restarts it after CONFIG
+	// REWRITE: the file's ID and offset are then its primary's.
+	srv2, log := startLoggedConf(t, dir, "replicaof "+host+" "+port+"\n")
+	r2 := redis.NewClient(&redis.Options{Addr: srv2.Addr().String()})
+	defer r2.Close()
+	testutil.WaitFor(t, 5*time.Second, "the missed write applied", func() bool { return r2.Get(ctx, "after").Val() == "1" })
+	if got := infoLineOf(t, p, "stats", "sync_full"); got != full {
+		t.Fatalf("the restarted replica synchronised in full (sync_full %s, was %s):\n%s", got, full, log)
+	}
+	if n := r2.DBSize(ctx).Val(); n != 101 {
+		t.Fatalf("DBSIZE %d after the restart, want 101", n)
 	}
 }
 

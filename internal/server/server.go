@@ -634,7 +634,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.Store.LockAll()
 	s.stopAOF() // written and fsynced
 	s.Store.UnlockAll()
-	if !s.shutdownSaved.Load() && !s.replica.active.Load() {
+	if !s.shutdownSaved.Load() {
 		// A signal: save as Redis does when save points are set.
 		if err := s.saveOnShutdown(false, nil); err != nil {
 			s.Log.Warningf("Error trying to save the DB, can't exit: %v", err)

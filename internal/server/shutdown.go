@@ -80,7 +80,7 @@ func (s *Server) prepareSignalShutdown(flags int64) error {
 		}
 		s.Log.Warningf("Writing initial AOF. Exit anyway.")
 	}
-	if flags&config.ShutdownNoSave != 0 || s.replica.active.Load() && flags&config.ShutdownSave == 0 {
+	if flags&config.ShutdownNoSave != 0 {
 		s.shutdownSaved.Store(true)
 		return nil
 	}
