@@ -85,6 +85,11 @@ func (s *Server) debugCommand(c *command.Ctx) {
 	case sub == "pause-cron" && n == 3:
 		s.admin().pauseCron.Store(atoi(c.Args[2]) != 0)
 		c.OK()
+	case sub == "replicate" && n >= 3:
+		// To the replicas only, as is: Redis's tests make a replica
+		// fail a command its primary sent.
+		s.prop.emitToReplicas(c.Args[2:]...)
+		c.OK()
 	case sub == "log" && n == 3:
 		s.Log.Warningf("DEBUG LOG: %s", c.Args[2])
 		c.OK()
@@ -513,6 +518,8 @@ func debugHelp(c *command.Ctx) {
 		"    Write <message> to the server log.",
 		"HTSTATS <dbid> [full]",
 		"    Return hash table statistics of the specified Redis database.",
+		"REPLICATE <string>",
+		"    Replicates the provided string to replicas, allowing data divergence.",
 		"OBJECT <key>",
 		"    Show low level info about `key` and associated value.",
 		"PAUSE-CRON <0|1>",

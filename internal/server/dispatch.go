@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/resp"
 	"github.com/corvid-db/corvid/internal/scripting"
 )
 
@@ -204,7 +205,45 @@ func (c *Client) rejectf(cmd *command.Command, msg string) {
 	mark := c.w.Len()
 	c.w.Error(msg)
 	c.srv.countError([]byte(msg))
+	c.logErrorToPrimary(cmd, []byte(msg))
 	c.applyReplyMode(mark)
+}
+
+// logErrorToPrimary is Redis's afterErrorReply for the two clients whose
+// errors nobody reads: a replica failing a command of its primary's
+// stream, and the AOF being loaded. Their data may now differ from the
+// source's, so it is logged as critical, with the stream that led to it.
+func (c *Client) logErrorToPrimary(cmd *command.Command, msg []byte) {
+	master := c.isMaster.Load()
+	if !master && !c.aofLoading {
+		return
+	}
+	s := c.srv
+	from, to := "replica", "master"
+	if c.aofLoading {
+		from, to = "server", "AOF-loading-client"
+	}
+	name := "<unknown>"
+	if cmd != nil {
+		name = cmd.FullName()
+	}
+	if len(msg) > 4096 {
+		msg = msg[:4096]
+	}
+	s.Log.Warningf("== CRITICAL == This %s is sending an error to its %s: '%s' after processing the command '%s'", from, to, msg, name)
+	if master {
+		// The stream before this command: a replica passes each command
+		// to its backlog before running it (dispatch), Redis after.
+		s.prop.mu.Lock()
+		tail := s.prop.latestBacklog(256 + len(c.proxyBuf))
+		s.prop.mu.Unlock()
+		if len(tail) > len(c.proxyBuf) {
+			tail = tail[:len(tail)-len(c.proxyBuf)]
+			tail = tail[max(0, len(tail)-256):]
+			s.Log.Noticef("Latest backlog is: '%s'", resp.Repr(string(tail)))
+		}
+	}
+	s.Stats.UnexpectedErrors.Add(1)
 }
 
 // call runs an admitted command: lock its shards, execute it, unlock,
@@ -395,6 +434,7 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 		if !c.errCounted {
 			s.countError(c.w.Buf[mark+1 : end])
 		}
+		c.logErrorToPrimary(cmd, c.w.Buf[mark+1:end])
 	}
 	c.errCounted = false
 	if !inner {

@@ -252,6 +252,40 @@ func (f *propFeed) emitNow(db int, args ...[]byte) {
 	f.mu.Unlock()
 }
 
+// emitToReplicas sends a command, with no SELECT, to the replicas and the
+// backlog only, not the AOF (DEBUG REPLICATE, as Redis's
+// replicationFeedSlaves with no database).
+func (f *propFeed) emitToReplicas(args ...[]byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.proxy || (len(f.consumers) == 0 && f.backlog == nil) {
+		return
+	}
+	f.buf = appendCommand(f.buf[:0], args)
+	f.offset += int64(len(f.buf))
+	f.toBacklog(f.buf)
+	for _, c := range f.consumers {
+		if isReplicaConsumer(c) {
+			c.feed(f.buf)
+		}
+	}
+}
+
+// latestBacklog returns the backlog's last n bytes at most; f.mu is held.
+func (f *propFeed) latestBacklog(n int) []byte {
+	n = min(n, int(f.histlen))
+	if f.backlog == nil || n == 0 {
+		return nil
+	}
+	out := make([]byte, 0, n)
+	start := f.backlogPos - n
+	if start < 0 {
+		out = append(out, f.backlog[start+len(f.backlog):]...)
+		start = 0
+	}
+	return append(out, f.backlog[start:f.backlogPos]...)
+}
+
 // emitRaw sends b as is, with no SELECT (the replication PING).
 func (f *propFeed) emitRaw(b []byte) {
 	f.mu.Lock()

@@ -391,6 +391,52 @@ func TestReplicaRestartContinues(t *testing.T) {
 	}
 }
 
+// TestReplicaLogsErrorsFromPrimaryStream: a command of the primary's
+// stream that fails on the replica (DEBUG REPLICATE sends one the replica
+// does not know; a write to a key the writable replica changed) is
+// logged as critical, as Redis does, with the stream that came before it
+// and not the failing command itself.
+func TestReplicaLogsErrorsFromPrimaryStream(t *testing.T) {
+	primary := testutil.Start(t, "enable-debug-command", "yes")
+	p := primary.Client(t)
+	ctx := context.Background()
+	srv, log := startLogged(t, t.TempDir(), "replica-read-only", "no")
+	r := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer r.Close()
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
+		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
+	})
+	p.Set(ctx, "before", "1", 0) // something in the backlog before it
+	if err := p.Do(ctx, "debug", "replicate", "fake-command-1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 5*time.Second, "the error logged", func() bool { return strings.Contains(log.String(), "CRITICAL") })
+	if n := strings.Count(log.String(), "fake-command-1"); n != 1 {
+		t.Fatalf("fake-command-1 appears %d times in the log, want once (the backlog shown is what came before it):\n%s", n, log)
+	}
+	r.Set(ctx, "n", "foo", 0)
+	p.IncrBy(ctx, "n", 1)
+	p.Set(ctx, "done", "1", 0)
+	testutil.WaitFor(t, 5*time.Second, "the stream applied", func() bool { return r.Get(ctx, "done").Val() == "1" })
+	text := log.String()
+	for _, want := range []string{
+		"# == CRITICAL == This replica is sending an error to its master: 'ERR unknown command 'fake-command-1', with args beginning with: ' after processing the command '<unknown>'",
+		"# == CRITICAL == This replica is sending an error to its master: 'ERR value is not an integer or out of range' after processing the command 'incrby'",
+		"* Latest backlog is: '\"",
+	} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the log lacks %q:\n%s", want, text)
+		}
+	}
+	if r.Get(ctx, "n").Val() != "foo" || p.Get(ctx, "n").Val() != "1" {
+		t.Fatal("the replica's write or the primary's was lost")
+	}
+}
+
 // noReplyWithin checks that a reply is not there yet: the command sent
 // on r is blocked.
 func noReplyWithin(t *testing.T, r *testutil.Raw, d time.Duration) {
