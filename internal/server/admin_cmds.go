@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/command"
+	"github.com/corvid-db/corvid/internal/config"
 )
 
 // adminCommands are the server commands: CONFIG, INFO, COMMAND, DEBUG,
@@ -80,7 +81,7 @@ func (s *Server) adminCommands() []*command.Command {
 				sub("latency|histogram", -2, adminF, dangerous, "7.0.0", "Returns the cumulative distribution of latencies of a subset or all commands.", special, s.latencyHistogramCommand),
 				sub("latency|help", 2, helpF, command.CatSlow, "2.8.13", "Returns helpful text about the different subcommands.", nil, latencyHelpCommand),
 			}},
-		{Name: "shutdown", Arity: -1, Flags: adminF | command.NoMulti | command.AllowBusy, ACL: dangerous,
+		{Name: "shutdown", Arity: -1, Flags: adminF | command.NoMulti | command.AllowBusy | command.OwnGoroutine, ACL: dangerous,
 			Group: "server", Since: "1.0.0", Summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.",
 			Handler: s.shutdownCommand},
 		{Name: "time", Arity: 1, Flags: command.Loading | command.Stale | command.Fast | command.NoKeyspace, ACL: command.CatFast,
@@ -222,20 +223,44 @@ func timeCommand(c *command.Ctx) {
 
 func (s *Server) lastsaveCommand(c *command.Ctx) { c.W.Int(s.lastSave.Load()) }
 
+// shutdownWillWait reports, for the dispatcher, whether SHUTDOWN with
+// these arguments is about to wait for replicas: the client counts as
+// blocked from the moment it is handed to its goroutine, as in Redis,
+// where nothing runs between reading the command and blocking it.
+func (s *Server) shutdownWillWait(args [][]byte) bool {
+	var flags int64
+	for _, a := range args[1:] {
+		switch strings.ToLower(string(a)) {
+		case "now":
+			flags |= config.ShutdownNow
+		case "abort":
+			return false
+		}
+	}
+	return s.shutdownMustWait(flags)
+}
+
 // shutdownCommand validates the options as Redis does and asks the
 // embedding program to exit. On success Redis exits without replying, so
 // the caller sees its connection close; the connection is closed here for
 // the case where the embedding program keeps running (tests).
 func (s *Server) shutdownCommand(c *command.Ctx) {
 	var nosave, save, abort, other bool
+	var flags int64
 	for _, a := range c.Args[1:] {
 		switch strings.ToLower(string(a)) {
 		case "nosave":
 			nosave = true
+			flags |= config.ShutdownNoSave
 		case "save":
 			save = true
-		case "now", "force":
+			flags |= config.ShutdownSave
+		case "now":
 			other = true
+			flags |= config.ShutdownNow
+		case "force":
+			other = true
+			flags |= config.ShutdownForce
 		case "abort":
 			abort = true
 		default:
@@ -257,14 +282,30 @@ func (s *Server) shutdownCommand(c *command.Ctx) {
 		c.Error("ERR No shutdown in progress.")
 		return
 	}
-	if !nosave {
-		if err := s.saveOnShutdown(save, c); err != nil && !other {
-			s.Log.Warningf("Error trying to save the DB, can't exit.")
-			c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+	cl := client(c)
+	defer cl.blocked.Store(false) // set by the dispatcher when it had to wait
+	if s.shutdownMustWait(flags) {
+		// Blocked until the replicas are in sync or the time is up; the
+		// cron then finishes the shutdown (or fails it, or SHUTDOWN ABORT
+		// cancels it) for every client waiting here.
+		round := s.beginShutdownWait(flags)
+		cl.blocked.Store(true)
+		select {
+		case <-round.done:
+		case <-cl.done:
+		}
+		cl.blocked.Store(false)
+		if round.failed {
+			c.Error(errShutdownFailed)
 			return
 		}
+		cl.closeAfterReply()
+		return
 	}
-	s.shutdownSaved.Store(true)
-	client(c).closeAfterReply()
+	if err := s.finishShutdown(flags, c); err != nil {
+		c.Error(errShutdownFailed)
+		return
+	}
+	cl.closeAfterReply()
 	s.RequestShutdown()
 }

@@ -123,6 +123,9 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 	// before anything that could park it: a command that asks to, a pause,
 	// or shard locks a running script holds (the loop must stay free for
 	// SCRIPT KILL and the BUSY replies).
+	if cmd == s.tx.shutdown && s.shutdownWillWait(args) {
+		c.blocked.Store(true)
+	}
 	if (cmd.Flags&command.OwnGoroutine != 0 || (s.pause.active() && !c.isMonitor.Load()) ||
 		((cmd.Flags&command.NoKeyspace == 0 || cmd == s.tx.exec) && scripting.Running())) && c.requestGoroutine(args, now) {
 		return

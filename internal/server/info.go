@@ -267,6 +267,9 @@ func (s *Server) infoServer(ib *infoBuf) {
 	ib.str("executable", exe)
 	ib.str("config_file", s.Config.ConfigFile())
 	ib.int("io_threads_active", 0)
+	if ms, waiting := s.shutdownInMilliseconds(); waiting {
+		ib.int("shutdown_in_milliseconds", ms)
+	}
 	s.infoListeners(ib)
 }
 
@@ -368,6 +371,7 @@ func buildID() string {
 
 type clientFigures struct {
 	maxIn, maxOut, blocked, mem int64
+	replicas                    int64 // connections of replicas, which connected_clients leaves out
 }
 
 func (s *Server) clientFigures() clientFigures {
@@ -381,6 +385,9 @@ func (s *Server) clientFigures() clientFigures {
 		if c.blocked.Load() {
 			f.blocked++
 		}
+		if c.isReplica.Load() {
+			f.replicas++
+		}
 	}
 	s.clientsMu.Unlock()
 	return f
@@ -389,7 +396,7 @@ func (s *Server) clientFigures() clientFigures {
 func (s *Server) infoClients(ib *infoBuf) {
 	f := s.clientFigures()
 	ib.section("Clients")
-	ib.int("connected_clients", s.nclients.Load())
+	ib.int("connected_clients", s.nclients.Load()-f.replicas)
 	ib.int("cluster_connections", 0)
 	ib.int("maxclients", s.maxClients.Load())
 	ib.int("client_recent_max_input_buffer", f.maxIn)
@@ -613,9 +620,10 @@ func (s *Server) infoMemory(ib *infoBuf, m memInfo) {
 	ib.f2("mem_fragmentation_ratio", ratio(m.rss, m.used), "")
 	ib.int("mem_fragmentation_bytes", m.rss-m.used)
 	ib.int("mem_not_counted_for_evict", 0)
-	ib.int("mem_replication_backlog", 0)
-	ib.int("mem_total_replication_buffers", 0)
-	ib.int("mem_clients_slaves", 0)
+	backlogMem, replicasMem := s.replicationBufferMem()
+	ib.int("mem_replication_backlog", backlogMem)
+	ib.int("mem_total_replication_buffers", backlogMem+replicasMem)
+	ib.int("mem_clients_slaves", replicasMem)
 	ib.int("mem_clients_normal", cf.mem)
 	ib.int("mem_cluster_links", 0)
 	ib.int("mem_aof_buffer", 0)

@@ -27,8 +27,11 @@ type pauseState struct {
 	// equal to "a pause is in force".
 	expiryPaused *atomic.Bool
 
-	mu      sync.Mutex
-	all     bool      // ALL mode; otherwise WRITE
+	mu sync.Mutex
+	// shutdown: writes wait while a shutdown waits for its replicas
+	// (Redis's PAUSE_DURING_SHUTDOWN), which CLIENT UNPAUSE does not end.
+	shutdown bool
+	all      bool // ALL mode; otherwise WRITE
 	until   time.Time // end of the pause; zero when none
 	timer   *time.Timer
 	queue   []*pauseWaiter // postponed commands, oldest first
@@ -112,7 +115,16 @@ func (p *pauseState) blocksExpiry() bool {
 // coveredLocked reports whether a command (write says whether it writes or
 // may replicate) must wait under the pause in force.
 func (p *pauseState) coveredLocked(write bool) bool {
-	return !p.until.IsZero() && (p.all || write)
+	return (!p.until.IsZero() && (p.all || write)) || (p.shutdown && write)
+}
+
+// pauseForShutdown holds writes back, or lets them go again, for a
+// shutdown waiting for its replicas.
+func (p *pauseState) pauseForShutdown(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.shutdown = on
+	p.kickLocked()
 }
 
 // kickLocked releases the oldest postponed command the pause no longer
@@ -130,7 +142,7 @@ func (p *pauseState) kickLocked() {
 			}
 		}
 	}
-	p.on.Store(!p.until.IsZero() || len(p.queue) > 0 || p.running != nil)
+	p.on.Store(!p.until.IsZero() || p.shutdown || len(p.queue) > 0 || p.running != nil)
 	if p.expiryPaused != nil {
 		// Keys expire only logically while a pause is in force (Redis's
 		// checkClientPauseTimeoutAndReturnIfPaused): the dataset stays still.

@@ -28,6 +28,23 @@ type replicaState struct {
 	state         atomic.Int32 // replWaitBgsave, replSendBulk, replOnline (fullsync.go)
 }
 
+// replicationBufferMem returns the memory of the backlog and of what
+// waits to be sent to replicas (their queues, and the stream held in
+// memory behind an RDB transfer): INFO's mem_replication_backlog and
+// mem_clients_slaves, whose sum is mem_total_replication_buffers. Redis
+// shares one buffer between them; here the backlog is a ring of its own.
+func (s *Server) replicationBufferMem() (backlog, replicas int64) {
+	s.prop.mu.Lock()
+	backlog = int64(len(s.prop.backlog))
+	s.prop.mu.Unlock()
+	for _, r := range s.replicaInfo() {
+		r.asyncMu.Lock()
+		replicas += int64(r.asyncSegsLen + len(r.asyncOut) + r.heldLen)
+		r.asyncMu.Unlock()
+	}
+	return backlog, replicas
+}
+
 // replicaName is how Redis's log names a replica (replicationGetSlaveName):
 // its address and the port it listens on, as REPLCONF listening-port said.
 func (c *Client) replicaName() string {

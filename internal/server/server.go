@@ -93,6 +93,7 @@ type Server struct {
 	aof           aofState                   // the append-only file (aof.go)
 	shutdownSaved atomic.Bool                // SHUTDOWN already saved (or was told not to)
 	shutdownAsap  atomic.Bool                // a signal scheduled a shutdown (shutdown.go)
+	shutWait      shutdownWait               // a shutdown waiting for its replicas (shutdown.go)
 	lastSignal    atomic.Int32
 	// Replication counters for INFO stats.
 	syncFull, syncPartialOK, syncPartialErr atomic.Int64

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
+	"time"
 
+	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/config"
 )
 
@@ -49,17 +52,130 @@ func sigNumber(sig os.Signal) int {
 	return 0
 }
 
-// shutdownCron carries out a shutdown a signal scheduled (cron, which
-// DEBUG PAUSE-CRON stops).
+// shutdownWait is Redis 7's wait for lagging replicas before shutting
+// down (shutdown-timeout): writes are held back, the replicas are asked
+// for their offsets, and the shutdown goes on once every replica has
+// acknowledged the whole stream or the time is up. SHUTDOWN ABORT cancels
+// it; a shutdown that then fails (a save, the first AOF still being
+// written) is cancelled too, and the clients blocked in SHUTDOWN get
+// Redis's error.
+type shutdownWait struct {
+	mu       sync.Mutex
+	deadline time.Time // zero: no shutdown initiated
+	flags    int64     // the SHUTDOWN's, or the signal's shutdown-on-* flags
+	round    *shutdownRound
+}
+
+// shutdownRound is one wait, as the clients blocked in it see it.
+type shutdownRound struct {
+	done   chan struct{} // closed when the wait is over, either way
+	failed bool          // set before done is closed: the shutdown did not happen
+}
+
+// errShutdownFailed is what the clients blocked in SHUTDOWN get when it
+// does not happen.
+const errShutdownFailed = "ERR Errors trying to SHUTDOWN. Check logs."
+
+// replicasInSync reports whether every replica has acknowledged the whole
+// stream (Redis's isReadyToShutdown).
+func (s *Server) replicasInSync() bool {
+	off := s.prop.Offset()
+	for _, r := range s.replicaInfo() {
+		if r.replica.ackOffset.Load() != off {
+			return false
+		}
+	}
+	return true
+}
+
+// shutdownMustWait reports whether a shutdown with flags waits for its
+// replicas first.
+func (s *Server) shutdownMustWait(flags int64) bool {
+	return flags&config.ShutdownNow == 0 && s.Config.Int("shutdown-timeout") != 0 &&
+		!s.replica.active.Load() && !s.replicasInSync()
+}
+
+// beginShutdownWait starts the wait, or joins the one in progress, and
+// returns the channel closed when it is over.
+func (s *Server) beginShutdownWait(flags int64) *shutdownRound {
+	w := &s.shutWait
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.deadline.IsZero() {
+		return w.round
+	}
+	w.deadline = time.Now().Add(time.Duration(s.Config.Int("shutdown-timeout")) * time.Second)
+	w.flags, w.round = flags, &shutdownRound{done: make(chan struct{})}
+	s.prop.emitRaw(getackCommand)
+	s.pause.pauseForShutdown(true)
+	s.Log.Noticef("Waiting for replicas before shutting down.")
+	return w.round
+}
+
+// shutdownInMilliseconds is INFO's shutdown_in_milliseconds, and whether a
+// shutdown is waiting at all.
+func (s *Server) shutdownInMilliseconds() (int64, bool) {
+	w := &s.shutWait
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.deadline.IsZero() {
+		return 0, false
+	}
+	return time.Until(w.deadline).Milliseconds(), true
+}
+
+// endShutdownWait ends the wait: failed, the writes go on and the blocked
+// clients get their error.
+func (s *Server) endShutdownWait(failed bool) {
+	w := &s.shutWait
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.deadline.IsZero() {
+		return
+	}
+	w.deadline = time.Time{}
+	w.round.failed = failed
+	close(w.round.done)
+	w.round = nil
+	if failed {
+		s.pause.pauseForShutdown(false)
+	}
+}
+
+// shutdownCron carries out a shutdown a signal scheduled, and finishes one
+// waiting for its replicas once they are in sync or the time is up (cron,
+// which DEBUG PAUSE-CRON stops).
 func (s *Server) shutdownCron() {
+	w := &s.shutWait
+	w.mu.Lock()
+	waiting, deadline, flags := !w.deadline.IsZero(), w.deadline, w.flags
+	w.mu.Unlock()
+	if waiting {
+		if !s.replicasInSync() && time.Now().Before(deadline) {
+			return
+		}
+		if err := s.finishShutdown(flags, nil); err != nil {
+			s.Log.Warningf("Errors trying to shut down the server. Check the logs for more information.")
+			s.shutdownAsap.Store(false)
+			s.endShutdownWait(true)
+			return
+		}
+		s.endShutdownWait(false)
+		s.RequestShutdown()
+		return
+	}
 	if !s.shutdownAsap.Load() {
 		return
 	}
-	flags := s.Config.Int("shutdown-on-sigterm")
+	flags = s.Config.Int("shutdown-on-sigterm")
 	if syscall.Signal(s.lastSignal.Load()) == syscall.SIGINT {
 		flags = s.Config.Int("shutdown-on-sigint")
 	}
-	if err := s.prepareSignalShutdown(flags); err != nil {
+	if s.shutdownMustWait(flags) {
+		s.beginShutdownWait(flags)
+		return
+	}
+	if err := s.finishShutdown(flags, nil); err != nil {
 		s.Log.Warningf("SIGTERM received but errors trying to shut down the server, check the logs for more information")
 		s.shutdownAsap.Store(false)
 		return
@@ -67,11 +183,39 @@ func (s *Server) shutdownCron() {
 	s.RequestShutdown()
 }
 
-// prepareSignalShutdown does what must be done before exiting on a
-// signal, with the shutdown-on-sig* flags: refuse while the first AOF is
-// being written, and save when save points are set (or SAVE is among the
-// flags), unless NOSAVE; FORCE goes on despite both.
-func (s *Server) prepareSignalShutdown(flags int64) error {
+// logLaggingReplicas is the first step of Redis's finishShutdown: a line
+// per replica behind the stream, and how many are in sync.
+func (s *Server) logLaggingReplicas() {
+	off := s.prop.Offset()
+	replicas := s.replicaInfo()
+	lagging := 0
+	now := time.Now().Unix()
+	for _, r := range replicas {
+		ack := r.replica.ackOffset.Load()
+		if ack == off {
+			continue
+		}
+		lagging++
+		state := r.replica.state.Load()
+		var lag int64
+		if state == replOnline {
+			lag = now - r.replica.ackTime.Load()
+		}
+		s.Log.Noticef("Lagging replica %s reported offset %d behind master, lag=%d, state=%s.",
+			r.replicaName(), off-ack, lag, replStateNames[state])
+	}
+	if len(replicas) > 0 {
+		s.Log.Noticef("%d of %d replicas are in sync when shutting down.", len(replicas)-lagging, len(replicas))
+	}
+}
+
+// finishShutdown does what must be done before exiting (Redis's
+// finishShutdown), with SHUTDOWN's flags or the shutdown-on-sig* ones:
+// refuse while the first AOF is being written, and save when save points
+// are set (or SAVE is among the flags), unless NOSAVE; FORCE goes on
+// despite both. c is the SHUTDOWN command's context, nil from the cron.
+func (s *Server) finishShutdown(flags int64, c *command.Ctx) error {
+	s.logLaggingReplicas()
 	force := flags&config.ShutdownForce != 0
 	if s.aof.pendingStart.Load() || s.initialRewrite() {
 		if !force {
@@ -84,7 +228,7 @@ func (s *Server) prepareSignalShutdown(flags int64) error {
 		s.shutdownSaved.Store(true)
 		return nil
 	}
-	if err := s.saveOnShutdown(flags&config.ShutdownSave != 0, nil); err != nil {
+	if err := s.saveOnShutdown(flags&config.ShutdownSave != 0, c); err != nil {
 		if !force {
 			s.Log.Warningf("Error trying to save the DB, can't exit.")
 			return err
@@ -104,12 +248,15 @@ func (s *Server) initialRewrite() bool {
 	return a.waitRewrite
 }
 
-// abortShutdown is SHUTDOWN ABORT: it cancels a shutdown a signal
-// scheduled.
+// abortShutdown is SHUTDOWN ABORT: it cancels a shutdown waiting for its
+// replicas, or one a signal scheduled.
 func (s *Server) abortShutdown() bool {
-	if !s.shutdownAsap.CompareAndSwap(true, false) {
+	_, waiting := s.shutdownInMilliseconds()
+	asap := s.shutdownAsap.Swap(false)
+	if !waiting && !asap {
 		return false
 	}
+	s.endShutdownWait(true)
 	s.Log.Noticef("Shutdown manually aborted.")
 	return true
 }

@@ -63,7 +63,7 @@ type txState struct {
 	// The commands the dispatcher runs at once inside MULTI instead of
 	// queuing them (Redis's processCommand list), and MONITOR, which EXEC
 	// refuses.
-	multi, exec, discard, watch, quit, reset, monitor *command.Command
+	multi, exec, discard, watch, quit, reset, monitor, shutdown *command.Command
 	// execWrite stands for an EXEC whose queue writes, in the pause check:
 	// a transaction is postponed by CLIENT PAUSE WRITE as a whole, at EXEC.
 	execWrite *command.Command
@@ -120,6 +120,7 @@ func (s *Server) initTx() {
 	t.quit = s.Table.Lookup([]byte("quit"))
 	t.reset = s.Table.Lookup([]byte("reset"))
 	t.monitor = s.Table.Lookup([]byte("monitor"))
+	t.shutdown = s.Table.Lookup([]byte("shutdown"))
 	s.Store.OnExpire = t.watches.expired
 }
 
