@@ -31,11 +31,11 @@ type pauseState struct {
 	// shutdown: writes wait while a shutdown waits for its replicas
 	// (Redis's PAUSE_DURING_SHUTDOWN), which CLIENT UNPAUSE does not end.
 	shutdown bool
-	all      bool // ALL mode; otherwise WRITE
-	until   time.Time // end of the pause; zero when none
-	timer   *time.Timer
-	queue   []*pauseWaiter // postponed commands, oldest first
-	running *pauseWaiter   // the released command executing now
+	all      bool      // ALL mode; otherwise WRITE
+	until    time.Time // end of the pause; zero when none
+	timer    *time.Timer
+	queue    []*pauseWaiter // postponed commands, oldest first
+	running  *pauseWaiter   // the released command executing now
 }
 
 // pauseWaiter is one postponed command.
