@@ -145,7 +145,9 @@ func TestBgsaveMakesLittleGarbage(t *testing.T) {
 	if !strings.Contains(c.Info(ctx, "persistence").Val(), "rdb_last_bgsave_status:ok") {
 		t.Fatal("BGSAVE failed")
 	}
-	if n := after.Mallocs - before.Mallocs; n > keys/10 {
+	// The race detector's build allocates where the normal one does not,
+	// and its sync.Pool drops a share of what is put back.
+	if n := after.Mallocs - before.Mallocs; n > keys/10 && !raceEnabled() {
 		t.Errorf("a BGSAVE of %d keys made %d objects, want at most %d", keys, n, keys/10)
 	}
 }
