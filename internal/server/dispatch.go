@@ -171,6 +171,9 @@ const errReplicaKeyspace = "ERR Replica can't interact with the keyspace"
 // OFF|SKIP ask, and moves SKIP along: the command after CLIENT REPLY SKIP
 // is silenced, then replies resume.
 func (c *Client) applyReplyMode(mark int) {
+	// A command that handed its earlier replies to the writer goroutine
+	// (SYNC, PSYNC) left fewer bytes than the mark: nothing of it is kept.
+	mark = min(mark, c.w.Len())
 	if c.keepPush {
 		// (Un)subscribe confirmations are pushes (in RESP2 too, for
 		// Redis), which CLIENT REPLY does not silence.

@@ -57,6 +57,7 @@ func (s *Server) queueFullSync(cl *Client) {
 	cl.replica.state.Store(replWaitBgsave)
 	cl.isReplica.Store(true)
 	cl.startAsync()
+	cl.handOff() // replies to what the replica pipelined before SYNC go first
 	cl.replyMode = replyOff
 	s.replSync.mu.Lock()
 	if len(s.replSync.waiting) == 0 {

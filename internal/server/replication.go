@@ -358,6 +358,7 @@ func syncCommand(c *command.Ctx) {
 // stream's lock is held.
 func (cl *Client) becomeReplica(head []byte) {
 	cl.startAsync()
+	cl.handOff() // replies to what the replica pipelined before PSYNC go first
 	cl.enqueueAsync(head)
 	cl.replica = &replicaState{}
 	cl.replica.state.Store(replOnline)
