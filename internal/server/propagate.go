@@ -107,8 +107,29 @@ func (f *propFeed) stopProxy() {
 // is held.
 func (f *propFeed) ensureBacklog(size int64) {
 	if f.backlog == nil && size > 0 {
-		f.backlog = make([]byte, size)
+		f.backlog = make([]byte, max(size, minBacklogSize))
 	}
+}
+
+// minBacklogSize is the smallest backlog, as Redis's
+// CONFIG_REPL_BACKLOG_MIN_SIZE.
+const minBacklogSize = 16 << 10
+
+// resizeBacklog gives an existing backlog a new size (CONFIG SET
+// repl-backlog-size), keeping the newest of what it holds, as Redis's
+// resizeReplicationBacklog does.
+func (f *propFeed) resizeBacklog(size int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	size = max(size, minBacklogSize)
+	if f.backlog == nil || int64(len(f.backlog)) == size {
+		return
+	}
+	keep := f.latestBacklog(int(min(size, f.histlen)))
+	f.backlog = make([]byte, size)
+	copy(f.backlog, keep)
+	f.backlogPos = len(keep) % len(f.backlog)
+	f.histlen = int64(len(keep))
 }
 
 // backlogFrom returns the stream from offset on (the offset of its first

@@ -465,11 +465,8 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	}
 	var payload io.Reader
 	if mark, ok := strings.CutPrefix(head, "$EOF:"); ok && len(mark) == 40 {
-		body, err := readUntilMark(br, []byte(mark))
-		if err != nil {
-			return err
-		}
-		payload = bytes.NewReader(body)
+		payload = &eofMarkReader{br: br, mark: []byte(mark), conn: conn,
+			timeout: time.Duration(s.Config.Int("repl-timeout")) * time.Second}
 	} else {
 		n, err := strconv.ParseInt(head[1:], 10, 64)
 		if err != nil || n < 0 {
@@ -481,6 +478,11 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	s.Log.Noticef("MASTER <-> REPLICA sync: receiving and loading the dataset")
 	if err := s.loadPrimarySnapshot(payload, offset, replid); err != nil {
 		return fmt.Errorf("failed to load the RDB from MASTER: %w", err)
+	}
+	// Up to the end of the payload (the closing mark, for a stream): the
+	// loader stops at the RDB's checksum.
+	if _, err := io.Copy(io.Discard, payload); err != nil {
+		return fmt.Errorf("failed to read the RDB from MASTER: %w", err)
 	}
 	_ = conn.SetDeadline(time.Time{})
 	// The primary's history is this replica's now: its replicas (which
@@ -650,17 +652,68 @@ func readLine(br *bufio.Reader) (string, error) {
 	return strings.TrimRight(l, "\r\n"), nil
 }
 
-// readUntilMark reads a payload terminated by mark (diskless transfer).
-func readUntilMark(br *bufio.Reader, mark []byte) ([]byte, error) {
-	var buf []byte
+// eofMarkReader streams an RDB a primary sends between EOF marks (the
+// diskless transfer) up to the closing 40-byte mark, which it consumes,
+// and no further: the replication stream that follows stays in br. The
+// loader reads it as it arrives, as Redis's diskless load does (INFO
+// loading:1 during the transfer), instead of the whole payload being
+// held in memory first.
+type eofMarkReader struct {
+	br   *bufio.Reader
+	mark []byte
+	done bool
+	// conn and timeout (repl-timeout): a primary silent for that long
+	// while it sends is given up, as Redis's replicas do.
+	conn    net.Conn
+	timeout time.Duration
+}
+
+// fill waits for at least n buffered bytes.
+func (e *eofMarkReader) fill(n int) error {
+	if e.conn != nil && e.timeout > 0 {
+		_ = e.conn.SetReadDeadline(time.Now().Add(e.timeout))
+	}
+	_, err := e.br.Peek(n)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the connection ended before the mark
+	}
+	return err
+}
+
+func (e *eofMarkReader) Read(p []byte) (int, error) {
+	if e.done {
+		return 0, io.EOF
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
 	for {
-		b, err := br.ReadByte()
-		if err != nil {
-			return nil, err
+		n := e.br.Buffered()
+		if n < len(e.mark) {
+			if err := e.fill(len(e.mark)); err != nil {
+				return 0, err
+			}
+			n = e.br.Buffered()
 		}
-		buf = append(buf, b)
-		if len(buf) >= len(mark) && bytes.Equal(buf[len(buf)-len(mark):], mark) {
-			return buf[:len(buf)-len(mark)], nil
+		buf, _ := e.br.Peek(n)
+		if i := bytes.Index(buf, e.mark); i >= 0 {
+			if i == 0 {
+				_, _ = e.br.Discard(len(e.mark))
+				e.done = true
+				return 0, io.EOF
+			}
+			k := copy(p, buf[:i])
+			_, _ = e.br.Discard(k)
+			return k, nil
+		}
+		// No mark here: all but its length less one byte is payload.
+		if safe := n - (len(e.mark) - 1); safe > 0 {
+			k := copy(p, buf[:safe])
+			_, _ = e.br.Discard(k)
+			return k, nil
+		}
+		if err := e.fill(n + 1); err != nil {
+			return 0, err
 		}
 	}
 }

@@ -28,6 +28,14 @@ type replicaState struct {
 	state         atomic.Int32 // replWaitBgsave, replSendBulk, replOnline (fullsync.go)
 }
 
+// initReplicationConfig follows CONFIG SET of what the stream keeps.
+func (s *Server) initReplicationConfig() {
+	s.Config.OnChange("repl-backlog-size", func(string) error {
+		s.prop.resizeBacklog(s.Config.Int("repl-backlog-size"))
+		return nil
+	})
+}
+
 // replicationBufferMem returns the memory of the backlog and of what
 // waits to be sent to replicas (their queues, and the stream held in
 // memory behind an RDB transfer): INFO's mem_replication_backlog and

@@ -218,6 +218,7 @@ func New(cfg *config.Config) (*Server, error) {
 	s.loadPubsubLimits()
 	s.ps.init()
 	s.initNotify()
+	s.initReplicationConfig()
 	s.initPropagation()
 	s.trackMax = cfg.IntHandle("tracking-table-max-keys")
 	s.minReplicas = cfg.IntHandle("min-replicas-to-write")
