@@ -463,10 +463,14 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	if !strings.HasPrefix(head, "$") {
 		return fmt.Errorf("bad protocol from MASTER, the first byte is not '$': %q", head)
 	}
+	// Either way the RDB goes to the loader as it arrives ("to parser",
+	// in Redis's words); Redis writes it to disk first unless
+	// repl-diskless-load says otherwise.
 	var payload io.Reader
 	if mark, ok := strings.CutPrefix(head, "$EOF:"); ok && len(mark) == 40 {
 		payload = &eofMarkReader{br: br, mark: []byte(mark), conn: conn,
 			timeout: time.Duration(s.Config.Int("repl-timeout")) * time.Second}
+		s.Log.Noticef("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to parser")
 	} else {
 		n, err := strconv.ParseInt(head[1:], 10, 64)
 		if err != nil || n < 0 {
@@ -474,9 +478,15 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		}
 		_ = conn.SetDeadline(time.Time{})
 		payload = io.LimitReader(br, n)
+		s.Log.Noticef("MASTER <-> REPLICA sync: receiving %d bytes from master to parser", n)
 	}
-	s.Log.Noticef("MASTER <-> REPLICA sync: receiving and loading the dataset")
 	if err := s.loadPrimarySnapshot(payload, offset, replid); err != nil {
+		// Redis's lines, which its tests and operators look for.
+		s.Log.Warningf("Internal error in RDB reading offset 0, function at rdb.c:0 -> %v", err)
+		s.Log.Warningf("Failed trying to load the MASTER synchronization DB from socket, check server logs.")
+		if s.Config.Int("repl-diskless-load") == config.ReplDisklessLoadSwapDB {
+			s.Log.Noticef("MASTER <-> REPLICA sync: Discarding temporary DB in background")
+		}
 		return fmt.Errorf("failed to load the RDB from MASTER: %w", err)
 	}
 	// Up to the end of the payload (the closing mark, for a stream): the
@@ -741,6 +751,7 @@ func (s *Server) loadPrimarySnapshot(r io.Reader, offset int64, replid string) e
 	if s.Config.Int("repl-diskless-load") == config.ReplDisklessLoadSwapDB {
 		async := replid == s.admin().replicationID()
 		tmp := s.Store.NewEmptyLike()
+		s.Log.Noticef("MASTER <-> REPLICA sync: Loading DB in memory")
 		if async {
 			s.load.async.Store(true)
 			r = s.loadingCountedAsync(r)
@@ -758,7 +769,9 @@ func (s *Server) loadPrimarySnapshot(r io.Reader, offset int64, replid string) e
 		s.Store.Lock(&ss)
 		defer s.Store.Unlock(&ss)
 		s.Store.AbortSnapshot() // as Redis kills its child before the swap
+		s.Log.Noticef("MASTER <-> REPLICA sync: Swapping active DB with loaded DB")
 		s.Store.SwapContents(tmp)
+		s.Log.Noticef("MASTER <-> REPLICA sync: Discarding old DB in background")
 		tmp.FlushAll() // the old dataset's memory goes now
 		if msg := s.functions.Restore(codes, loadReplace.functionPolicy()); msg != "" {
 			return errors.New(msg)
@@ -771,6 +784,8 @@ func (s *Server) loadPrimarySnapshot(r io.Reader, offset int64, replid string) e
 		r = s.loadingCounted(r)
 		s.Store.Lock(&ss)
 		defer s.Store.Unlock(&ss)
+		s.Log.Noticef("MASTER <-> REPLICA sync: Flushing old data")
+		s.Log.Noticef("MASTER <-> REPLICA sync: Loading DB in memory")
 		if _, err := s.loadSnapshotLocked(r, loadReplace); err != nil {
 			return err
 		}
