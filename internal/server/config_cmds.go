@@ -37,14 +37,24 @@ func (s *Server) configSetCommand(c *command.Ctx) {
 		c.Error(command.ErrSyntax)
 		return
 	}
+	loading := s.load.active.Load() || s.load.async.Load()
+	deniedWhileLoading := false
 	pairs := make([][2]string, 0, (len(c.Args)-2)/2)
 	for i := 2; i < len(c.Args); i += 2 {
 		pairs = append(pairs, [2]string{string(c.Args[i]), string(c.Args[i+1])})
+		if loading && denyWhileLoading(string(c.Args[i])) {
+			deniedWhileLoading = true
+		}
 		// Secrets never reach the slow log: the logged arguments are
 		// c.Args, so the value is replaced there, as Redis redacts argv.
 		if d, ok := config.Lookup(string(c.Args[i])); ok && d.Flags&config.Sensitive != 0 {
 			c.Args[i+1] = redacted
 		}
+	}
+	if deniedWhileLoading {
+		// Redis's DENY_LOADING_CONFIG, whose refusal comes first.
+		c.Error(errLoading)
+		return
 	}
 	s.configSet.mu.Lock()
 	s.configSet.ctx = c
@@ -56,6 +66,17 @@ func (s *Server) configSetCommand(c *command.Ctx) {
 		return
 	}
 	c.OK()
+}
+
+// denyWhileLoading reports whether the configuration name may not change
+// while a dataset loads, as Redis's DENY_LOADING_CONFIG (the AOF, the
+// diskless load mode, the working directory).
+func denyWhileLoading(name string) bool {
+	switch strings.ToLower(name) {
+	case "appendonly", "repl-diskless-load", "dir":
+		return true
+	}
+	return false
 }
 
 // configSetHoldsShards reports, to a configuration hook, whether the

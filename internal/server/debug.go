@@ -332,7 +332,9 @@ func (s *Server) debugPopulate(c *command.Ctx) {
 		}
 		db.SetString(key, val, enc, 0)
 	}
-	c.Dirty += count
+	// As Redis's: the keys are not propagated (DEBUG HELP says so), and
+	// the command does not count as a change, which would propagate it.
+	c.PreventPropagation()
 	c.OK()
 }
 

@@ -73,6 +73,12 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 		c.rejectf(cmd, errLoading)
 		return
 	}
+	// While a replica loads aside (swapdb), clients read the old dataset,
+	// but what would change the replication or the persistence waits.
+	if cmd.Flags&command.NoAsyncLoading != 0 && s.load.async.Load() && !c.isMaster.Load() {
+		c.rejectf(cmd, errLoading)
+		return
+	}
 	if cmd.Flags&command.AllowBusy == 0 {
 		// A script past busy-reply-threshold: only SCRIPT KILL and the
 		// like get through (one atomic load when no script runs).

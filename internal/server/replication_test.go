@@ -773,6 +773,13 @@ func TestChainedReplicasProxyAndContinueAfterPromotion(t *testing.T) {
 	}
 	replicate(ca, b)
 	cb.Incr(ctx, "k")
+	defer func() {
+		if t.Failed() {
+			for _, r := range []*redis.Client{ca, cb, cc} {
+				t.Logf("k=%q dbsize=%d", r.Get(ctx, "k").Val(), r.DBSize(ctx).Val())
+			}
+		}
+	}()
 	testutil.WaitFor(t, 10*time.Second, "after the promotion", func() bool {
 		ida, offb := field(cb, "master_replid"), field(cb, "master_repl_offset")
 		return field(ca, "master_replid") == ida && field(cc, "master_replid") == ida &&
