@@ -115,13 +115,7 @@ func TestReplicaOfCorvid(t *testing.T) {
 	p.XAdd(ctx, &redis.XAddArgs{Stream: "s", ID: "1-1", Values: []string{"f", "v"}})
 	p.Do(ctx, "function", "load", "#!lua name=lib\nredis.register_function('f', function() return 1 end)\n"+
 		"redis.register_function{function_name='ro', callback=function() return 2 end, flags={'no-writes'}}")
-	host, port, _ := net.SplitHostPort(primary.Addr)
-	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
-		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
-	})
+	linkReplica(t, r, primary.Addr)
 	p.Set(ctx, "after", "2", time.Hour)
 	// An approximate trim with LIMIT reaches the replica as "=" with LIMIT,
 	// which a primary's stream may carry.
@@ -248,13 +242,7 @@ func TestReplicaLeavesExpiryToPrimary(t *testing.T) {
 	replica := testutil.Start(t, "hz", "100")
 	p, r := primary.Client(t), replica.Client(t)
 	ctx := context.Background()
-	host, port, _ := net.SplitHostPort(primary.Addr)
-	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
-		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
-	})
+	linkReplica(t, r, primary.Addr)
 	p.Do(ctx, "debug", "set-active-expire", "0")
 	p.Set(ctx, "k", "v", 50*time.Millisecond)
 	testutil.WaitFor(t, 5*time.Second, "key replicated", func() bool { return r.DBSize(ctx).Val() == 1 })
@@ -282,13 +270,7 @@ func TestWritableReplicaExpiresItsOwnKeys(t *testing.T) {
 	replica := testutil.Start(t, "hz", "100", "replica-read-only", "no")
 	p, r := primary.Client(t), replica.Client(t)
 	ctx := context.Background()
-	host, port, _ := net.SplitHostPort(primary.Addr)
-	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
-		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
-	})
+	linkReplica(t, r, primary.Addr)
 	p.Do(ctx, "debug", "set-active-expire", "0")
 	p.Set(ctx, "from-primary", "v", 50*time.Millisecond)
 	testutil.WaitFor(t, 5*time.Second, "key replicated", func() bool { return r.DBSize(ctx).Val() == 1 })
@@ -403,13 +385,7 @@ func TestReplicaLogsErrorsFromPrimaryStream(t *testing.T) {
 	srv, log := startLogged(t, t.TempDir(), "replica-read-only", "no")
 	r := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
 	defer r.Close()
-	host, port, _ := net.SplitHostPort(primary.Addr)
-	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
-		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
-	})
+	linkReplica(t, r, primary.Addr)
 	p.Set(ctx, "before", "1", 0) // something in the backlog before it
 	if err := p.Do(ctx, "debug", "replicate", "fake-command-1").Err(); err != nil {
 		t.Fatal(err)
@@ -435,6 +411,20 @@ func TestReplicaLogsErrorsFromPrimaryStream(t *testing.T) {
 	if r.Get(ctx, "n").Val() != "foo" || p.Get(ctx, "n").Val() != "1" {
 		t.Fatal("the replica's write or the primary's was lost")
 	}
+}
+
+// linkReplica makes r a replica of the server at addr and waits for its
+// link to be up.
+func linkReplica(t *testing.T, r *redis.Client, addr string) {
+	t.Helper()
+	ctx := context.Background()
+	host, port, _ := net.SplitHostPort(addr)
+	if err := r.Do(ctx, "replicaof", host, port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "link up", func() bool {
+		return strings.Contains(r.Info(ctx, "replication").Val(), "master_link_status:up")
+	})
 }
 
 // noReplyWithin checks that a reply is not there yet: the command sent

@@ -29,6 +29,20 @@ func startDebug(t *testing.T, directives ...string) *testutil.Instance {
 	return testutil.Start(t, append(directives, "enable-debug-command", "yes")...)
 }
 
+// waitSameDigest waits up to 30 s for the replica's DEBUG DIGEST to be
+// the primary's and returns both: the replica has applied everything when
+// they agree, and a lost or doubled write never gets there.
+func waitSameDigest(t *testing.T, replica, primary *redis.Client) (got, want string) {
+	t.Helper()
+	want = digestOf(t, primary)
+	deadline := time.Now().Add(30 * time.Second)
+	for got != want && time.Now().Before(deadline) {
+		got = digestOf(t, replica)
+		time.Sleep(20 * time.Millisecond)
+	}
+	return got, want
+}
+
 // fillForSnapshot makes a dataset of every type whose snapshot takes long
 // enough for writers to overlap it: plain keys, and collections big
 // enough to be written with no shard lock held.
@@ -260,16 +274,7 @@ func TestFullSyncUnderWritesLosesNothing(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 			close(stop)
 			writes := done()
-			want := digestOf(t, c)
-			// The replica has applied everything when its digest is the
-			// primary's; a lost or doubled write never gets there.
-			var got string
-			deadline := time.Now().Add(30 * time.Second)
-			for got != want && time.Now().Before(deadline) {
-				got = digestOf(t, rc)
-				time.Sleep(20 * time.Millisecond)
-			}
-			if got != want {
+			if got, want := waitSameDigest(t, rc, c); got != want {
 				t.Fatalf("replica digest %s, primary %s (%d writes)", got, want, writes)
 			}
 		})
@@ -357,14 +362,7 @@ func TestFullSyncSpillsHeldStream(t *testing.T) {
 			if n := primary.Srv.Stats.ReplHeldSpilled.Load(); n < 8<<20 {
 				t.Errorf("%d bytes of the held stream went to disk, want over 8 MiB", n)
 			}
-			want := digestOf(t, c)
-			var got string
-			deadline := time.Now().Add(30 * time.Second)
-			for got != want && time.Now().Before(deadline) {
-				got = digestOf(t, rc)
-				time.Sleep(20 * time.Millisecond)
-			}
-			if got != want {
+			if got, want := waitSameDigest(t, rc, c); got != want {
 				t.Fatalf("replica digest %s, primary %s", got, want)
 			}
 			if v := rc.Get(ctx, "counter").Val(); v != "384" {
