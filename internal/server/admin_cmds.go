@@ -228,16 +228,32 @@ func (s *Server) lastsaveCommand(c *command.Ctx) { c.W.Int(s.lastSave.Load()) }
 // blocked from the moment it is handed to its goroutine, as in Redis,
 // where nothing runs between reading the command and blocking it.
 func (s *Server) shutdownWillWait(args [][]byte) bool {
-	var flags int64
+	flags, abort, ok := parseShutdownArgs(args)
+	return ok && !abort && s.shutdownMustWait(flags)
+}
+
+// parseShutdownArgs reads SHUTDOWN's options as Redis does: the
+// shutdown-on-sig* flag bits, or ABORT alone; ok is false on a syntax
+// error (an unknown word, ABORT with another option, SAVE with NOSAVE).
+func parseShutdownArgs(args [][]byte) (flags int64, abort, ok bool) {
 	for _, a := range args[1:] {
 		switch strings.ToLower(string(a)) {
+		case "nosave":
+			flags |= config.ShutdownNoSave
+		case "save":
+			flags |= config.ShutdownSave
 		case "now":
 			flags |= config.ShutdownNow
+		case "force":
+			flags |= config.ShutdownForce
 		case "abort":
-			return false
+			abort = true
+		default:
+			return 0, false, false
 		}
 	}
-	return s.shutdownMustWait(flags)
+	both := config.ShutdownNoSave | config.ShutdownSave
+	return flags, abort, !(abort && flags != 0) && flags&both != both
 }
 
 // shutdownCommand validates the options as Redis does and asks the
@@ -245,36 +261,14 @@ func (s *Server) shutdownWillWait(args [][]byte) bool {
 // the caller sees its connection close; the connection is closed here for
 // the case where the embedding program keeps running (tests).
 func (s *Server) shutdownCommand(c *command.Ctx) {
-	var nosave, save, abort, other bool
-	var flags int64
-	for _, a := range c.Args[1:] {
-		switch strings.ToLower(string(a)) {
-		case "nosave":
-			nosave = true
-			flags |= config.ShutdownNoSave
-		case "save":
-			save = true
-			flags |= config.ShutdownSave
-		case "now":
-			other = true
-			flags |= config.ShutdownNow
-		case "force":
-			other = true
-			flags |= config.ShutdownForce
-		case "abort":
-			abort = true
-		default:
-			c.Error(command.ErrSyntax)
-			return
-		}
-	}
-	if (abort && (nosave || save || other)) || (nosave && save) {
+	flags, abort, ok := parseShutdownArgs(c.Args)
+	if !ok {
 		c.Error(command.ErrSyntax)
 		return
 	}
 	if abort {
-		// Only a shutdown a signal scheduled can be in progress: SHUTDOWN
-		// itself is done by the time it would reply.
+		// A shutdown waiting for its replicas, or one a signal scheduled:
+		// SHUTDOWN itself is otherwise done by the time it would reply.
 		if s.abortShutdown() {
 			c.OK()
 			return

@@ -60,13 +60,6 @@ func (sp *heldSpill) add(chunks [][]byte, n int) error {
 	return nil
 }
 
-// size returns the bytes handed over, written or not.
-func (sp *heldSpill) size() int64 {
-	sp.mu.Lock()
-	defer sp.mu.Unlock()
-	return sp.written + int64(sp.queued)
-}
-
 func (sp *heldSpill) run() {
 	defer close(sp.done)
 	sp.mu.Lock()
