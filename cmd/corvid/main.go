@@ -18,10 +18,17 @@ import (
 	_ "net/http/pprof" // served only when CORVID_PPROF names an address
 
 	"github.com/corvid-db/corvid/internal/config"
+	"github.com/corvid-db/corvid/internal/savechild"
 	"github.com/corvid-db/corvid/internal/server"
 )
 
-func main() { os.Exit(run(os.Args[1:])) }
+func main() {
+	if savechild.IsChild() {
+		// This process writes a background save's file for its parent.
+		os.Exit(savechild.Main())
+	}
+	os.Exit(run(os.Args[1:]))
+}
 
 func run(args []string) int {
 	if len(args) == 1 {
@@ -60,6 +67,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	srv.SaveChildren = true // main runs savechild.Main when re-executed as one
 	srv.LogStartup(cfg.ConfigFile())
 	if err := srv.Start(); err != nil {
 		srv.Log.Warningf("%v", err)

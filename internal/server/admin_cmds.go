@@ -300,6 +300,7 @@ func (s *Server) shutdownCommand(c *command.Ctx) {
 		c.Error(errShutdownFailed)
 		return
 	}
+	s.stopServing()
 	cl.closeAfterReply()
 	s.RequestShutdown()
 }

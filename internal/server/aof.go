@@ -74,21 +74,28 @@ import (
 // (fsyncedPrimary).
 
 type aofState struct {
+	// tempFiles numbers the temporary files of rewrites written in
+	// process (aofTempRewriteName).
+	tempFiles atomic.Int64
+
 	active      atomic.Bool // appending: replies wait for flushForReplies
 	writeFailed atomic.Bool // the last write or fsync failed (MISCONF)
 	errMu       sync.Mutex
 	errText     string
 
-	mu        sync.Mutex
-	file      *os.File // the incremental file appended to
-	buf       []byte   // stream bytes not yet written
-	unsynced  bool     // written since the last fsync
-	size      int64    // bytes in the incremental file
-	baseSize  int64
-	rewrites  int64
-	lastOK    bool
-	syncing   atomic.Bool
-	lastFsync time.Time
+	mu       sync.Mutex
+	file     *os.File // the incremental file appended to
+	buf      []byte   // stream bytes not yet written
+	unsynced bool     // written since the last fsync
+	size     int64    // bytes in the incremental file
+	baseSize int64
+	rewrites int64
+	lastOK   bool
+	// rewriteFailed: the last background rewrite failed (INFO's
+	// aof_last_bgrewrite_status, apart from aof_last_write_status).
+	rewriteFailed bool
+	syncing       atomic.Bool
+	lastFsync     time.Time
 
 	// man is the manifest as last persisted (Redis's aof_manifest), from
 	// which new files are named; never nil once initAOF ran. waitRewrite:
@@ -144,6 +151,7 @@ type aofState struct {
 type aofRewrite struct {
 	id    int64 // names its temporary file
 	snap  *bgSnapshot
+	file  *saveFile // the new base, until it is put in place
 	start time.Time
 	// wait: it began while appendonly waited for its first base, so the
 	// stream goes to the temporary incremental file meanwhile.
@@ -648,7 +656,7 @@ func (s *Server) rewriteAOFLocked() error {
 	a.man = m
 	a.file, a.size, a.baseSize, a.unsynced = f, 0, size, false
 	a.rewrites++
-	a.lastOK = true
+	a.lastOK, a.rewriteFailed = true, false
 	a.failures = 0
 	a.rewriteBaseSize = a.baseSize
 	if a.active.Load() {
@@ -679,10 +687,17 @@ func (s *Server) startAOFRewrite() error {
 		s.Log.Warningf("Can't open or create append-only dir %s: %s", dir, strerror(err))
 		return err
 	}
-	b, err := s.beginBgSnapshot()
+	file, err := s.createSaveFile(titleAOF, dir, "temp-rewriteaof-bg-%d.aof", aofTempRewriteName(s.aof.tempFiles.Add(1)))
 	if err != nil {
+		s.Log.Warningf("Can't rewrite append only file in background: %v", err)
 		return err
 	}
+	b, err := s.beginBgSnapshot()
+	if err != nil {
+		_ = file.abort(err)
+		return err
+	}
+	b.lastCOW = &s.lastAOFCOW
 	s.prop.mu.Lock()
 	defer s.prop.mu.Unlock()
 	a := &s.aof
@@ -691,7 +706,7 @@ func (s *Server) startAOFRewrite() error {
 	s.aofWriteLocked(true) // the old incremental file is complete
 	wait := a.waitRewrite || a.pendingStart.Load()
 	a.rewriteIDs++
-	rw := &aofRewrite{id: a.rewriteIDs, snap: b, start: time.Now(), wait: wait,
+	rw := &aofRewrite{id: a.rewriteIDs, snap: b, file: file, start: time.Now(), wait: wait,
 		rdbFormat: s.Config.Bool("aof-use-rdb-preamble"), timestamps: a.timestamps.Load()}
 	var m *aofManifest
 	var name string
@@ -717,6 +732,7 @@ func (s *Server) startAOFRewrite() error {
 			s.Store.AbortSnapshot()
 			s.runningSnap.CompareAndSwap(b, nil)
 			b.restoreGC()
+			_ = file.abort(err)
 			return err
 		}
 		s.Log.Noticef("Creating AOF incr file %s on background rewrite", name)
@@ -741,7 +757,7 @@ func (s *Server) startAOFRewrite() error {
 	a.scheduled.Store(false)
 	a.rewrite = rw
 	a.rewriting.Store(true)
-	s.Log.Noticef("Background append only file rewriting started by pid %d", os.Getpid())
+	s.Log.Noticef("Background append only file rewriting started by pid %d", file.pid())
 	s.wg.Add(1)
 	go s.finishAOFRewrite(rw)
 	return nil
@@ -752,9 +768,10 @@ func (s *Server) startAOFRewrite() error {
 // walker produces it (rdbToCommands), so that a command base is made in
 // the background too, with nothing held. A writer that fails stops the
 // other: a failed conversion closes the pipe, which fails the snapshot's
-// writer, which stops its walker. f is the file itself, not a buffer over
-// it: an RDB file's version label is corrected at the end, in place.
-func (s *Server) writeRewriteBase(rw *aofRewrite, f *os.File) error {
+// writer, which stops its walker. f is the file itself (or its save
+// child), not a buffer over it: an RDB file's version label is corrected
+// at the end, in place.
+func (s *Server) writeRewriteBase(rw *aofRewrite, f io.Writer) error {
 	if rw.rdbFormat {
 		return rw.snap.write(s, f, 0)
 	}
@@ -792,28 +809,17 @@ func (s *Server) writeRewriteBase(rw *aofRewrite, f *os.File) error {
 // the manifest is persisted and the history files go.
 func (s *Server) finishAOFRewrite(rw *aofRewrite) {
 	defer s.wg.Done()
-	tmpName := aofTempRewriteName(rw.id)
-	tmp := s.aofPath(tmpName)
+	tmp := rw.file.path
+	tmpName := filepath.Base(tmp)
 	var size int64
 	err := func() error {
-		f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		end := rw.file.watch(rw.snap.stop)
+		err := s.writeRewriteBase(rw, rw.file.w)
+		end()
 		if err != nil {
-			// The snapshot must still end: cancelled, its walker only
-			// stamps the records it has not reached.
-			rw.snap.sn.Cancel()
-			_ = rw.snap.write(s, io.Discard, 0)
-			return err
+			return rw.file.abort(err)
 		}
-		err = s.writeRewriteBase(rw, f)
-		if err == nil {
-			err = f.Sync()
-		}
-		if st, serr := f.Stat(); serr == nil {
-			size = st.Size()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
+		size, err = rw.file.commit()
 		return err
 	}()
 	a := &s.aof
@@ -832,14 +838,20 @@ func (s *Server) finishAOFRewrite(rw *aofRewrite) {
 	a.lastRewriteSecs = int64(time.Since(rw.start).Seconds())
 	if err != nil {
 		_ = os.Remove(tmp)
-		if errors.Is(err, errSnapshotAborted) {
+		sig, killed := childExitSignal(err)
+		switch {
+		case errors.Is(err, errSnapshotAborted) || isAbortedChild(err):
 			// Redis's SIGUSR1, which stops a rewrite without counting as
 			// a failure.
 			s.Log.Warningf("Background AOF rewrite terminated by signal 10")
-		} else {
+		case killed:
+			s.Log.Warningf("Background AOF rewrite terminated by signal %d", sig)
+			a.lastOK, a.rewriteFailed = false, true
+			a.failures++
+		default:
 			s.Log.Warningf("Write error writing append only file on disk: %v", err)
 			s.Log.Warningf("Background AOF rewrite terminated with error")
-			a.lastOK = false
+			a.lastOK, a.rewriteFailed = false, true
 			a.failures++
 		}
 		s.aofRewriteFailedLocked()
@@ -848,7 +860,7 @@ func (s *Server) finishAOFRewrite(rw *aofRewrite) {
 	s.Log.Noticef("Background AOF rewrite terminated with success")
 	if !s.installRewriteLocked(rw, tmpName, size) {
 		_ = os.Remove(tmp)
-		a.lastOK = false
+		a.lastOK, a.rewriteFailed = false, true
 		a.failures++
 		s.aofRewriteFailedLocked()
 		return
@@ -891,7 +903,7 @@ func (s *Server) installRewriteLocked(rw *aofRewrite, tmpName string, size int64
 	a.man = m
 	a.baseSize = size
 	a.rewrites++
-	a.lastOK = true
+	a.lastOK, a.rewriteFailed = true, false
 	a.failures = 0
 	a.rewriteBaseSize = a.baseSize + a.size
 	_ = s.deleteAOFHistoryLocked()
@@ -1285,6 +1297,7 @@ func (s *Server) debugLoadAOF(c *command.Ctx) {
 		c.Error("ERR Error loading the AOF file, check server logs.")
 		return
 	}
+	s.dirty.Store(0) // as Redis: the dataset is the file's, nothing to save
 	s.Log.Noticef("Append Only File loaded by DEBUG LOADAOF")
 	c.OK()
 }

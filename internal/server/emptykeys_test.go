@@ -107,6 +107,7 @@ func startLoggedConf(t *testing.T, dir, lines string) (*server.Server, *testutil
 	log := &testutil.LogBuffer{}
 	srv.Log.SetOutput(log)
 	srv.EphemeralPort = true
+	srv.SaveChildren = testutil.SaveChildren
 	if err := srv.Start(); err != nil {
 		t.Fatalf("server.Start: %v\n%s", err, log)
 	}

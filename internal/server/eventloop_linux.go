@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -52,6 +53,12 @@ type eventLoop struct {
 	writes   []*Client // connections with replies to write after the batch
 	events   []syscall.EpollEvent
 	lastCron time.Time
+
+	// Barriers (settleOthers): a pass that began after barrierReq reached
+	// n reports n in barrierDone when it ends.
+	barrierReq  atomic.Uint64
+	barrierDone atomic.Uint64
+	polledReq   uint64 // barrierReq when the last poll began (owned by the loop)
 }
 
 // loopCronInterval is how often a loop looks after its idle connections
@@ -102,6 +109,35 @@ func (l *eventLoop) closeFds() {
 func (l *eventLoop) wake() {
 	b := [1]byte{1}
 	_, _ = syscall.Write(l.wakeW, b[:])
+}
+
+// barrierWait bounds how long settleOthers waits for a busy loop.
+const barrierWait = 10 * time.Millisecond
+
+// settleOthers waits until every loop but self has run a pass that began
+// after the call, so that the commands other connections had sent before
+// it are executed: what a single-threaded server gives a client that
+// acts on one connection and then looks on another (INFO's
+// blocked_clients after two blocking SHUTDOWNs, CLIENT LIST after a
+// CLIENT SETNAME elsewhere). A loop busy for longer than barrierWait is
+// not waited for further.
+func (s *Server) settleOthers(self *eventLoop) {
+	deadline := time.Time{}
+	for _, l := range s.loops {
+		if l == self {
+			continue
+		}
+		want := l.barrierReq.Add(1)
+		l.wake()
+		for l.barrierDone.Load() < want {
+			if deadline.IsZero() {
+				deadline = time.Now().Add(barrierWait)
+			} else if time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
 }
 
 // adopt hands an accepted connection to the loop. The client keeps the
@@ -180,6 +216,7 @@ func (l *eventLoop) run() {
 		}
 		l.writeReplies()
 		l.settle()
+		l.barrierDone.Store(l.polledReq)
 		select {
 		case <-l.srv.done:
 			l.takeIncoming()
@@ -221,6 +258,7 @@ func (l *eventLoop) wait() (n int, err error) {
 
 // poll is epoll_wait without a timeout, as a raw system call.
 func (l *eventLoop) poll(msec int) (int, error) {
+	l.polledReq = l.barrierReq.Load() // before the poll: it sees what came before
 	r, _, e := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), uintptr(msec), 0, 0)
 	if e != 0 {
 		return 0, e

@@ -14,8 +14,9 @@ type eventLoop struct{}
 func newEventLoop(*Server) (*eventLoop, error) {
 	return nil, errors.New("no event loops on this platform")
 }
-func (l *eventLoop) run()                {}
-func (l *eventLoop) wake()               {}
-func (l *eventLoop) adopt(*Client) error { return errors.New("no event loops on this platform") }
-func (c *Client) flushNonBlocking() bool { return c.flush() }
-func (l *eventLoop) wakeClient(*Client)  {}
+func (l *eventLoop) run()                 {}
+func (l *eventLoop) wake()                {}
+func (l *eventLoop) adopt(*Client) error  { return errors.New("no event loops on this platform") }
+func (c *Client) flushNonBlocking() bool  { return c.flush() }
+func (l *eventLoop) wakeClient(*Client)   {}
+func (s *Server) settleOthers(*eventLoop) {}

@@ -175,8 +175,19 @@ func (s *Server) fullSyncCron(now time.Time) {
 // shard is held. label is the streamed RDB's version.
 func (s *Server) startFullSync(label int) {
 	diskless := s.disklessSync()
+	var file *saveFile
+	if !diskless {
+		var err error
+		if file, err = s.createBgRDBFile(); err != nil {
+			s.Log.Warningf("Can't save in background: %v", err)
+			return
+		}
+	}
 	b, err := s.beginBgSnapshot()
 	if err != nil {
+		if file != nil {
+			_ = file.abort(err)
+		}
 		return
 	}
 	s.replSync.mu.Lock()
@@ -211,6 +222,7 @@ func (s *Server) startFullSync(label int) {
 		s.Log.Noticef("Starting BGSAVE for SYNC with target: replicas sockets")
 	} else {
 		s.Log.Noticef("Starting BGSAVE for SYNC with target: disk")
+		s.Log.Noticef("Background RDB transfer started by pid %d", file.pid())
 	}
 	s.wg.Add(1)
 	go func() {
@@ -219,7 +231,7 @@ func (s *Server) startFullSync(label int) {
 		if diskless {
 			err = s.streamRDB(b, group, label)
 		} else {
-			err = s.writeRDBFile(func(f io.Writer) error { return b.write(s, f, 0) }, true)
+			err = s.writeBgRDBFile(file, b)
 			if err == nil {
 				s.savedAt(dirty, start)
 				s.rdb.lastBgsaveOK.Store(true)

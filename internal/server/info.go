@@ -99,6 +99,11 @@ func (r infoRequest) wants(name string, aliases []string) bool {
 }
 
 func (s *Server) infoCommand(c *command.Ctx) {
+	if cl, ok := c.Conn.(*Client); ok && !cl.inExec && !cl.inScript {
+		// Not inside EXEC or a script, which hold shards other loops
+		// may be waiting for.
+		s.settleOthers(cl.lp) // nil when cl has a goroutine of its own
+	}
 	text := s.genInfo(c, parseInfoArgs(c.Args[1:]))
 	c.W.Verbatim("txt", text)
 }
@@ -673,6 +678,7 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	a := &s.aof
 	a.mu.Lock()
 	aofOK, aofRewrites, aofSize, aofBase := a.lastOK || a.rewrites == 0, a.rewrites, a.size, a.baseSize
+	rewriteOK := !a.rewriteFailed
 	aofFailures := a.failures
 	lastRewrite, currentRewrite := int64(-1), int64(-1)
 	if a.rewrites > 0 {
@@ -693,11 +699,11 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 		}
 		return "err"
 	}
-	ib.str("aof_last_bgrewrite_status", okStr(aofOK))
+	ib.str("aof_last_bgrewrite_status", okStr(rewriteOK))
 	ib.int("aof_rewrites", aofRewrites)
 	ib.int("aof_rewrites_consecutive_failures", aofFailures)
 	ib.str("aof_last_write_status", okStr(aofOK))
-	ib.int("aof_last_cow_size", 0)
+	ib.int("aof_last_cow_size", s.lastAOFCOW.Load())
 	if a.active.Load() {
 		ib.int("aof_current_size", aofBase+aofSize)
 		ib.int("aof_base_size", aofBase)
@@ -812,9 +818,9 @@ func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
 	ib.f2("instantaneous_input_repl_kbps", 0, "")
 	ib.f2("instantaneous_output_repl_kbps", 0, "")
 	ib.int("rejected_connections", st.RejectedConns.Load())
-	ib.int("sync_full", s.syncFull.Load())
-	ib.int("sync_partial_ok", s.syncPartialOK.Load())
-	ib.int("sync_partial_err", s.syncPartialErr.Load())
+	ib.int("sync_full", s.Stats.SyncFull.Load())
+	ib.int("sync_partial_ok", s.Stats.SyncPartialOK.Load())
+	ib.int("sync_partial_err", s.Stats.SyncPartialErr.Load())
 	ib.int("expired_keys", s.Store.ExpiredKeys.Load())
 	ib.f2("expired_stale_perc", 0, "")
 	ib.int("expired_time_cap_reached_count", s.Store.ExpiredTimeCapReached())
@@ -831,8 +837,8 @@ func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
 	ib.int("pubsub_channels", int64(nch))
 	ib.int("pubsub_patterns", int64(npat))
 	ib.int("pubsubshard_channels", int64(nshard))
-	ib.int("latest_fork_usec", 0)
-	ib.int("total_forks", 0)
+	ib.int("latest_fork_usec", s.Stats.LatestForkUsec.Load())
+	ib.int("total_forks", s.Stats.Forks.Load())
 	ib.int("migrate_cached_sockets", int64(commands.MigrateCachedSockets(s.Store)))
 	ib.int("slave_expires_tracked_keys", 0)
 	ib.int("active_defrag_hits", 0)

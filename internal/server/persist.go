@@ -118,7 +118,7 @@ func equalFoldString(b []byte, s string) bool { return bytes.EqualFold(b, []byte
 func (s *Server) saveLocked() error {
 	start := time.Now()
 	dirty := s.dirty.Load()
-	if err := s.writeRDBFile(s.writeSnapshot, false); err != nil {
+	if err := s.writeRDBFile(s.writeSnapshot); err != nil {
 		// As Redis's rdbSave: a failed foreground save leaves
 		// rdb_last_bgsave_status (and MISCONF) to the background ones.
 		s.Log.Warningf("Failed opening the temp RDB file for saving: %v", err)
@@ -133,8 +133,13 @@ func (s *Server) saveLocked() error {
 // snapshot's instant is now, and a goroutine writes the file while
 // commands run.
 func (s *Server) startBgsave() error {
+	t, err := s.createBgRDBFile()
+	if err != nil {
+		return err
+	}
 	b, err := s.beginBgSnapshot()
 	if err != nil {
+		_ = t.abort(err)
 		return err
 	}
 	start := time.Now()
@@ -142,11 +147,11 @@ func (s *Server) startBgsave() error {
 	s.rdb.bgsave = b
 	s.rdb.bgsaveInProgress.Store(true)
 	s.rdb.bgsaveStart.Store(start.Unix())
-	s.Log.Noticef("Background saving started by pid %d", os.Getpid())
+	s.Log.Noticef("Background saving started by pid %d", t.pid())
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		err := s.writeRDBFile(func(f io.Writer) error { return b.write(s, f, 0) }, true)
+		err := s.writeBgRDBFile(t, b)
 		s.finishBgsave(b, err, dirty, start)
 	}()
 	return nil
@@ -154,7 +159,7 @@ func (s *Server) startBgsave() error {
 
 // finishBgsave records how a background save ended, as Redis's
 // backgroundSaveDoneHandler: an aborted one (FLUSHALL, SHUTDOWN) is not
-// a failure.
+// a failure; a save child killed by anyone else is.
 func (s *Server) finishBgsave(b *bgSnapshot, err error, dirty int64, start time.Time) {
 	s.Store.LockAll()
 	if s.rdb.bgsave == b {
@@ -162,9 +167,14 @@ func (s *Server) finishBgsave(b *bgSnapshot, err error, dirty int64, start time.
 	}
 	s.Store.UnlockAll()
 	s.rdb.bgsaveInProgress.Store(false)
+	sig, killed := childExitSignal(err)
 	switch {
-	case errors.Is(err, errSnapshotAborted):
+	case errors.Is(err, errSnapshotAborted) || isAbortedChild(err):
 		s.Log.Warningf("Background saving terminated by signal 10")
+	case killed:
+		s.rdb.saveFailed.Store(true)
+		s.rdb.lastBgsaveOK.Store(false)
+		s.Log.Warningf("Background saving terminated by signal %d", sig)
 	case err != nil:
 		s.rdb.saveFailed.Store(true)
 		s.rdb.lastBgsaveOK.Store(false)
@@ -196,36 +206,52 @@ func (s *Server) savedAt(dirty int64, start time.Time) {
 	s.rdb.saveFailed.Store(false)
 }
 
-// writeRDBFile writes an RDB file with write to a temporary file in dir,
-// fsyncs it and renames it over dbfilename, then fsyncs the directory.
-// A foreground save's temporary file is temp-<pid>.rdb, as Redis names
-// it (a second SIGINT deletes it); a background one's has a suffix of its
-// own, as it may run beside one.
-func (s *Server) writeRDBFile(write func(io.Writer) error, background bool) error {
-	dir := s.Config.Dir()
+// writeRDBFile writes an RDB file in the foreground with write: to
+// temp-<pid>.rdb, as Redis names it (a second SIGINT deletes it),
+// fsynced and renamed over dbfilename, then the directory fsynced.
+func (s *Server) writeRDBFile(write func(io.Writer) error) error {
 	tmp := s.foregroundTempRDB()
-	if background {
-		tmp = filepath.Join(dir, fmt.Sprintf("temp-%d-bg.rdb", os.Getpid()))
-	}
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	err = write(f)
-	if err == nil {
-		err = f.Sync()
+	t := &saveFile{path: tmp, f: f, w: f}
+	if err := write(f); err != nil {
+		return t.abort(err)
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, s.rdbPath())
-	}
+	return s.installRDBFile(t)
+}
+
+// createBgRDBFile starts a background save's temporary RDB file: a save
+// child's temp-<its pid>.rdb, or the server's own temp-<pid>-bg.rdb (a
+// foreground save's temp-<pid>.rdb may be written beside it).
+func (s *Server) createBgRDBFile() (*saveFile, error) {
+	return s.createSaveFile(titleRDB, s.Config.Dir(), "temp-%d.rdb", fmt.Sprintf("temp-%d-bg.rdb", os.Getpid()))
+}
+
+// writeBgRDBFile writes background snapshot b to t and puts it in place
+// of dbfilename. A save child that dies stops the snapshot.
+func (s *Server) writeBgRDBFile(t *saveFile, b *bgSnapshot) error {
+	end := t.watch(b.stop)
+	err := b.write(s, t.w, 0)
+	end()
 	if err != nil {
-		_ = os.Remove(tmp)
+		return t.abort(err)
+	}
+	return s.installRDBFile(t)
+}
+
+// installRDBFile completes t and renames it over dbfilename, then fsyncs
+// the directory.
+func (s *Server) installRDBFile(t *saveFile) error {
+	if _, err := t.commit(); err != nil {
 		return err
 	}
-	syncDir(dir)
+	if err := os.Rename(t.path, s.rdbPath()); err != nil {
+		_ = os.Remove(t.path)
+		return err
+	}
+	syncDir(s.Config.Dir())
 	return nil
 }
 

@@ -349,14 +349,14 @@ func syncCommand(c *command.Ctx) {
 	cl.psync = cl.ctx.Cmd.Name == "psync"
 	if cl.psync {
 		if s.continueReplica(cl, c.Args[1], c.Args[2]) {
-			s.syncPartialOK.Add(1)
+			s.Stats.SyncPartialOK.Add(1)
 			return
 		}
 		if string(c.Args[1]) != "?" {
-			s.syncPartialErr.Add(1)
+			s.Stats.SyncPartialErr.Add(1)
 		}
 	}
-	s.syncFull.Add(1)
+	s.Stats.SyncFull.Add(1)
 	s.queueFullSync(cl)
 }
 

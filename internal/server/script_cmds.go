@@ -190,6 +190,12 @@ func (s *Server) runScript(c *command.Ctx, eng *scripting.Engine, flags scriptin
 			c.Error(msg)
 			return
 		}
+		// So does a failed save or AOF write (MISCONF), as Redis's
+		// scriptPrepareForRun.
+		if msg := s.diskErrorRefusal(); msg != "" && !cl.isMaster.Load() {
+			c.Error(msg)
+			return
+		}
 	}
 	start := time.Now()
 	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly, allowOOM: allowOOM, now: c.DB.Now(), start: start}
@@ -274,6 +280,9 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 	}
 	if cmd.Flags&command.Write != 0 {
 		if msg := s.replicationRefusal(cl, cmd.Flags, true); msg != "" {
+			return refuse("-" + msg)
+		}
+		if msg := s.diskErrorRefusal(); msg != "" && !cl.isMaster.Load() {
 			return refuse("-" + msg)
 		}
 	}

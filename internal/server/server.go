@@ -89,14 +89,15 @@ type Server struct {
 	replSync      replSync                   // replicas waiting for or receiving a snapshot (fullsync.go)
 	load          loadState                  // the dataset loading (loading.go)
 	runningSnap   atomic.Pointer[bgSnapshot] // the background snapshot being written, for INFO
+	saveFiles     saveFiles                  // background saves' temporary files (savefile.go)
+	spawnUsec     atomic.Int64               // the last save child's start, for latest_fork_usec
 	lastCOW       atomic.Int64               // the last one's copy-on-write bytes
+	lastAOFCOW    atomic.Int64               // the same for the last AOF rewrite
 	aof           aofState                   // the append-only file (aof.go)
 	shutdownSaved atomic.Bool                // SHUTDOWN already saved (or was told not to)
 	shutdownAsap  atomic.Bool                // a signal scheduled a shutdown (shutdown.go)
 	shutWait      shutdownWait               // a shutdown waiting for its replicas (shutdown.go)
 	lastSignal    atomic.Int32
-	// Replication counters for INFO stats.
-	syncFull, syncPartialOK, syncPartialErr atomic.Int64
 	// WAIT: a channel closed at each replica acknowledgement.
 	ackMu         sync.Mutex
 	ackCh         chan struct{}
@@ -130,6 +131,12 @@ type Server struct {
 	tx        txState // MULTI/EXEC and the WATCH registry (tx.go)
 	startTime time.Time
 	lastSave  atomic.Int64
+
+	// SaveChildren makes background saves write their files through a
+	// save child (internal/savechild): the program re-executes itself,
+	// so it must call savechild.IsChild and savechild.Main first thing
+	// in main, as cmd/corvid does. Set before Start.
+	SaveChildren bool
 
 	// EphemeralPort makes "port 0" mean "any free port" (embedding and
 	// tests) instead of redis-server's "no TCP listener".
@@ -185,6 +192,15 @@ type Stats struct {
 	// ReplHeldSpilled counts the bytes of the write stream held for
 	// replicas during their RDB transfer that went to disk.
 	ReplHeldSpilled atomic.Int64
+	// SyncFull, SyncPartialOK and SyncPartialErr count the replicas
+	// served a full synchronisation, a partial one, and refused one
+	// (INFO's sync_full, sync_partial_ok, sync_partial_err).
+	SyncFull, SyncPartialOK, SyncPartialErr atomic.Int64
+	// Forks counts background snapshots begun (INFO's total_forks: each
+	// is where Redis forks), and LatestForkUsec how long the last one
+	// held every client to fix its instant, its save child's start
+	// included (latest_fork_usec).
+	Forks, LatestForkUsec atomic.Int64
 }
 
 // New builds a server from a loaded configuration; Start makes it listen.
@@ -604,14 +620,23 @@ func (s *Server) RequestShutdown() {
 	s.shutdownReqOnce.Do(func() { close(s.ShutdownRequested) })
 }
 
+// stopServing is the first step of an exit: a background save, rewrite
+// or transfer stops, as Redis's children are killed, rather than keep the
+// exit waiting, and then the ports close. As in Redis, the saves'
+// temporary files are gone by then, and the ports are closed before the
+// client that asked for the shutdown is disconnected: a client that sees
+// either may look for the other.
+func (s *Server) stopServing() {
+	s.Store.CancelSnapshot()
+	s.killSaveChildren()
+	s.closeListeners()
+}
+
 // Close stops accepting, disconnects every client and waits for their goroutines.
 func (s *Server) Close() error {
 	s.shutdownOnce.Do(func() {
 		close(s.done)
-		s.closeListeners()
-		// A background save, rewrite or transfer stops, as Redis's
-		// children are killed, rather than keep the exit waiting.
-		s.Store.CancelSnapshot()
+		s.stopServing()
 		s.clientsMu.Lock()
 		for _, c := range s.clients {
 			c.Kill()

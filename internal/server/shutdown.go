@@ -160,6 +160,7 @@ func (s *Server) shutdownCron() {
 			s.endShutdownWait(true)
 			return
 		}
+		s.stopServing() // before the waiting clients are let go
 		s.endShutdownWait(false)
 		s.RequestShutdown()
 		return

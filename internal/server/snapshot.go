@@ -56,6 +56,10 @@ const snapshotBatch = 32
 // with no shard lock held (keyspace.Saver.Big): about 0.1 ms of encoding.
 const bigValueLen = 2048
 
+// cowSamples is how many elements of a collection copied out for a
+// command are sampled to size it (MEMORY USAGE's default).
+const cowSamples = 5
+
 // bigStringLen is the same for a string value, in bytes.
 const bigStringLen = 1 << 20
 
@@ -71,9 +75,12 @@ type rdbSink struct {
 	keyDelay int64
 	saved    atomic.Int64
 	snap     *keyspace.Snapshot // the background snapshot it serves, if any
-	// cowBytes counts what the snapshot encoded for commands about to
-	// change a key: the memory it holds on their behalf, Corvid's
-	// counterpart of a fork's copy-on-write (INFO current_cow_size).
+	// cowBytes counts the records the snapshot copied out for commands
+	// about to change them, at their size in memory: what a fork would
+	// have duplicated, Corvid's counterpart of its copy-on-write (INFO
+	// current_cow_size). Encoded sizes would say less than a fork's
+	// figure for the same writes (compression, shared headers), and
+	// operators compare the two.
 	cowBytes atomic.Int64
 
 	mu        sync.Mutex
@@ -133,7 +140,7 @@ func (k *rdbSink) Save(db int, e keyspace.Entry, changed bool) {
 			}
 		}
 		if changed {
-			k.cowBytes.Add(int64(len(b) + len(e.Key())))
+			k.cowBytes.Add(e.MemoryUsage(cowSamples))
 		}
 		k.mu.Lock()
 		if k.direct != nil {
@@ -465,6 +472,16 @@ type bgSnapshot struct {
 	header    snapshotHeader
 	gcPercent int // GOGC before the snapshot, restored after it
 	gcOnce    sync.Once
+	// lastCOW receives its copy-on-write bytes when it ends: INFO's
+	// rdb_last_cow_size, or aof_last_cow_size for an AOF rewrite's.
+	lastCOW *atomic.Int64
+}
+
+// stop ends the snapshot early: its walker stops and write returns
+// errSnapshotAborted (a save child died).
+func (b *bgSnapshot) stop() {
+	b.sn.Cancel()
+	b.sink.abort()
 }
 
 // restoreGC puts GOGC back as it was before the snapshot, once.
@@ -487,7 +504,13 @@ func (s *Server) snapshotProgress() (processed, total, cow int64) {
 // beginBgSnapshot fixes a background snapshot's instant; every shard is
 // held. The caller then runs write, once.
 func (s *Server) beginBgSnapshot() (*bgSnapshot, error) {
-	now := time.Now().UnixMilli()
+	began := time.Now()
+	defer func() {
+		// INFO's latest_fork_usec: how long every client waited for the
+		// instant (and for the save child, started just before).
+		s.Stats.LatestForkUsec.Store(time.Since(began).Microseconds() + s.spawnUsec.Swap(0))
+	}()
+	now := began.UnixMilli()
 	k := s.newSink(now)
 	sn, err := s.Store.BeginSnapshot(now, k)
 	if err != nil {
@@ -496,7 +519,8 @@ func (s *Server) beginBgSnapshot() (*bgSnapshot, error) {
 	k.mu.Lock()
 	k.snap = sn
 	k.mu.Unlock()
-	b := &bgSnapshot{sn: sn, sink: k, header: s.header()}
+	b := &bgSnapshot{sn: sn, sink: k, header: s.header(), lastCOW: &s.lastCOW}
+	s.Stats.Forks.Add(1)
 	s.runningSnap.Store(b)
 	// Encoding makes short-lived buffers (a big value's is as big as the
 	// value): the collector runs sooner meanwhile, so the heap's growth
@@ -519,7 +543,7 @@ func (b *bgSnapshot) write(s *Server, out io.Writer, label int) error {
 	}()
 	defer s.runningSnap.CompareAndSwap(b, nil)
 	defer b.restoreGC()
-	defer func() { s.lastCOW.Store(b.sink.cowBytes.Load()) }()
+	defer func() { b.lastCOW.Store(b.sink.cowBytes.Load()) }()
 	fw := s.startFile(out, label, b.header)
 	err := b.sink.drain(fw)
 	if err != nil {

@@ -66,12 +66,19 @@ func StartWithFile(t testing.TB, file string, directives ...string) *Instance {
 		srv.Log.SetOutput(io.Discard)
 	}
 	srv.EphemeralPort = true
+	srv.SaveChildren = SaveChildren
 	if err := srv.Start(); err != nil {
 		t.Fatalf("server.Start: %v", err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	return &Instance{Addr: srv.Addr().String(), Srv: srv}
 }
+
+// SaveChildren makes the servers Start starts write background saves
+// through save children, as cmd/corvid's do. A test package that sets it
+// must run savechild.Main in its TestMain when savechild.IsChild, since
+// the child is the test binary itself.
+var SaveChildren bool
 
 // Client returns a go-redis client speaking RESP2, closed at cleanup.
 func (i *Instance) Client(t testing.TB) *redis.Client {

@@ -1,0 +1,190 @@
+package server_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/corvid-db/corvid/internal/testutil"
+)
+
+// saveChild waits for the one save child of this process (the servers of
+// this package's tests are in process) named title, and returns its pid.
+func saveChild(t *testing.T, title string) int {
+	t.Helper()
+	var pid int
+	testutil.WaitFor(t, 10*time.Second, "a "+title+" child", func() bool {
+		tasks, _ := filepath.Glob("/proc/self/task/*/children")
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			for _, p := range strings.Fields(string(b)) {
+				cmdline, _ := os.ReadFile("/proc/" + p + "/cmdline")
+				if strings.HasPrefix(string(cmdline), title+"\x00") {
+					pid, _ = strconv.Atoi(p)
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return pid
+}
+
+// saveChildFile waits for the save child named title and for its
+// temporary file, whose path is pathOf its pid, and returns both.
+func saveChildFile(t *testing.T, title string, pathOf func(pid string) string) (int, string) {
+	t.Helper()
+	pid := saveChild(t, title)
+	temp := pathOf(strconv.Itoa(pid))
+	testutil.WaitFor(t, 5*time.Second, "the child's temporary file", func() bool {
+		_, err := os.Stat(temp)
+		return err == nil
+	})
+	return pid, temp
+}
+
+func persistenceField(t *testing.T, c *redis.Client, name string) string {
+	t.Helper()
+	return infoLineOf(t, c, "persistence", name)
+}
+
+// killSaveChild kills save child pid as the OOM killer would and checks
+// that its save ended as failed: INFO's progress field 0 and status err,
+// the log line, and its temporary file gone.
+func killSaveChild(t *testing.T, c *redis.Client, log *testutil.LogBuffer, pid int, temp, progress, status, logLine string) {
+	t.Helper()
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	testutil.WaitFor(t, 5*time.Second, "the save to end", func() bool {
+		return persistenceField(t, c, progress) == "0"
+	})
+	if st := persistenceField(t, c, status); st != "err" {
+		t.Fatalf("%s:%s after the child was killed", status, st)
+	}
+	if !strings.Contains(log.String(), logLine) {
+		t.Fatalf("no %q in the log:\n%s", logLine, log)
+	}
+	if _, err := os.Stat(temp); !os.IsNotExist(err) {
+		t.Fatalf("%s left behind: %v", temp, err)
+	}
+}
+
+// A save child killed by someone else (the OOM killer, an operator) fails
+// that save as Redis's does: its temporary file goes, the status is err,
+// writes get MISCONF (redis.call in scripts included) until a save
+// succeeds, and the log says which signal.
+func TestKilledSaveChildFailsTheSave(t *testing.T) {
+	if !testutil.SaveChildren {
+		t.Skip("save children are off")
+	}
+	dir := t.TempDir()
+	srv, log := startLogged(t, dir, "save", "3600 1")
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer c.Close()
+	ctx := context.Background()
+	for i := 0; i < 100; i++ {
+		c.Set(ctx, "k"+strconv.Itoa(i), "v", 0)
+	}
+	c.ConfigSet(ctx, "rdb-key-save-delay", "1000000") // a second per key
+	if err := c.BgSave(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	pid, temp := saveChildFile(t, "redis-rdb-bgsave", func(pid string) string { return filepath.Join(dir, "temp-"+pid+".rdb") })
+	if !strings.Contains(log.String(), "Background saving started by pid "+strconv.Itoa(pid)) {
+		t.Fatalf("the log does not name the child %d:\n%s", pid, log)
+	}
+	killSaveChild(t, c, log, pid, temp, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", "Background saving terminated by signal 9")
+	if err := c.Set(ctx, "x", "y", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF ") {
+		t.Fatalf("SET after a failed save: %v", err)
+	}
+	if err := c.Eval(ctx, "return redis.call('set', KEYS[1], 1)", []string{"x"}).Err(); err == nil || !strings.Contains(err.Error(), "MISCONF ") {
+		t.Fatalf("redis.call('set') after a failed save: %v", err)
+	}
+	if err := c.Eval(ctx, "#!lua\nreturn redis.call('set', KEYS[1], 1)", []string{"x"}).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF ") {
+		t.Fatalf("a script that may write, after a failed save: %v", err)
+	}
+	if v := c.Get(ctx, "k1").Val(); v != "v" {
+		t.Fatalf("reads must still work: %q", v)
+	}
+	c.ConfigSet(ctx, "rdb-key-save-delay", "0")
+	if err := c.BgSave(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "a good save", func() bool {
+		return persistenceField(t, c, "rdb_last_bgsave_status") == "ok"
+	})
+	if err := c.Set(ctx, "x", "y", 0).Err(); err != nil {
+		t.Fatalf("SET after a good save: %v", err)
+	}
+}
+
+// The same for an AOF rewrite's child: the rewrite fails, its temporary
+// base goes, and the next one succeeds.
+func TestKilledRewriteChildFailsTheRewrite(t *testing.T) {
+	if !testutil.SaveChildren {
+		t.Skip("save children are off")
+	}
+	dir := t.TempDir()
+	srv, log := startLogged(t, dir, "appendonly", "yes")
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer c.Close()
+	ctx := context.Background()
+	testutil.WaitFor(t, 10*time.Second, "the first rewrite", func() bool {
+		return persistenceField(t, c, "aof_rewrite_in_progress") == "0"
+	})
+	for i := 0; i < 100; i++ {
+		c.Set(ctx, "k"+strconv.Itoa(i), "v", 0)
+	}
+	c.ConfigSet(ctx, "rdb-key-save-delay", "1000000")
+	if err := c.BgRewriteAOF(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	pid, temp := saveChildFile(t, "redis-aof-rewrite", func(pid string) string { return filepath.Join(dir, "appendonlydir", "temp-rewriteaof-bg-"+pid+".aof") })
+	killSaveChild(t, c, log, pid, temp, "aof_rewrite_in_progress", "aof_last_bgrewrite_status", "Background AOF rewrite terminated by signal 9")
+	c.ConfigSet(ctx, "rdb-key-save-delay", "0")
+	if err := c.BgRewriteAOF(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "a good rewrite", func() bool {
+		return persistenceField(t, c, "aof_last_bgrewrite_status") == "ok" &&
+			persistenceField(t, c, "aof_rewrite_in_progress") == "0"
+	})
+}
+
+// A server that closes with a save under way kills its child and removes
+// the child's file before its port closes.
+func TestCloseRemovesSaveChildFile(t *testing.T) {
+	if !testutil.SaveChildren {
+		t.Skip("save children are off")
+	}
+	dir := t.TempDir()
+	srv, _ := startLogged(t, dir)
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer c.Close()
+	ctx := context.Background()
+	for i := 0; i < 20; i++ {
+		c.Set(ctx, "k"+strconv.Itoa(i), "v", 0)
+	}
+	c.ConfigSet(ctx, "rdb-key-save-delay", "10000000")
+	if err := c.BgSave(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	pid, temp := saveChildFile(t, "redis-rdb-bgsave", func(pid string) string { return filepath.Join(dir, "temp-"+pid+".rdb") })
+	start := time.Now()
+	_ = srv.Close()
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	if _, err := os.Stat(temp); !os.IsNotExist(err) {
+		t.Fatalf("%s left behind: %v", temp, err)
+	}
+	if err := syscall.Kill(pid, 0); err == nil {
+		t.Fatalf("the child %d still runs", pid)
+	}
+}
