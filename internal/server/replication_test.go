@@ -53,7 +53,7 @@ func TestPsyncSnapshotThenStream(t *testing.T) {
 	if !strings.HasPrefix(l, "+FULLRESYNC ") || len(strings.Fields(l)) != 3 {
 		t.Fatalf("PSYNC: %q", l)
 	}
-	l, _ = r.ReadString('\n')
+	l = readPayloadHeader(r)
 	n, err := strconv.Atoi(strings.TrimSpace(l[1:]))
 	if l[0] != '$' || err != nil {
 		t.Fatalf("payload header %q", l)
@@ -541,13 +541,25 @@ func fakeReplica(t *testing.T, srv *testutil.Instance) (net.Conn, *bufio.Reader,
 		t.Fatalf("PSYNC: %q", l)
 	}
 	offset, _ := strconv.ParseInt(f[2], 10, 64)
-	l, _ = r.ReadString('\n')
+	l = readPayloadHeader(r)
 	n, _ := strconv.Atoi(strings.TrimSpace(l[1:]))
 	if _, err := io.ReadFull(r, make([]byte, n)); err != nil {
 		t.Fatal(err)
 	}
 	conn.SetDeadline(time.Time{})
 	return conn, r, offset
+}
+
+// readPayloadHeader reads the line that announces a full
+// synchronisation's RDB, after the newlines a primary sends to keep the
+// link alive while it writes the file (replicas skip them, as Redis's).
+func readPayloadHeader(r *bufio.Reader) string {
+	for {
+		l, _ := r.ReadString('\n')
+		if l != "\n" {
+			return l
+		}
+	}
 }
 
 // The primary counts a replica for WAITAOF by the FACK of its REPLCONF
