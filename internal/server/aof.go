@@ -754,9 +754,11 @@ func (s *Server) startAOFRewrite() error {
 	}
 	a.waitRewrite = wait
 	a.pendingStart.Store(false)
-	a.scheduled.Store(false)
 	a.rewrite = rw
+	// In progress before no longer scheduled: INFO, which reads them the
+	// other way round, never sees a rewrite that is neither.
 	a.rewriting.Store(true)
+	a.scheduled.Store(false)
 	s.Log.Noticef("Background append only file rewriting started by pid %d", file.pid())
 	s.wg.Add(1)
 	go s.finishAOFRewrite(rw)

@@ -689,8 +689,9 @@ func (s *Server) infoPersistence(ib *infoBuf) {
 	}
 	a.mu.Unlock()
 	ib.int("aof_enabled", boolInt(a.active.Load() || a.pendingStart.Load()))
+	scheduled := a.scheduled.Load() // first: see startAOFRewrite
 	ib.int("aof_rewrite_in_progress", boolInt(a.rewriting.Load()))
-	ib.int("aof_rewrite_scheduled", boolInt(a.scheduled.Load()))
+	ib.int("aof_rewrite_scheduled", boolInt(scheduled))
 	ib.int("aof_last_rewrite_time_sec", lastRewrite)
 	ib.int("aof_current_rewrite_time_sec", currentRewrite)
 	okStr := func(ok bool) string {

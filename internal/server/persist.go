@@ -200,7 +200,10 @@ func (s *Server) abortBgsave() {
 // savedAt records a successful save of the dataset as it was when dirty
 // changes had been made.
 func (s *Server) savedAt(dirty int64, start time.Time) {
-	s.dirty.Add(-dirty)
+	if s.dirty.Add(-dirty) < 0 {
+		// Reset meanwhile (DEBUG LOADAOF, FLUSHALL's save): none left.
+		s.dirty.Store(0)
+	}
 	s.lastSave.Store(start.Unix())
 	s.rdb.saves.Add(1)
 	s.rdb.saveFailed.Store(false)
