@@ -448,6 +448,12 @@ func (c *Client) overOutputLimit(n int) bool {
 	switch {
 	case c.isReplica.Load():
 		hard, soft, secs = c.srv.cachedReplicaLimits()
+		// As Redis: a hard limit below repl-backlog-size would let a
+		// replica continue (PSYNC) from the backlog and then drop it for
+		// what it was sent; the backlog's size is the limit then.
+		if backlog := c.srv.backlogSize.Load(); hard > 0 && hard < backlog {
+			hard = backlog
+		}
 	case c.nsub.Load()+c.npsub.Load()+c.nssub.Load() == 0:
 		return n > asyncOutLimit
 	default:

@@ -380,7 +380,9 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		if _, err := conn.Write(appendCommand(nil, bs)); err != nil {
 			return "", err
 		}
-		return readLine(br)
+		// Against repl-timeout as it is while the answer is awaited, as
+		// Redis's cron checks it: CONFIG SET may shorten it meanwhile.
+		return s.readLineWatched(conn, br)
 	}
 	if l, err := ask("PING"); err != nil {
 		return err
@@ -651,15 +653,6 @@ func (s *Server) readLineWatched(conn net.Conn, br *bufio.Reader) (string, error
 			return "", err
 		}
 	}
-}
-
-// readLine reads one CRLF-terminated line without its terminator.
-func readLine(br *bufio.Reader) (string, error) {
-	l, err := br.ReadString('\n')
-	if err != nil {
-		return "", err
-	}
-	return strings.TrimRight(l, "\r\n"), nil
 }
 
 // eofMarkReader streams an RDB a primary sends between EOF marks (the

@@ -30,7 +30,9 @@ type replicaState struct {
 
 // initReplicationConfig follows CONFIG SET of what the stream keeps.
 func (s *Server) initReplicationConfig() {
+	s.backlogSize.Store(s.Config.Int("repl-backlog-size"))
 	s.Config.OnChange("repl-backlog-size", func(string) error {
+		s.backlogSize.Store(s.Config.Int("repl-backlog-size"))
 		s.prop.resizeBacklog(s.Config.Int("repl-backlog-size"))
 		return nil
 	})

@@ -821,3 +821,32 @@ func TestBlockedWriterUnblockedWhenBecomingReplica(t *testing.T) {
 		t.Fatalf("BLPOP's commandstats: %s", s)
 	}
 }
+
+// A replica's hard output limit below repl-backlog-size counts as the
+// backlog's size, as in Redis: the replica could continue (PSYNC) from
+// the backlog, so dropping it for less would only make it resynchronise
+// in full.
+func TestReplicaOutputLimitAtLeastBacklog(t *testing.T) {
+	srv := testutil.Start(t, "repl-diskless-sync", "no", "repl-backlog-size", "64mb",
+		"client-output-buffer-limit", "replica 512kb 0 0")
+	fakeReplica(t, srv) // reads nothing after its RDB
+	c := srv.Client(t)
+	ctx := context.Background()
+	big := strings.Repeat("x", 1<<20)
+	for i := 0; i < 12; i++ {
+		c.Set(ctx, "k"+strconv.Itoa(i), big, 0)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := infoLineOf(t, c, "replication", "connected_slaves"); n != "1" {
+		t.Fatalf("connected_slaves:%s: a replica 12 MB behind was dropped under a 512 KB limit and a 64 MB backlog", n)
+	}
+	if err := c.ConfigSet(ctx, "repl-backlog-size", "1mb").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		c.Set(ctx, "k"+strconv.Itoa(i), big, 0)
+	}
+	testutil.WaitFor(t, 5*time.Second, "the replica dropped past the limit", func() bool {
+		return infoLineOf(t, c, "replication", "connected_slaves") == "0"
+	})
+}

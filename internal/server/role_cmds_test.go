@@ -265,3 +265,24 @@ func readCommand(br *bufio.Reader) ([]string, error) {
 	}
 	return args, nil
 }
+
+// A replica waiting for its primary's answer to PSYNC gives up after
+// repl-timeout as it is while it waits: CONFIG SET shortening it during
+// the handshake takes effect (Redis's cron reads it each second), where
+// a deadline fixed when the link began would wait the old minute.
+func TestHandshakeTimeoutFollowsConfig(t *testing.T) {
+	srv, log := startLogged(t, t.TempDir())
+	rc := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer rc.Close()
+	ctx := context.Background()
+	answered := make(chan struct{})
+	port := fakePrimary(t, func(c net.Conn) {
+		close(answered) // and never answers PSYNC
+	})
+	rc.Do(ctx, "replicaof", "127.0.0.1", port)
+	<-answered
+	rc.ConfigSet(ctx, "repl-timeout", "1")
+	testutil.WaitFor(t, 5*time.Second, "the handshake to time out", func() bool {
+		return strings.Contains(log.String(), "Timeout connecting to the MASTER...")
+	})
+}

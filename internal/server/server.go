@@ -108,6 +108,7 @@ type Server struct {
 	functions     *scripting.Functions     // FUNCTION libraries (function_cmds.go)
 	trackMax      config.IntVar            // tracking-table-max-keys
 	minReplicas   config.IntVar            // min-replicas-to-write, read by every write
+	backlogSize   atomic.Int64             // repl-backlog-size, read by every write to a replica
 	psLimits      atomic.Pointer[[6]int64] // client-output-buffer-limit: pubsub, then replica (hard, soft, seconds)
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
