@@ -209,7 +209,10 @@ func (s *Server) startFullSync(label int) {
 			cl.enqueueAsync([]byte("+FULLRESYNC " + id + " " + strconv.FormatInt(s.prop.offset, 10) + "\r\n"))
 		}
 		cl.holdStream()
-		cl.replica.state.Store(replSendBulk)
+		// wait_bgsave until the file is sent (disk-based) or the
+		// transfer ends (diskless), as Redis's WAIT_BGSAVE_END: its child
+		// writes a diskless stream while they wait.
+		cl.replica.state.Store(replWaitBgsave)
 		s.prop.addConsumerLocked(cl)
 	}
 	s.prop.ensureBacklog(s.Config.Int("repl-backlog-size"))
@@ -297,6 +300,7 @@ func (s *Server) sendRDBFile(group []*Client) error {
 	s.replSync.mu.Lock()
 	for _, cl := range group {
 		cl.diskTransfer = false // no keep-alive inside the payload
+		cl.replica.state.Store(replSendBulk)
 	}
 	s.replSync.mu.Unlock()
 	f, err := os.Open(s.rdbPath())
