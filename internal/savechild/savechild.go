@@ -29,8 +29,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -59,6 +61,10 @@ func IsChild() bool { return os.Getenv(envMode) != "" }
 // Main is the child: it writes the frames read from stdin to its file and
 // returns the process's exit status.
 func Main() int {
+	// Its server decides when it ends (it kills it, or closes the pipe):
+	// a Ctrl-C or SIGTERM sent to the process group is the server's to
+	// handle, which may save first.
+	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	path := filepath.Join(os.Getenv(envDir), fmt.Sprintf(os.Getenv(envMode), os.Getpid()))
 	if err := receive(bufio.NewReaderSize(os.Stdin, 1<<20), path); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -142,7 +148,7 @@ type Child struct {
 // the child's pid). title is the process's argv[0], as Redis names its
 // children (redis-rdb-bgsave, redis-aof-rewrite).
 func Start(title, dir, pattern string) (*Child, error) {
-	exe, err := os.Executable()
+	exe, err := executable()
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +181,17 @@ func Start(title, dir, pattern string) (*Child, error) {
 	return c, nil
 }
 
+// executable is the running binary: on Linux /proc/self/exe, which
+// still names it after an upgrade replaced or removed the file (the
+// child must be the same build as its server); elsewhere its path.
+func executable() (string, error) {
+	const self = "/proc/self/exe"
+	if _, err := os.Stat(self); err == nil {
+		return self, nil
+	}
+	return os.Executable()
+}
+
 // limitedBuffer keeps the first max bytes written to it.
 type limitedBuffer struct {
 	b   *bytes.Buffer
@@ -205,7 +222,7 @@ func (c *Child) Write(p []byte) (int, error) {
 
 // WriteAt sends p to be written at off, within what was written already.
 func (c *Child) WriteAt(p []byte, off int64) (int, error) {
-	if off < 0 || off+int64(len(p)) > c.n {
+	if off < 0 || off+int64(len(p)) > c.n || len(p) > math.MaxUint32 {
 		return 0, errors.New("savechild: patch beyond the bytes written")
 	}
 	var hdr [13]byte
@@ -237,13 +254,20 @@ func (c *Child) send(hdr, p []byte) error {
 	return nil
 }
 
-// sendErr explains a write to the pipe that failed: the child is gone.
+// sendErr explains a write to the pipe that failed: the child is gone
+// (EPIPE), or Abort closed the pipe (os.ErrClosed), which it does only
+// after killing the child.
 func (c *Child) sendErr(err error) error {
-	if errors.Is(err, syscall.EPIPE) {
-		<-c.exited
-		return c.exitError()
+	if errors.Is(err, syscall.EPIPE) || errors.Is(err, os.ErrClosed) {
+		return c.Wait()
 	}
 	return err
+}
+
+// Wait waits for the child to exit and returns how it ended (exitError).
+func (c *Child) Wait() error {
+	<-c.exited
+	return c.exitError()
 }
 
 // Commit ends the file, waits for the child to fsync it and exit, and
@@ -254,8 +278,7 @@ func (c *Child) Commit() error {
 		return c.sendErr(err)
 	}
 	_ = c.pipe.Close()
-	<-c.exited
-	return c.exitError()
+	return c.Wait()
 }
 
 // Abort kills the child, waits for it, and removes its file.

@@ -822,6 +822,7 @@ func (s *Server) finishAOFRewrite(rw *aofRewrite) {
 			return rw.file.abort(err)
 		}
 		size, err = rw.file.commit()
+		rw.file.forget() // put in place under the rewrite's own lock (a.rewrite)
 		return err
 	}()
 	a := &s.aof
@@ -848,7 +849,7 @@ func (s *Server) finishAOFRewrite(rw *aofRewrite) {
 			s.Log.Warningf("Background AOF rewrite terminated by signal 10")
 		case killed:
 			s.Log.Warningf("Background AOF rewrite terminated by signal %d", sig)
-			a.lastOK, a.rewriteFailed = false, true
+			a.rewriteFailed = true // its writes to the AOF went on
 			a.failures++
 		default:
 			s.Log.Warningf("Write error writing append only file on disk: %v", err)
@@ -949,7 +950,7 @@ func (s *Server) abortAOFRewriteLocked() {
 	if rw == nil {
 		return
 	}
-	s.Log.Noticef("Killing running AOF rewrite child: %d", os.Getpid())
+	s.Log.Noticef("Killing running AOF rewrite child: %d", rw.file.pid())
 	if !rw.snap.sn.Aborted() {
 		s.Store.AbortSnapshot()
 		rw.snap.sink.abort()

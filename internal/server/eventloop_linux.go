@@ -47,6 +47,8 @@ type eventLoop struct {
 	// by mu). A PUBLISH to a subscriber on the same loop then costs no
 	// system call of its own.
 	running bool
+	// fdsClosed: closeFds ran (guarded by mu).
+	fdsClosed bool
 
 	// Owned by the loop goroutine.
 	clients  []*Client // indexed by file descriptor
@@ -96,6 +98,9 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 }
 
 func (l *eventLoop) closeFds() {
+	l.mu.Lock()
+	l.fdsClosed = true // wake must not write to a number reused since
+	l.mu.Unlock()
 	if l.epFile != nil {
 		_ = l.epFile.Close()
 	} else {
@@ -107,12 +112,19 @@ func (l *eventLoop) closeFds() {
 
 // wake interrupts the loop's wait (new connections, shutdown).
 func (l *eventLoop) wake() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fdsClosed {
+		return
+	}
 	b := [1]byte{1}
 	_, _ = syscall.Write(l.wakeW, b[:])
 }
 
-// barrierWait bounds how long settleOthers waits for a busy loop.
-const barrierWait = 10 * time.Millisecond
+// barrierWait bounds how long settleOthers waits for a busy loop (one
+// running a long command, or not given a core): the ordering it gives is
+// best effort past that.
+const barrierWait = 50 * time.Millisecond
 
 // settleOthers waits until every loop but self has run a pass that began
 // after the call, so that the commands other connections had sent before
@@ -122,6 +134,11 @@ const barrierWait = 10 * time.Millisecond
 // CLIENT SETNAME elsewhere). A loop busy for longer than barrierWait is
 // not waited for further.
 func (s *Server) settleOthers(self *eventLoop) {
+	select {
+	case <-s.done:
+		return // the loops are ending
+	default:
+	}
 	deadline := time.Time{}
 	for _, l := range s.loops {
 		if l == self {

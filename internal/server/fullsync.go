@@ -179,7 +179,18 @@ func (s *Server) startFullSync(label int) {
 	if !diskless {
 		var err error
 		if file, err = s.createBgRDBFile(); err != nil {
+			// As Redis when its fork fails: the waiting replicas are
+			// dropped (they retry), rather than kept waiting on
+			// keep-alives for a save that cannot start.
 			s.Log.Warningf("Can't save in background: %v", err)
+			s.Log.Warningf("BGSAVE for replication failed")
+			s.replSync.mu.Lock()
+			group := s.replSync.waiting
+			s.replSync.waiting = nil
+			s.replSync.mu.Unlock()
+			for _, cl := range group {
+				cl.Kill()
+			}
 			return
 		}
 	}
@@ -235,6 +246,12 @@ func (s *Server) startFullSync(label int) {
 			err = s.streamRDB(b, group, label)
 		} else {
 			err = s.writeBgRDBFile(file, b)
+			if sig, killed := childExitSignal(err); killed {
+				// Someone killed the child: a failed save, as BGSAVE's.
+				s.rdb.saveFailed.Store(true)
+				s.rdb.lastBgsaveOK.Store(false)
+				s.Log.Warningf("Background saving terminated by signal %d", sig)
+			}
 			if err == nil {
 				s.savedAt(dirty, start)
 				s.rdb.lastBgsaveOK.Store(true)

@@ -166,7 +166,8 @@ func (s *Server) finishBgsave(b *bgSnapshot, err error, dirty int64, start time.
 		s.rdb.bgsave = nil
 	}
 	s.Store.UnlockAll()
-	s.rdb.bgsaveInProgress.Store(false)
+	// Not in progress only once its outcome is recorded.
+	defer s.rdb.bgsaveInProgress.Store(false)
 	sig, killed := childExitSignal(err)
 	switch {
 	case errors.Is(err, errSnapshotAborted) || isAbortedChild(err):
@@ -195,6 +196,9 @@ func (s *Server) abortBgsave() {
 		s.Store.AbortSnapshot()
 		b.sink.abort()
 	}
+	// Its file (or a disk-based synchronisation's) may be complete and
+	// about to be renamed: it must not replace the one saved next.
+	s.cancelSaves(titleRDB)
 }
 
 // savedAt records a successful save of the dataset as it was when dirty
@@ -218,7 +222,7 @@ func (s *Server) writeRDBFile(write func(io.Writer) error) error {
 	if err != nil {
 		return err
 	}
-	t := &saveFile{path: tmp, f: f, w: f}
+	t := &saveFile{srv: s, title: titleRDB, path: tmp, f: f, w: f}
 	if err := write(f); err != nil {
 		return t.abort(err)
 	}
@@ -250,8 +254,7 @@ func (s *Server) installRDBFile(t *saveFile) error {
 	if _, err := t.commit(); err != nil {
 		return err
 	}
-	if err := os.Rename(t.path, s.rdbPath()); err != nil {
-		_ = os.Remove(t.path)
+	if err := t.install(s.rdbPath()); err != nil {
 		return err
 	}
 	syncDir(s.Config.Dir())

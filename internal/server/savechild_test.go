@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,35 +16,33 @@ import (
 	"github.com/corvid-db/corvid/internal/testutil"
 )
 
-// saveChild waits for the one save child of this process (the servers of
-// this package's tests are in process) named title, and returns its pid.
-func saveChild(t *testing.T, title string) int {
-	t.Helper()
-	var pid int
-	testutil.WaitFor(t, 10*time.Second, "a "+title+" child", func() bool {
-		tasks, _ := filepath.Glob("/proc/self/task/*/children")
-		for _, f := range tasks {
-			b, _ := os.ReadFile(f)
-			for _, p := range strings.Fields(string(b)) {
-				cmdline, _ := os.ReadFile("/proc/" + p + "/cmdline")
-				if strings.HasPrefix(string(cmdline), title+"\x00") {
-					pid, _ = strconv.Atoi(p)
-					return true
-				}
-			}
-		}
-		return false
-	})
-	return pid
-}
-
-// saveChildFile waits for the save child named title and for its
+// saveChildFile finds the save child named title that the server's log
+// names in its line ("... started by pid N"; other tests' children may
+// still be exiting), checks that it runs as a child of this process (the
+// servers of this package's tests are in process), waits for its
 // temporary file, whose path is pathOf its pid, and returns both.
-func saveChildFile(t *testing.T, title string, pathOf func(pid string) string) (int, string) {
+func saveChildFile(t *testing.T, log *testutil.LogBuffer, started, title string, pathOf func(pid string) string) (int, string) {
 	t.Helper()
-	pid := saveChild(t, title)
+	re := regexp.MustCompile(regexp.QuoteMeta(started) + ` by pid (\d+)`)
+	var pid int
+	testutil.WaitFor(t, 10*time.Second, "the log line naming the child", func() bool {
+		m := re.FindAllStringSubmatch(log.String(), -1)
+		if len(m) == 0 {
+			return false
+		}
+		pid, _ = strconv.Atoi(m[len(m)-1][1])
+		return true
+	})
+	cmdline, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if !strings.HasPrefix(string(cmdline), title+"\x00") {
+		t.Fatalf("pid %d runs %q, not %s", pid, cmdline, title)
+	}
+	st, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if _, after, ok := strings.Cut(string(st), ") "); !ok || len(strings.Fields(after)) < 2 || strings.Fields(after)[1] != strconv.Itoa(os.Getpid()) {
+		t.Fatalf("pid %d is not a child of this process: %s", pid, st)
+	}
 	temp := pathOf(strconv.Itoa(pid))
-	testutil.WaitFor(t, 5*time.Second, "the child's temporary file", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "the child's temporary file", func() bool {
 		_, err := os.Stat(temp)
 		return err == nil
 	})
@@ -95,10 +94,7 @@ func TestKilledSaveChildFailsTheSave(t *testing.T) {
 	if err := c.BgSave(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	pid, temp := saveChildFile(t, "redis-rdb-bgsave", func(pid string) string { return filepath.Join(dir, "temp-"+pid+".rdb") })
-	if !strings.Contains(log.String(), "Background saving started by pid "+strconv.Itoa(pid)) {
-		t.Fatalf("the log does not name the child %d:\n%s", pid, log)
-	}
+	pid, temp := saveChildFile(t, log, "Background saving started", "redis-rdb-bgsave", func(pid string) string { return filepath.Join(dir, "temp-"+pid+".rdb") })
 	killSaveChild(t, c, log, pid, temp, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", "Background saving terminated by signal 9")
 	if err := c.Set(ctx, "x", "y", 0).Err(); err == nil || !strings.HasPrefix(err.Error(), "MISCONF ") {
 		t.Fatalf("SET after a failed save: %v", err)
@@ -145,7 +141,7 @@ func TestKilledRewriteChildFailsTheRewrite(t *testing.T) {
 	if err := c.BgRewriteAOF(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	pid, temp := saveChildFile(t, "redis-aof-rewrite", func(pid string) string { return filepath.Join(dir, "appendonlydir", "temp-rewriteaof-bg-"+pid+".aof") })
+	pid, temp := saveChildFile(t, log, "Background append only file rewriting started", "redis-aof-rewrite", func(pid string) string { return filepath.Join(dir, "appendonlydir", "temp-rewriteaof-bg-"+pid+".aof") })
 	killSaveChild(t, c, log, pid, temp, "aof_rewrite_in_progress", "aof_last_bgrewrite_status", "Background AOF rewrite terminated by signal 9")
 	c.ConfigSet(ctx, "rdb-key-save-delay", "0")
 	if err := c.BgRewriteAOF(ctx).Err(); err != nil {
@@ -164,7 +160,7 @@ func TestCloseRemovesSaveChildFile(t *testing.T) {
 		t.Skip("save children are off")
 	}
 	dir := t.TempDir()
-	srv, _ := startLogged(t, dir)
+	srv, log := startLogged(t, dir)
 	c := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
 	defer c.Close()
 	ctx := context.Background()
@@ -175,7 +171,7 @@ func TestCloseRemovesSaveChildFile(t *testing.T) {
 	if err := c.BgSave(ctx).Err(); err != nil {
 		t.Fatal(err)
 	}
-	pid, temp := saveChildFile(t, "redis-rdb-bgsave", func(pid string) string { return filepath.Join(dir, "temp-"+pid+".rdb") })
+	pid, temp := saveChildFile(t, log, "Background saving started", "redis-rdb-bgsave", func(pid string) string { return filepath.Join(dir, "temp-"+pid+".rdb") })
 	start := time.Now()
 	_ = srv.Close()
 	if d := time.Since(start); d > 5*time.Second {

@@ -20,11 +20,16 @@ import (
 // child), the server writes the file itself.
 type saveFile struct {
 	srv   *Server
+	title string // titleRDB or titleAOF: what it saves
 	path  string
 	f     *os.File         // written in process
 	child *savechild.Child // or by a child
 	gone  <-chan struct{}  // closed when the child exited; nil in process
 	w     io.Writer        // where the bytes go: f or child
+	// cancelled: the save was stopped (FLUSHALL, SHUTDOWN) and its file
+	// must not be put in place; guarded by srv.saveFiles.mu, under which
+	// the file is renamed.
+	cancelled bool
 }
 
 // Save children's process titles, as Redis names its forked children.
@@ -46,14 +51,14 @@ func (s *Server) createSaveFile(title, dir, childPattern, ownName string) (*save
 			return nil, err
 		}
 		s.spawnUsec.Store(time.Since(began).Microseconds())
-		return s.saveFiles.add(&saveFile{srv: s, path: c.Path, child: c, gone: c.Exited(), w: c}), nil
+		return s.saveFiles.add(&saveFile{srv: s, title: title, path: c.Path, child: c, gone: c.Exited(), w: c}), nil
 	}
 	path := filepath.Join(dir, ownName)
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
 		return nil, err
 	}
-	return s.saveFiles.add(&saveFile{srv: s, path: path, f: f, w: f}), nil
+	return s.saveFiles.add(&saveFile{srv: s, title: title, path: path, f: f, w: f}), nil
 }
 
 // saveFiles are the background saves' files being written, which the
@@ -79,15 +84,19 @@ func (fs *saveFiles) remove(t *saveFile) {
 	fs.mu.Unlock()
 }
 
-// killSaveChildren kills every save child and removes the temporary
-// files of the saves under way, as Redis's shutdown kills its child and
-// unlinks its file before it exits: the goroutines writing them then
-// fail, and a file renamed meanwhile is whole.
-func (s *Server) killSaveChildren() {
+// cancelSaves stops the background saves with the given title (every
+// one when title is empty), as Redis kills its child and unlinks its
+// file: each is marked so that it is not put in place (the walk may be
+// over and its file about to be renamed), its child killed, its file
+// removed. The goroutines writing them then fail as stopped saves.
+func (s *Server) cancelSaves(title string) {
 	s.saveFiles.mu.Lock()
-	files := make([]*saveFile, 0, len(s.saveFiles.set))
+	var files []*saveFile
 	for t := range s.saveFiles.set {
-		files = append(files, t)
+		if title == "" || t.title == title {
+			t.cancelled = true
+			files = append(files, t)
+		}
 	}
 	s.saveFiles.mu.Unlock()
 	for _, t := range files {
@@ -97,6 +106,9 @@ func (s *Server) killSaveChildren() {
 		_ = os.Remove(t.path)
 	}
 }
+
+// killSaveChildren is cancelSaves for every save: the server is exiting.
+func (s *Server) killSaveChildren() { s.cancelSaves("") }
 
 // pid is the process that writes the file: the child's, or the server's.
 func (t *saveFile) pid() int {
@@ -127,14 +139,13 @@ func (t *saveFile) watch(stop func()) (end func()) {
 
 // commit completes the file (fsynced and closed) and returns its size;
 // on failure the file is removed. A child that died is reported by its
-// exit (savechild.ExitError), whatever the writer saw.
+// exit (savechild.ExitError), whatever the writer saw. The caller then
+// puts the file in place (install) or gives it up (abort).
 func (t *saveFile) commit() (int64, error) {
-	if t.srv != nil {
-		defer t.srv.saveFiles.remove(t)
-	}
 	if t.child != nil {
 		err := t.child.Commit()
 		if err != nil {
+			t.forget()
 			_ = os.Remove(t.path)
 		}
 		n, _ := t.child.Seek(0, io.SeekCurrent)
@@ -149,23 +160,50 @@ func (t *saveFile) commit() (int64, error) {
 		err = serr
 	}
 	if err != nil {
+		t.forget()
 		_ = os.Remove(t.path)
 		return 0, err
 	}
 	return st.Size(), nil
 }
 
-// abort gives the file up: the child is killed, the file removed. err is
-// why; abort returns the error to report, the child's exit if it died
-// first.
-func (t *saveFile) abort(err error) error {
-	if t.srv != nil {
-		defer t.srv.saveFiles.remove(t)
+// install renames the committed file to dst, unless the save was
+// cancelled meanwhile (then it is removed and errSnapshotAborted
+// returned): under saveFiles.mu, so that a save stopped by FLUSHALL or
+// SHUTDOWN, whose own file is then written, cannot put an older one over
+// it.
+func (t *saveFile) install(dst string) error {
+	fs := &t.srv.saveFiles
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	delete(fs.set, t)
+	if t.cancelled {
+		_ = os.Remove(t.path)
+		return errSnapshotAborted
 	}
+	if err := os.Rename(t.path, dst); err != nil {
+		_ = os.Remove(t.path)
+		return err
+	}
+	return nil
+}
+
+// forget takes t off the server's list of saves under way.
+func (t *saveFile) forget() {
+	if t.srv != nil {
+		t.srv.saveFiles.remove(t)
+	}
+}
+
+// abort gives the file up: the child is killed, the file removed. err is
+// why; abort returns the error to report: the child's exit if it died
+// first, errSnapshotAborted if the save was cancelled.
+func (t *saveFile) abort(err error) error {
+	t.forget()
 	if t.child != nil {
 		select {
 		case <-t.gone:
-			if cerr := t.child.Commit(); cerr != nil {
+			if cerr := t.child.Wait(); cerr != nil {
 				err = cerr // how it died says more than the broken pipe
 			}
 		default:
