@@ -166,23 +166,15 @@ type Client struct {
 	// client (MONITOR feed); the owner goroutine or a flusher writes them.
 	asyncMu  sync.Mutex
 	asyncOut []byte
-	// asyncSegs is output queued ahead of asyncOut (asyncSegsLen bytes):
-	// the stream held back during an RDB transfer, once released, in the
-	// chunks it was held in, so that it is neither copied nor kept whole
-	// while the replica reads it.
-	asyncSegs    []outSeg
-	asyncSegsLen int
-	// holding: a replica is being sent its RDB, and the stream it is fed
-	// waits in held (heldLen bytes, in chunks of heldChunkSize) until the
-	// RDB is queued (fullsync.go); past heldMemLimit its older part goes
-	// to heldSpill (heldSpilled bytes).
-	holding     bool
-	held        [][]byte
-	heldLen     int
-	heldSpill   *heldSpill
-	heldSpilled int
-	heldNoSpill bool // the spill file could not be made: all stays in memory
-	asyncSig    chan struct{}
+	// A replica's stream is not queued here: its writer reads it from the
+	// replication buffer (replbuf.go) from replPos, the offset of the next
+	// byte to send, once replStreaming (guarded by asyncMu) says its
+	// synchronisation reply and RDB are queued; replBlk is the writer's
+	// place in the buffer.
+	replPos       atomic.Int64
+	replStreaming bool
+	replBlk       *replBlock
+	asyncSig      chan struct{}
 	// async (owner goroutine only) is set once the client has become a
 	// monitor: from then on all its output, replies included, goes through
 	// asyncOut and one writer goroutine, so they never interleave with the

@@ -3,7 +3,6 @@ package server
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"testing"
@@ -54,39 +53,3 @@ func TestEOFMarkReader(t *testing.T) {
 type iotestHalf struct{ r io.Reader }
 
 func (h iotestHalf) Read(p []byte) (int, error) { return h.r.Read(p[:max(1, (len(p)+1)/2)]) }
-
-// TestResizeBacklog: CONFIG SET repl-backlog-size keeps the newest bytes
-// the backlog holds, whether it grows or shrinks, and never goes under
-// Redis's 16 KiB.
-func TestResizeBacklog(t *testing.T) {
-	var f propFeed
-	f.mu.Lock()
-	f.ensureBacklog(20000)
-	f.mu.Unlock()
-	var all []byte
-	for i := range 3000 {
-		b := []byte(fmt.Sprintf("cmd-%d;", i))
-		all = append(all, b...)
-		f.mu.Lock()
-		f.offset += int64(len(b))
-		f.toBacklog(b)
-		f.mu.Unlock()
-	}
-	for _, size := range []int64{1, 50000, 17000, 16384} {
-		f.resizeBacklog(size)
-		f.mu.Lock()
-		want := max(size, minBacklogSize)
-		if int64(len(f.backlog)) != want {
-			t.Fatalf("size %d: backlog of %d bytes, want %d", size, len(f.backlog), want)
-		}
-		got := f.latestBacklog(int(f.histlen))
-		if !bytes.HasSuffix(all, got) || int64(len(got)) != f.histlen {
-			t.Fatalf("size %d: the backlog does not hold the newest %d bytes", size, f.histlen)
-		}
-		from, ok := f.backlogFrom(f.offset - f.histlen + 1)
-		if !ok || !bytes.Equal(from, got) {
-			t.Fatalf("size %d: backlogFrom disagrees", size)
-		}
-		f.mu.Unlock()
-	}
-}

@@ -219,7 +219,7 @@ func (s *Server) startFullSync(label int) {
 		if cl.psync {
 			cl.enqueueAsync([]byte("+FULLRESYNC " + id + " " + strconv.FormatInt(s.prop.offset, 10) + "\r\n"))
 		}
-		cl.holdStream()
+		cl.holdStream(s.prop.offset)
 		// wait_bgsave until the file is sent (disk-based) or the
 		// transfer ends (diskless), as Redis's WAIT_BGSAVE_END: its child
 		// writes a diskless stream while they wait.
@@ -395,36 +395,26 @@ func (c *Client) enqueueBulk(b []byte) bool {
 	}
 }
 
-// holdStream starts holding the stream back behind an RDB transfer.
-func (c *Client) holdStream() {
+// holdStream makes c a reader of the stream from offset on (the
+// snapshot's instant), held back behind its RDB: the replication buffer
+// keeps what c has not been sent (replbuf.go). The stream's lock is held.
+func (c *Client) holdStream(offset int64) {
+	c.replPos.Store(offset)
 	c.asyncMu.Lock()
-	c.holding = true
+	c.replStreaming = false
 	c.asyncMu.Unlock()
 }
 
-// releaseStream queues the stream held back and ends the hold.
+// releaseStream starts sending c the stream, after its RDB.
 func (c *Client) releaseStream() {
+	c.startStreaming()
+}
+
+// startStreaming lets c's writer send the stream from c.replPos on, after
+// what is queued for it.
+func (c *Client) startStreaming() {
 	c.asyncMu.Lock()
-	c.holding = false
-	if len(c.held) > 0 || c.heldSpill != nil {
-		// The RDB's tail in asyncOut goes first, then the held stream:
-		// its spilled part, then its chunks in memory, as they are.
-		if len(c.asyncOut) > 0 {
-			c.asyncSegs = append(c.asyncSegs, outSeg{b: c.asyncOut})
-			c.asyncSegsLen += len(c.asyncOut)
-			c.asyncOut = nil
-		}
-		if c.heldSpill != nil {
-			c.srv.Log.Noticef("Replica %s: %d bytes of the write stream held during its synchronization were kept on disk", c.replicaName(), c.heldSpilled)
-			c.asyncSegs = append(c.asyncSegs, outSeg{spill: c.heldSpill})
-			c.asyncSegsLen += c.heldSpilled
-		}
-		for _, ch := range c.held {
-			c.asyncSegs = append(c.asyncSegs, outSeg{b: ch})
-		}
-		c.asyncSegsLen += c.heldLen
-	}
-	c.held, c.heldLen, c.heldSpill, c.heldSpilled = nil, 0, nil, 0
+	c.replStreaming = true
 	c.asyncMu.Unlock()
 	select {
 	case c.asyncSig <- struct{}{}:

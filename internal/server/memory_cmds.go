@@ -91,7 +91,8 @@ func (s *Server) memoryStatsCommand(c *command.Ctx) {
 	peak := max(a.peakMem.Load(), m.used)
 	startup := a.startMem
 	clients := s.clientFigures().mem
-	overhead := min(startup+clients, m.used)
+	backlogMem, replicasMem := s.replicationBufferMem()
+	overhead := min(startup+clients+backlogMem+replicasMem, m.used)
 	dataset := m.used - overhead
 	net := m.used - startup
 	perKey := int64(0)
@@ -115,8 +116,8 @@ func (s *Server) memoryStatsCommand(c *command.Ctx) {
 	field("peak.allocated", peak)
 	field("total.allocated", m.used)
 	field("startup.allocated", startup)
-	field("replication.backlog", 0)
-	field("clients.slaves", 0)
+	field("replication.backlog", backlogMem)
+	field("clients.slaves", replicasMem)
 	field("clients.normal", clients)
 	field("cluster.links", 0)
 	field("aof.buffer", 0)

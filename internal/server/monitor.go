@@ -91,26 +91,7 @@ func (c *Client) handOff() {
 // dropped, as an output-buffer limit would.
 func (c *Client) enqueueAsync(b []byte) {
 	c.asyncMu.Lock()
-	if c.holding {
-		if c.overOutputLimit(c.heldSpilled + c.heldLen + len(b)) {
-			c.asyncMu.Unlock()
-			c.killForOutputLimit()
-			return
-		}
-		c.held = appendChunked(c.held, b)
-		c.heldLen += len(b)
-		if c.heldLen > heldMemLimit && !c.heldNoSpill {
-			if err := c.spillHeldLocked(); err != nil {
-				c.asyncMu.Unlock()
-				c.srv.Log.Warningf("Replica %s: cannot keep the stream held during its synchronization on disk (%v): dropped", c.addr, err)
-				c.Kill()
-				return
-			}
-		}
-		c.asyncMu.Unlock()
-		return
-	}
-	if c.overOutputLimit(c.asyncSegsLen + len(c.asyncOut) + len(b)) {
+	if c.overOutputLimit(len(c.asyncOut) + len(b)) {
 		c.asyncMu.Unlock()
 		c.killForOutputLimit()
 		return
@@ -123,74 +104,6 @@ func (c *Client) enqueueAsync(b []byte) {
 	}
 }
 
-// outSeg is output queued ahead of asyncOut: bytes, or a held stream's
-// spill file, sent whole.
-type outSeg struct {
-	b     []byte
-	spill *heldSpill
-}
-
-// spillHeldLocked hands the held stream's full chunks to its spill file
-// (made the first time, in the working directory); asyncMu is held. A
-// file that cannot be made leaves the stream in memory, as Redis keeps it.
-func (c *Client) spillHeldLocked() error {
-	if c.heldSpill == nil {
-		sp, err := newHeldSpill(c.srv.Config.Dir())
-		if err != nil {
-			c.srv.Log.Warningf("Replica %s: the stream held during its synchronization stays in memory: %v", c.addr, err)
-			c.heldNoSpill = true
-			return nil
-		}
-		c.heldSpill = sp
-	}
-	full := c.held[:len(c.held)-1]
-	n := 0
-	for _, ch := range full {
-		n += len(ch)
-	}
-	if err := c.heldSpill.add(append([][]byte(nil), full...), n); err != nil {
-		return err
-	}
-	c.held = append(c.held[:0:0], c.held[len(c.held)-1])
-	c.heldLen -= n
-	c.heldSpilled += n
-	c.srv.Stats.ReplHeldSpilled.Add(int64(n))
-	return nil
-}
-
-// closeSpillsLocked closes the spill files of a client that is gone;
-// asyncMu is held.
-func (c *Client) closeSpillsLocked(segs []outSeg) {
-	if c.heldSpill != nil {
-		c.heldSpill.close()
-		c.heldSpill = nil
-	}
-	for _, sg := range append(segs, c.asyncSegs...) {
-		if sg.spill != nil {
-			sg.spill.close()
-		}
-	}
-}
-
-// heldChunkSize is the size of the chunks a held stream is kept in. A
-// slice grown by append would copy the stream at every growth and, until
-// the collector runs, keep the copies it outgrew: up to 3x the stream.
-const heldChunkSize = 256 << 10
-
-// appendChunked appends b to chunks, filling the last chunk first.
-func appendChunked(chunks [][]byte, b []byte) [][]byte {
-	for len(b) > 0 {
-		if n := len(chunks); n == 0 || len(chunks[n-1]) == cap(chunks[n-1]) {
-			chunks = append(chunks, make([]byte, 0, heldChunkSize))
-		}
-		last := &chunks[len(chunks)-1]
-		k := min(len(b), cap(*last)-len(*last))
-		*last = append(*last, b[:k]...)
-		b = b[k:]
-	}
-	return chunks
-}
-
 // killForOutputLimit drops a client whose pending output passed its limit.
 func (c *Client) killForOutputLimit() {
 	c.srv.Log.Warningf("Client id=%d addr=%s closed for overcoming of output buffer limits.", c.ID, c.addr)
@@ -201,7 +114,7 @@ func (c *Client) killForOutputLimit() {
 func (c *Client) asyncPending() int {
 	c.asyncMu.Lock()
 	defer c.asyncMu.Unlock()
-	return c.asyncSegsLen + len(c.asyncOut)
+	return len(c.asyncOut)
 }
 
 // asyncWriter is the only goroutine that writes an async client's socket.
@@ -209,12 +122,6 @@ func (c *Client) asyncPending() int {
 func (c *Client) asyncWriter() {
 	defer close(c.asyncDone)
 	var out []byte
-	var segs []outSeg
-	defer func() {
-		c.asyncMu.Lock()
-		c.closeSpillsLocked(segs)
-		c.asyncMu.Unlock()
-	}()
 	for {
 		stopping := false
 		select {
@@ -225,28 +132,9 @@ func (c *Client) asyncWriter() {
 			return
 		}
 		c.asyncMu.Lock()
-		segs, c.asyncSegs, c.asyncSegsLen = c.asyncSegs, segs[:0], 0
 		out, c.asyncOut = c.asyncOut, out[:0]
+		streaming := c.replStreaming
 		c.asyncMu.Unlock()
-		for i, seg := range segs {
-			var n int64
-			var err error
-			if seg.spill != nil {
-				n, err = seg.spill.sendTo(c.conn)
-				seg.spill.close()
-			} else {
-				var k int
-				k, err = c.conn.Write(seg.b)
-				n = int64(k)
-			}
-			c.srv.Stats.NetOutput.Add(n)
-			c.srv.Stats.IOWrites.Add(1)
-			segs[i] = outSeg{} // written: the collector may have it
-			if err != nil {
-				c.Kill()
-				return
-			}
-		}
 		if len(out) > 0 {
 			n, err := c.conn.Write(out)
 			c.srv.Stats.NetOutput.Add(int64(n))
@@ -261,6 +149,37 @@ func (c *Client) asyncWriter() {
 		}
 		if stopping {
 			return
+		}
+		if streaming {
+			if err := c.writeStream(); err != nil {
+				c.Kill()
+				return
+			}
+		}
+	}
+}
+
+// writeStream sends a replica the stream from its position to the end,
+// a block at a time, straight from the replication buffer, the lock
+// taken only to find each block (replbuf.go).
+func (c *Client) writeStream() error {
+	f := &c.srv.prop
+	pos := c.replPos.Load()
+	for {
+		f.mu.Lock()
+		seg, blk := f.readStream(c.replBlk, pos)
+		f.mu.Unlock()
+		if len(seg) == 0 {
+			return nil
+		}
+		c.replBlk = blk
+		n, err := c.conn.Write(seg)
+		c.srv.Stats.NetOutput.Add(int64(n))
+		c.srv.Stats.IOWrites.Add(1)
+		pos += int64(n)
+		c.replPos.Store(pos)
+		if err != nil {
+			return err
 		}
 	}
 }

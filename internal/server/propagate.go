@@ -30,12 +30,17 @@ type propFeed struct {
 	buf       []byte
 	offset    int64 // bytes of stream produced (master_repl_offset)
 
-	// The backlog: the last len(backlog) bytes of the stream, a ring, so a
-	// replica whose link broke can continue from where it was (PSYNC).
-	// Made when the first replica attaches, as Redis does.
-	backlog    []byte
-	backlogPos int   // where the next byte goes
-	histlen    int64 // bytes held, at most len(backlog)
+	// The replication buffer (replbuf.go): the stream from start to
+	// offset, in blocks from head to tail, shared by the backlog (its last
+	// backlogSize bytes, so a replica whose link broke can continue from
+	// where it was: PSYNC) and the replicas (what each has not been
+	// sent). The backlog is made when the first replica attaches, as
+	// Redis does; backlogSize is 0 until then. bufMem is the blocks'
+	// memory (INFO's mem_total_replication_buffers).
+	head, tail  *replBlock
+	start       int64
+	backlogSize int64
+	bufMem      int64
 
 	// proxy: the server is a replica. Its replicas and its backlog then
 	// get its primary's stream byte for byte (emitProxy), so its offsets
@@ -56,7 +61,7 @@ func isReplicaConsumer(c propConsumer) bool {
 func (f *propFeed) emitProxy(b []byte) {
 	f.mu.Lock()
 	f.offset += int64(len(b))
-	f.toBacklog(b)
+	f.appendStream(b)
 	for _, c := range f.consumers {
 		if isReplicaConsumer(c) {
 			c.feed(b)
@@ -74,8 +79,7 @@ func (f *propFeed) startProxy(offset, backlogSize int64) {
 	f.mu.Lock()
 	f.ensureBacklog(backlogSize)
 	f.proxy = true
-	f.offset = offset
-	f.backlogPos, f.histlen = 0, 0
+	f.resetStream(offset)
 	f.lastDB = -1
 	f.mu.Unlock()
 }
@@ -84,10 +88,10 @@ func (f *propFeed) startProxy(offset, backlogSize int64) {
 // resynchronisation: the offsets are already the primary's).
 func (f *propFeed) startProxyAt(backlogSize int64) {
 	f.mu.Lock()
-	if f.backlog == nil {
+	if !f.hasBacklog() {
 		// Made now, it holds nothing before this offset.
 		f.ensureBacklog(backlogSize)
-		f.backlogPos, f.histlen = 0, 0
+		f.start = max(f.start, f.offset)
 	}
 	f.proxy = true
 	f.mu.Unlock()
@@ -106,8 +110,8 @@ func (f *propFeed) stopProxy() {
 // ensureBacklog makes the backlog, of size bytes, if there is none; f.mu
 // is held.
 func (f *propFeed) ensureBacklog(size int64) {
-	if f.backlog == nil && size > 0 {
-		f.backlog = make([]byte, max(size, minBacklogSize))
+	if !f.hasBacklog() && size > 0 {
+		f.backlogSize = max(size, minBacklogSize)
 	}
 }
 
@@ -116,50 +120,34 @@ func (f *propFeed) ensureBacklog(size int64) {
 const minBacklogSize = 16 << 10
 
 // resizeBacklog gives an existing backlog a new size (CONFIG SET
-// repl-backlog-size), keeping the newest of what it holds, as Redis's
-// resizeReplicationBacklog does.
+// repl-backlog-size): a smaller one drops its oldest bytes (those no
+// replica still needs), a bigger one keeps what comes from now on.
 func (f *propFeed) resizeBacklog(size int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	size = max(size, minBacklogSize)
-	if f.backlog == nil || int64(len(f.backlog)) == size {
+	if !f.hasBacklog() {
 		return
 	}
-	keep := f.latestBacklog(int(min(size, f.histlen)))
-	f.backlog = make([]byte, size)
-	copy(f.backlog, keep)
-	f.backlogPos = len(keep) % len(f.backlog)
-	f.histlen = int64(len(keep))
+	f.backlogSize = max(size, minBacklogSize)
+	f.trim()
 }
 
-// backlogFrom returns the stream from offset on (the offset of its first
-// byte, 1-based as PSYNC counts) if the backlog still holds it; f.mu is
-// held.
-func (f *propFeed) backlogFrom(offset int64) ([]byte, bool) {
-	first := f.offset - f.histlen + 1
-	if f.backlog == nil || offset < first || offset > f.offset+1 {
-		return nil, false
-	}
-	n := int(f.offset + 1 - offset)
-	out := make([]byte, 0, n)
-	start := f.backlogPos - n
-	if start < 0 {
-		start += len(f.backlog)
-		out = append(out, f.backlog[start:]...)
-		start = 0
-	}
-	return append(out, f.backlog[start:f.backlogPos]...), true
+// canContinue reports whether the buffer holds the stream from offset on
+// (the offset of its first byte, 1-based as PSYNC counts): the backlog,
+// and beyond it whatever a slow replica keeps; f.mu is held.
+func (f *propFeed) canContinue(offset int64) bool {
+	return f.hasBacklog() && offset >= f.start+1 && offset <= f.offset+1
 }
 
 // backlogInfo reports the backlog for INFO: active, first byte's offset,
-// bytes held.
+// bytes held (more than repl-backlog-size while a replica is behind).
 func (f *propFeed) backlogInfo() (active bool, first, histlen int64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.backlog == nil {
+	if !f.hasBacklog() {
 		return false, 0, 0
 	}
-	return true, f.offset - f.histlen + 1, f.histlen
+	return true, f.start + 1, f.offset - f.start
 }
 
 // propConsumer receives the encoded stream.
@@ -199,8 +187,9 @@ func (f *propFeed) removeConsumer(c propConsumer) {
 		}
 	}
 	// With a backlog the stream goes on without replicas, so one whose
-	// link broke can continue from it.
-	f.active.Store(len(f.consumers) > 0 || f.backlog != nil)
+	// link broke can continue from it. What only c kept goes.
+	f.active.Store(len(f.consumers) > 0 || f.hasBacklog())
+	f.trim()
 	f.mu.Unlock()
 }
 
@@ -264,7 +253,7 @@ func (f *propFeed) emit(ops []propOp, data []byte) int64 {
 // emitNow sends a single command on its own (an expired key's DEL).
 func (f *propFeed) emitNow(db int, args ...[]byte) {
 	f.mu.Lock()
-	if len(f.consumers) > 0 || f.backlog != nil {
+	if len(f.consumers) > 0 || f.hasBacklog() {
 		f.buf = f.buf[:0]
 		f.appendSelect(db)
 		f.buf = appendCommand(f.buf, args)
@@ -279,12 +268,12 @@ func (f *propFeed) emitNow(db int, args ...[]byte) {
 func (f *propFeed) emitToReplicas(args ...[]byte) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.proxy || (len(f.consumers) == 0 && f.backlog == nil) {
+	if f.proxy || (len(f.consumers) == 0 && !f.hasBacklog()) {
 		return
 	}
 	f.buf = appendCommand(f.buf[:0], args)
 	f.offset += int64(len(f.buf))
-	f.toBacklog(f.buf)
+	f.appendStream(f.buf)
 	for _, c := range f.consumers {
 		if isReplicaConsumer(c) {
 			c.feed(f.buf)
@@ -294,17 +283,11 @@ func (f *propFeed) emitToReplicas(args ...[]byte) {
 
 // latestBacklog returns the backlog's last n bytes at most; f.mu is held.
 func (f *propFeed) latestBacklog(n int) []byte {
-	n = min(n, int(f.histlen))
-	if f.backlog == nil || n == 0 {
+	n = int(min(int64(n), f.offset-f.start))
+	if !f.hasBacklog() || n <= 0 {
 		return nil
 	}
-	out := make([]byte, 0, n)
-	start := f.backlogPos - n
-	if start < 0 {
-		out = append(out, f.backlog[start+len(f.backlog):]...)
-		start = 0
-	}
-	return append(out, f.backlog[start:f.backlogPos]...)
+	return f.copyStream(f.offset - int64(n))
 }
 
 // emitRaw sends b as is, with no SELECT (the replication PING).
@@ -327,30 +310,13 @@ func (f *propFeed) send() {
 		return
 	}
 	f.offset += int64(len(f.buf))
-	f.toBacklog(f.buf)
+	f.appendStream(f.buf)
 	for _, c := range f.consumers {
 		c.feed(f.buf)
 	}
 	if cap(f.buf) > 1<<20 {
 		f.buf = nil
 	}
-}
-
-// toBacklog appends b to the backlog, if there is one; f.mu is held.
-func (f *propFeed) toBacklog(b []byte) {
-	if f.backlog == nil {
-		return
-	}
-	n0 := len(b)
-	if len(b) > len(f.backlog) {
-		b = b[len(b)-len(f.backlog):]
-	}
-	for len(b) > 0 {
-		n := copy(f.backlog[f.backlogPos:], b)
-		b = b[n:]
-		f.backlogPos = (f.backlogPos + n) % len(f.backlog)
-	}
-	f.histlen = min(f.histlen+int64(n0), int64(len(f.backlog)))
 }
 
 // Offset reports how many bytes of stream have been produced.

@@ -268,9 +268,8 @@ func (s *Server) shiftReplicationID(id string) {
 // keys the load drops as expired go into it as DELs.
 func (s *Server) restoreReplication(p streamPosition) {
 	s.prop.mu.Lock()
-	s.prop.offset = p.offset
 	s.prop.ensureBacklog(s.Config.Int("repl-backlog-size"))
-	s.prop.backlogPos, s.prop.histlen = 0, 0
+	s.prop.resetStream(p.offset)
 	s.prop.lastDB = -1
 	s.prop.mu.Unlock()
 	if _, _, replica := s.Config.ReplicaOf(); replica {

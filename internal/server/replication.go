@@ -38,18 +38,23 @@ func (s *Server) initReplicationConfig() {
 	})
 }
 
-// replicationBufferMem returns the memory of the backlog and of what
-// waits to be sent to replicas (their queues, and the stream held in
-// memory behind an RDB transfer): INFO's mem_replication_backlog and
-// mem_clients_slaves, whose sum is mem_total_replication_buffers. Redis
-// shares one buffer between them; here the backlog is a ring of its own.
+// replicationBufferMem returns INFO's mem_replication_backlog and
+// mem_clients_slaves, whose sum is mem_total_replication_buffers, as
+// Redis 7 splits its shared buffer: with replicas, what passes
+// repl-backlog-size is theirs (they hold it back), else all of it is the
+// backlog's; the replicas' own queues (their RDB) count as theirs.
 func (s *Server) replicationBufferMem() (backlog, replicas int64) {
 	s.prop.mu.Lock()
-	backlog = int64(len(s.prop.backlog))
+	total, size, withReplicas := s.prop.bufMem, s.prop.backlogSize, s.prop.hasReplicas()
 	s.prop.mu.Unlock()
+	if withReplicas && total > size {
+		backlog, replicas = size, total-size
+	} else {
+		backlog = total
+	}
 	for _, r := range s.replicaInfo() {
 		r.asyncMu.Lock()
-		replicas += int64(r.asyncSegsLen + len(r.asyncOut) + r.heldLen)
+		replicas += int64(len(r.asyncOut))
 		r.asyncMu.Unlock()
 	}
 	return backlog, replicas
@@ -82,9 +87,27 @@ func (s *Server) dropReplica(c *Client) {
 	s.Log.Noticef("Connection with replica %s lost.", c.replicaName())
 }
 
-// feed is propConsumer: the stream goes out through the writer goroutine,
-// cut off past client-output-buffer-limit replica.
-func (c *Client) feed(b []byte) { c.enqueueAsync(b) }
+// feed is propConsumer for a replica: the stream is in the replication
+// buffer already (replbuf.go), where its writer goroutine reads it; feed
+// applies client-output-buffer-limit replica to what the replica has not
+// been sent, and wakes the writer. The stream's lock is held.
+func (c *Client) feed([]byte) {
+	pending := c.srv.prop.offset - c.replPos.Load()
+	c.asyncMu.Lock()
+	over := c.overOutputLimit(int(pending) + len(c.asyncOut))
+	streaming := c.replStreaming
+	c.asyncMu.Unlock()
+	if over {
+		c.killForOutputLimit()
+		return
+	}
+	if streaming {
+		select {
+		case c.asyncSig <- struct{}{}:
+		default:
+		}
+	}
+}
 
 func (s *Server) replicationCommands() []*command.Command {
 	const (
@@ -394,17 +417,19 @@ func (s *Server) continueReplica(cl *Client, replid, offsetArg []byte) bool {
 	}
 	s.prop.mu.Lock()
 	defer s.prop.mu.Unlock()
-	tail, ok := s.prop.backlogFrom(offset)
-	if !ok {
+	if !s.prop.canContinue(offset) {
 		return false
 	}
 	head := append([]byte("+CONTINUE "), id...)
-	cl.becomeReplica(append(append(head, "\r\n"...), tail...))
-	// Appended to the running stream: no SELECT may be forced on the other
-	// replicas, and this one's database is the one it had.
+	cl.becomeReplica(append(head, "\r\n"...))
+	// It reads the stream from offset on, from the buffer; appended to
+	// the running stream, no SELECT may be forced on the other replicas,
+	// and this one's database is the one it had.
+	cl.replPos.Store(offset - 1)
 	s.prop.consumers = append(s.prop.consumers, cl)
 	s.prop.active.Store(true)
-	s.Log.Noticef("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", cl.replicaName(), len(tail), offset)
+	cl.startStreaming()
+	s.Log.Noticef("Partial resynchronization request from %s accepted. Sending %d bytes of backlog starting from offset %d.", cl.replicaName(), s.prop.offset+1-offset, offset)
 	return true
 }
 

@@ -190,9 +190,6 @@ type Stats struct {
 	EvictedKeys      atomic.Int64
 	IOReads          atomic.Int64
 	IOWrites         atomic.Int64
-	// ReplHeldSpilled counts the bytes of the write stream held for
-	// replicas during their RDB transfer that went to disk.
-	ReplHeldSpilled atomic.Int64
 	// SyncFull, SyncPartialOK and SyncPartialErr count the replicas
 	// served a full synchronisation, a partial one, and refused one
 	// (INFO's sync_full, sync_partial_ok, sync_partial_err).

@@ -319,11 +319,12 @@ func TestSwapdbLoadFromAnotherPrimary(t *testing.T) {
 	}
 }
 
-// TestFullSyncSpillsHeldStream: the stream written while a replica's RDB
-// is being sent is held back behind it; past 8 MiB its older part goes
-// to a file instead of memory. The replica still ends with exactly the
-// primary's dataset, and the file's part was sent first.
-func TestFullSyncSpillsHeldStream(t *testing.T) {
+// TestFullSyncHoldsStreamInBuffer: the stream written while a replica's
+// RDB is being made is held back behind it, in the replication buffer,
+// which outgrows the backlog meanwhile (repl_backlog_histlen past
+// repl-backlog-size) and shrinks back once the replica has it. The
+// replica ends with exactly the primary's dataset.
+func TestFullSyncHoldsStreamInBuffer(t *testing.T) {
 	for _, diskless := range []string{"yes", "no"} {
 		t.Run("diskless-"+diskless, func(t *testing.T) {
 			primary := startDebug(t, "dir", t.TempDir(), "save", "", "repl-diskless-sync", diskless,
@@ -355,13 +356,17 @@ func TestFullSyncSpillsHeldStream(t *testing.T) {
 			if infoLineOf(t, c, "persistence", "rdb_bgsave_in_progress") != "1" {
 				t.Fatal("the snapshot ended before the writes: the test does not hold the stream")
 			}
+			if h, _ := strconv.Atoi(infoLineOf(t, c, "replication", "repl_backlog_histlen")); h < 24<<20 {
+				t.Errorf("repl_backlog_histlen:%d while the replica holds 24 MiB back", h)
+			}
 			testutil.WaitFor(t, 60*time.Second, "replica online", func() bool {
 				return strings.Contains(infoLineOf(t, c, "replication", "slave0"), "state=online") &&
 					infoLineOf(t, rc, "replication", "master_link_status") == "up"
 			})
-			if n := primary.Srv.Stats.ReplHeldSpilled.Load(); n < 8<<20 {
-				t.Errorf("%d bytes of the held stream went to disk, want over 8 MiB", n)
-			}
+			testutil.WaitFor(t, 10*time.Second, "the buffer back to the backlog's size", func() bool {
+				h, _ := strconv.Atoi(infoLineOf(t, c, "replication", "repl_backlog_histlen"))
+				return h <= 1<<20
+			})
 			if got, want := waitSameDigest(t, rc, c); got != want {
 				t.Fatalf("replica digest %s, primary %s", got, want)
 			}
