@@ -61,6 +61,17 @@ type eventLoop struct {
 	barrierReq  atomic.Uint64
 	barrierDone atomic.Uint64
 	polledReq   uint64 // barrierReq when the last poll began (owned by the loop)
+	// barrierWaiters are told (their channel closed) when barrierDone
+	// reaches their number (guarded by mu; nbarrier counts them, so that
+	// a pass with none takes no lock for them).
+	barrierWaiters []barrierWaiter
+	nbarrier       atomic.Int32
+}
+
+// barrierWaiter is a settleOthers waiting for a loop's pass.
+type barrierWaiter struct {
+	want uint64
+	ch   chan struct{}
 }
 
 // loopCronInterval is how often a loop looks after its idle connections
@@ -139,22 +150,48 @@ func (s *Server) settleOthers(self *eventLoop) {
 		return // the loops are ending
 	default:
 	}
-	deadline := time.Time{}
+	var timer *time.Timer
 	for _, l := range s.loops {
 		if l == self {
 			continue
 		}
-		want := l.barrierReq.Add(1)
+		w := barrierWaiter{want: l.barrierReq.Add(1), ch: make(chan struct{})}
+		l.mu.Lock()
+		if l.fdsClosed {
+			l.mu.Unlock()
+			continue
+		}
+		l.barrierWaiters = append(l.barrierWaiters, w)
+		l.nbarrier.Add(1)
+		l.mu.Unlock()
 		l.wake()
-		for l.barrierDone.Load() < want {
-			if deadline.IsZero() {
-				deadline = time.Now().Add(barrierWait)
-			} else if time.Now().After(deadline) {
-				return
-			}
-			time.Sleep(20 * time.Microsecond)
+		if timer == nil {
+			timer = time.NewTimer(barrierWait)
+			defer timer.Stop()
+		}
+		select {
+		case <-w.ch:
+		case <-timer.C:
+			return
 		}
 	}
+}
+
+// releaseBarriers tells the waiters whose pass is done; the loop calls it.
+func (l *eventLoop) releaseBarriers() {
+	done := l.barrierDone.Load()
+	l.mu.Lock()
+	kept := l.barrierWaiters[:0]
+	for _, w := range l.barrierWaiters {
+		if w.want <= done {
+			close(w.ch)
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	l.barrierWaiters = kept
+	l.nbarrier.Store(int32(len(kept)))
+	l.mu.Unlock()
 }
 
 // adopt hands an accepted connection to the loop. The client keeps the
@@ -234,6 +271,9 @@ func (l *eventLoop) run() {
 		l.writeReplies()
 		l.settle()
 		l.barrierDone.Store(l.polledReq)
+		if l.nbarrier.Load() > 0 {
+			l.releaseBarriers()
+		}
 		select {
 		case <-l.srv.done:
 			l.takeIncoming()

@@ -33,7 +33,7 @@ func (f *propFeed) hasBacklog() bool { return f.backlogSize > 0 }
 // held.
 func (f *propFeed) appendStream(b []byte) {
 	if !f.hasBacklog() && !f.hasReplicas() {
-		f.start = f.offset // kept by no one
+		f.trim() // kept by no one
 		return
 	}
 	off := f.offset - int64(len(b))

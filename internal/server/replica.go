@@ -443,6 +443,11 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	case len(f) == 3 && f[0] == "+FULLRESYNC":
 		offset, _ = strconv.ParseInt(f[2], 10, 64)
 		s.Log.Noticef("Full resync from master: %s:%s", f[1], f[2])
+	case strings.HasPrefix(l, "-NOMASTERLINK") || strings.HasPrefix(l, "-LOADING"):
+		// As Redis: a transient refusal; the history this replica has
+		// stays its own, for the next PSYNC.
+		s.Log.Noticef("Master is currently unable to PSYNC but should be in the future: %s", l)
+		return errors.New("the master cannot PSYNC yet")
 	default:
 		s.replica.setPosition(stop, streamPosition{})
 		return fmt.Errorf("unexpected reply to PSYNC from master: %s", l)

@@ -371,6 +371,13 @@ func syncCommand(c *command.Ctx) {
 	if cl.replica != nil {
 		return // already a replica: Redis ignores it
 	}
+	if s.replica.active.Load() && !s.replica.up.Load() {
+		// As Redis: a replica serves its own replicas only while its
+		// primary's stream flows; before (or while it loads its own
+		// snapshot) it has no history to give them.
+		c.Error("NOMASTERLINK Can't SYNC while not connected with my master")
+		return
+	}
 	cl.psync = cl.ctx.Cmd.Name == "psync"
 	if cl.psync {
 		if s.continueReplica(cl, c.Args[1], c.Args[2]) {

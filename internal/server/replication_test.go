@@ -778,7 +778,8 @@ func TestChainedReplicasProxyAndContinueAfterPromotion(t *testing.T) {
 	defer func() {
 		if t.Failed() {
 			for _, r := range []*redis.Client{ca, cb, cc} {
-				t.Logf("k=%q dbsize=%d", r.Get(ctx, "k").Val(), r.DBSize(ctx).Val())
+				t.Logf("k=%q dbsize=%d replid=%s offset=%s", r.Get(ctx, "k").Val(), r.DBSize(ctx).Val(),
+					field(r, "master_replid"), field(r, "master_repl_offset"))
 			}
 		}
 	}()
@@ -849,4 +850,72 @@ func TestReplicaOutputLimitAtLeastBacklog(t *testing.T) {
 	testutil.WaitFor(t, 5*time.Second, "the replica dropped past the limit", func() bool {
 		return infoLineOf(t, c, "replication", "connected_slaves") == "0"
 	})
+}
+
+// A replica whose own link is down refuses to serve replicas
+// (-NOMASTERLINK, as Redis), and a replica refused that way keeps its
+// history: back on its primary it continues (PSYNC) instead of loading a
+// snapshot. Serving them from a replica with no stream gave them a
+// history that was not the primary's.
+func TestNoMasterLinkKeepsHistory(t *testing.T) {
+	primary := testutil.Start(t)
+	orphan := testutil.Start(t)
+	replica, log := startLogged(t, t.TempDir())
+	p, o := primary.Client(t), orphan.Client(t)
+	r := redis.NewClient(&redis.Options{Addr: replica.Addr().String()})
+	defer r.Close()
+	ctx := context.Background()
+	p.Set(ctx, "k", "1", 0)
+	linkReplica(t, r, primary.Addr)
+	// orphan replicates a primary that is not there: its link stays down.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, deadPort, _ := net.SplitHostPort(dead.Addr().String())
+	dead.Close()
+	o.Do(ctx, "replicaof", "127.0.0.1", deadPort)
+	host, port, _ := net.SplitHostPort(orphan.Addr)
+	r.Do(ctx, "replicaof", host, port)
+	testutil.WaitFor(t, 10*time.Second, "the refusal", func() bool {
+		return strings.Contains(log.String(), "Master is currently unable to PSYNC but should be in the future: -NOMASTERLINK")
+	})
+	p.Incr(ctx, "k")
+	full := infoLineOf(t, p, "stats", "sync_full")
+	linkReplica(t, r, primary.Addr)
+	if f := infoLineOf(t, p, "stats", "sync_full"); f != full {
+		t.Fatalf("the replica synchronised in full (sync_full %s, was %s): its history was lost", f, full)
+	}
+	testutil.WaitFor(t, 5*time.Second, "the INCR", func() bool { return r.Get(ctx, "k").Val() == "2" })
+}
+
+// A replica shut down while it loads its primary's RDB exits at once and
+// does not save the half-loaded dataset (NOSAVE is implied while loading,
+// as in Redis); it held every shard until the transfer's end before.
+func TestShutdownWhileLoadingFromPrimary(t *testing.T) {
+	primary := startDebug(t, "rdb-key-save-delay", "100000") // 100 ms a key
+	p := primary.Client(t)
+	ctx := context.Background()
+	if err := p.Do(ctx, "debug", "populate", "100").Err(); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	replica, log := startLogged(t, dir, "save", "3600 1")
+	r := redis.NewClient(&redis.Options{Addr: replica.Addr().String()})
+	defer r.Close()
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	r.Do(ctx, "replicaof", host, port)
+	testutil.WaitFor(t, 10*time.Second, "the load", func() bool {
+		return strings.Contains(log.String(), "MASTER <-> REPLICA sync: Loading DB in memory")
+	})
+	done := make(chan error, 1)
+	go func() { done <- replica.Shutdown(context.Background()) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("Shutdown waits for the load:\n%s", log)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dump.rdb")); !os.IsNotExist(err) {
+		t.Fatalf("the half-loaded dataset was saved: %v", err)
+	}
 }

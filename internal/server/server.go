@@ -656,6 +656,17 @@ func (s *Server) Close() error {
 // Shutdown is Close with Redis's shutdown log lines.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.Log.Warningf("User requested shutdown...")
+	if s.loadingDataset() {
+		// A replica loading its primary's RDB holds the dataset until the
+		// transfer ends: its link is cut, so that the load fails and lets
+		// go, and the partial dataset is not saved.
+		s.shutdownSaved.Store(true)
+		s.replica.mu.Lock()
+		if c := s.replica.conn; c != nil {
+			_ = c.Close()
+		}
+		s.replica.mu.Unlock()
+	}
 	s.Store.LockAll()
 	s.stopAOF() // written and fsynced
 	s.Store.UnlockAll()

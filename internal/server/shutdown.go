@@ -225,7 +225,9 @@ func (s *Server) finishShutdown(flags int64, c *command.Ctx) error {
 		}
 		s.Log.Warningf("Writing initial AOF. Exit anyway.")
 	}
-	if flags&config.ShutdownNoSave != 0 {
+	if flags&config.ShutdownNoSave != 0 || s.loadingDataset() {
+		// As Redis: NOSAVE is implied while a dataset is being loaded (a
+		// save would write it half loaded).
 		s.shutdownSaved.Store(true)
 		return nil
 	}
@@ -239,6 +241,10 @@ func (s *Server) finishShutdown(flags int64, c *command.Ctx) error {
 	s.shutdownSaved.Store(true)
 	return nil
 }
+
+// loadingDataset reports whether a dataset is being loaded (INFO loading
+// or async_loading).
+func (s *Server) loadingDataset() bool { return s.load.active.Load() || s.load.async.Load() }
 
 // initialRewrite reports whether the rewrite that turns appendonly on is
 // running: until it ends there is no AOF to restart from.
