@@ -83,8 +83,21 @@ func (s *Server) dropReplica(c *Client) {
 			break
 		}
 	}
+	// As Redis's freeClient: a disk-based snapshot no replica waits for
+	// any more is stopped (its child killed), unless save points make it
+	// a save worth finishing.
+	useless := c.diskTransfer && len(s.Config.SaveParams()) == 0
+	for _, t := range s.replSync.transfers {
+		if useless && t != c && t.diskTransfer && !t.killed.Load() {
+			useless = false
+		}
+	}
 	s.replSync.mu.Unlock()
 	s.Log.Noticef("Connection with replica %s lost.", c.replicaName())
+	if useless {
+		s.Store.CancelSnapshot()
+		s.cancelSaves(titleRDB)
+	}
 }
 
 // feed is propConsumer for a replica: the stream is in the replication

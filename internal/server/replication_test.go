@@ -919,3 +919,38 @@ func TestShutdownWhileLoadingFromPrimary(t *testing.T) {
 		t.Fatalf("the half-loaded dataset was saved: %v", err)
 	}
 }
+
+// A disk-based snapshot made for replicas that all went away is stopped
+// (its save child killed), as in Redis, unless save points make it a save
+// worth finishing.
+func TestUselessSyncSnapshotStopped(t *testing.T) {
+	primary := startDebug(t, "repl-diskless-sync", "no", "save", "", "rdb-key-save-delay", "1000000")
+	p := primary.Client(t)
+	ctx := context.Background()
+	for i := 0; i < 10; i++ {
+		p.Set(ctx, strconv.Itoa(i), "v", 0)
+	}
+	replica := testutil.Start(t)
+	r := replica.Client(t)
+	host, port, _ := net.SplitHostPort(primary.Addr)
+	for _, save := range []string{"", "900 1"} {
+		p.ConfigSet(ctx, "save", save)
+		r.Do(ctx, "replicaof", host, port)
+		testutil.WaitFor(t, 10*time.Second, "the snapshot for the replica", func() bool {
+			return infoLineOf(t, p, "persistence", "rdb_bgsave_in_progress") == "1" &&
+				strings.Contains(infoLineOf(t, p, "replication", "slave0"), "state=wait_bgsave")
+		})
+		r.Do(ctx, "replicaof", "no", "one")
+		if save == "" {
+			testutil.WaitFor(t, 5*time.Second, "the useless snapshot stopped", func() bool {
+				return infoLineOf(t, p, "persistence", "rdb_bgsave_in_progress") == "0"
+			})
+			continue
+		}
+		time.Sleep(300 * time.Millisecond)
+		if infoLineOf(t, p, "persistence", "rdb_bgsave_in_progress") != "1" {
+			t.Fatal("a snapshot that is also a save (save points set) was stopped")
+		}
+		p.ConfigSet(ctx, "rdb-key-save-delay", "0")
+	}
+}
