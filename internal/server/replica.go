@@ -201,6 +201,9 @@ func (s *Server) stopReplication() bool {
 			_ = r.conn.Close()
 		}
 		if r.master != nil {
+			// Where its stream stands: a next primary sharing the
+			// history continues it in that database (startReplication).
+			r.cached.db = int(r.master.dbAtomic.Load())
 			r.master.Kill()
 		}
 		r.host, r.port, r.conn, r.master, r.stop = "", 0, nil, nil, nil
@@ -223,7 +226,11 @@ func (s *Server) startReplication(host string, port int) {
 	r.mu.Lock()
 	r.host, r.port = host, port
 	if !r.restored {
-		r.cached = streamPosition{} // another primary: another history
+		// Another primary: another history, maybe. The database the
+		// stream had selected stays: a primary that shares this history
+		// (the old one, or its replica) continues the stream without a
+		// SELECT, as Redis's cached master keeps its db.
+		r.cached = streamPosition{db: r.cached.db}
 	}
 	r.restored = false
 	s.aof.fsyncedPrimary.Store(0)
@@ -410,7 +417,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		// No link before: this server's own history, which the new
 		// primary may share (it was this one's replica), as Redis's
 		// replicas PSYNC with their own ID and offset.
-		cached = streamPosition{replid: s.admin().replicationID(), offset: s.prop.Offset()}
+		cached = streamPosition{replid: s.admin().replicationID(), offset: s.prop.Offset(), db: cached.db}
 	}
 	psyncID, psyncOff := cached.replid, strconv.FormatInt(cached.offset+1, 10)
 	l, err := ask("PSYNC", psyncID, psyncOff)

@@ -954,3 +954,38 @@ func TestUselessSyncSnapshotStopped(t *testing.T) {
 		p.ConfigSet(ctx, "rdb-key-save-delay", "0")
 	}
 }
+
+// A replica pointed elsewhere and back continues (PSYNC) its primary's
+// stream in the database the stream had selected, as Redis's cached
+// master keeps its db: the primary sends no SELECT on a continuation, so
+// a replica starting from database 0 wrote the continued stream there.
+func TestContinuationKeepsSelectedDB(t *testing.T) {
+	primary := testutil.Start(t)
+	replica := testutil.Start(t)
+	p, r := primary.Client(t), replica.Client(t)
+	ctx := context.Background()
+	p9 := primary.ClientWith(t, &redis.Options{DB: 9, Protocol: 2})
+	p9.Set(ctx, "a", "1", 0)
+	linkReplica(t, r, primary.Addr)
+	// Once linked: the stream selects database 9 for the replica.
+	p9.Set(ctx, "a2", "1", 0)
+	r9 := replica.ClientWith(t, &redis.Options{DB: 9, Protocol: 2})
+	testutil.WaitFor(t, 5*time.Second, "a2 on the replica", func() bool { return r9.Get(ctx, "a2").Val() == "1" })
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, deadPort, _ := net.SplitHostPort(dead.Addr().String())
+	dead.Close()
+	r.Do(ctx, "replicaof", "127.0.0.1", deadPort)
+	p9.Set(ctx, "b", "2", 0)
+	partial := infoLineOf(t, p, "stats", "sync_partial_ok")
+	linkReplica(t, r, primary.Addr)
+	testutil.WaitFor(t, 5*time.Second, "b on the replica", func() bool { return r9.Get(ctx, "b").Val() == "2" })
+	if n := r.DBSize(ctx).Val(); n != 0 {
+		t.Fatalf("%d keys in database 0 of the replica: the continued stream went there", n)
+	}
+	if got := infoLineOf(t, p, "stats", "sync_partial_ok"); got == partial {
+		t.Fatal("the replica did not continue (PSYNC): the test does not test the continuation")
+	}
+}
