@@ -1,6 +1,7 @@
 package server
 
 import (
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -160,23 +161,33 @@ func (c *Client) asyncWriter() {
 }
 
 // writeStream sends a replica the stream from its position to the end,
-// a block at a time, straight from the replication buffer, the lock
-// taken only to find each block (replbuf.go).
+// straight from the replication buffer, several blocks per write
+// (writev); the lock is taken only to find them (replbuf.go).
 func (c *Client) writeStream() error {
 	f := &c.srv.prop
 	pos := c.replPos.Load()
+	var segs [replWriteBlocks][]byte
 	for {
+		bufs := net.Buffers(segs[:0]) // WriteTo consumes bufs, not segs
+		next := pos
 		f.mu.Lock()
-		seg, blk := f.readStream(c.replBlk, pos)
+		for len(bufs) < replWriteBlocks {
+			seg, blk := f.readStream(c.replBlk, next)
+			if len(seg) == 0 {
+				break
+			}
+			c.replBlk = blk
+			bufs = append(bufs, seg)
+			next += int64(len(seg))
+		}
 		f.mu.Unlock()
-		if len(seg) == 0 {
+		if len(bufs) == 0 {
 			return nil
 		}
-		c.replBlk = blk
-		n, err := c.conn.Write(seg)
-		c.srv.Stats.NetOutput.Add(int64(n))
+		n, err := bufs.WriteTo(c.conn)
+		c.srv.Stats.NetOutput.Add(n)
 		c.srv.Stats.IOWrites.Add(1)
-		pos += int64(n)
+		pos += n
 		c.replPos.Store(pos)
 		if err != nil {
 			return err

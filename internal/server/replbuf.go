@@ -14,9 +14,13 @@ package server
 // bytes are never moved or changed once appended (its capacity is fixed),
 // so they are written to the socket with no lock held.
 
-// replBlockSize is a block's capacity: 64 KiB, so that a replica's writer
-// sends the stream in writes that fill a socket buffer.
-const replBlockSize = 64 << 10
+// replBlockSize is a block's capacity: 16 KiB, as Redis's blocks, so
+// that the backlog holds at most one block more than its size; a
+// replica's writer sends up to replWriteBlocks of them per write (writev).
+const replBlockSize = 16 << 10
+
+// replWriteBlocks is how many blocks a replica's writer sends at a time.
+const replWriteBlocks = 16
 
 // replBlock is a run of the stream.
 type replBlock struct {
