@@ -449,6 +449,14 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 		c.logErrorToPrimary(cmd, c.w.Buf[mark+1:end])
 	}
 	c.errCounted = false
+	if !inner && c.replica != nil && c.w.Len() > mark {
+		// As Redis: a replica's connection carries the stream; a command
+		// of the replica's that answers would put the answer in it.
+		s.Log.Warningf("Replica generated a reply to command '%s', disconnecting it: %s",
+			cmd.FullName(), c.appendInfo(nil, c.selfInfo(cmd, args), time.Now()))
+		c.w.Buf = c.w.Buf[:mark]
+		c.Kill()
+	}
 	if !inner {
 		c.applyReplyMode(mark)
 		if c.async {

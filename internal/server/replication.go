@@ -393,6 +393,13 @@ func syncCommand(c *command.Ctx) {
 	}
 	cl.psync = cl.ctx.Cmd.Name == "psync"
 	if cl.psync {
+		if _, ok := resp.ParseInt(c.Args[2]); !ok {
+			// Refused before anything starts, as Redis (it once began a
+			// full synchronisation and replied with the error as well).
+			s.Log.Warningf("Replica %s asks for synchronization but with a wrong offset", cl.replicaName())
+			c.Error(command.ErrNotInteger)
+			return
+		}
 		if s.continueReplica(cl, c.Args[1], c.Args[2]) {
 			s.Stats.SyncPartialOK.Add(1)
 			return

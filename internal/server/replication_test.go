@@ -89,8 +89,9 @@ func TestPsyncSnapshotThenStream(t *testing.T) {
 	if _, err := io.ReadFull(r, got); err != nil || string(got) != want {
 		t.Fatalf("stream %q, want %q (%v)", got, want, err)
 	}
-	// Replicas get no replies: an ACK is silent, and so is anything else.
-	conn.Write([]byte("REPLCONF ACK 0\r\nPING\r\n"))
+	// An ACK is silent (a command that answers would disconnect the
+	// replica: TestReplicaConnectionRules).
+	conn.Write([]byte("REPLCONF ACK 0\r\n"))
 	c.Set(ctx, "after", "1", 0)
 	want = "*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nset\r\n$5\r\nafter\r\n$1\r\n1\r\n"
 	got = make([]byte, len(want))
@@ -988,4 +989,32 @@ func TestContinuationKeepsSelectedDB(t *testing.T) {
 	if got := infoLineOf(t, p, "stats", "sync_partial_ok"); got == partial {
 		t.Fatal("the replica did not continue (PSYNC): the test does not test the continuation")
 	}
+}
+
+// A replica's connection carries the stream: a command of the replica's
+// that would answer disconnects it, as in Redis; and PSYNC with an offset
+// that is not a number is refused before anything starts.
+func TestReplicaConnectionRules(t *testing.T) {
+	srv, log := startLogged(t, t.TempDir(), "repl-diskless-sync-delay", "0")
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("PSYNC replicationid offset_str\r\n"))
+	r := bufio.NewReader(conn)
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if l, _ := r.ReadString('\n'); l != "-ERR value is not an integer or out of range\r\n" {
+		t.Fatalf("PSYNC with a wrong offset: %q", l)
+	}
+	if !strings.Contains(log.String(), "asks for synchronization but with a wrong offset") {
+		t.Fatalf("log:\n%s", log)
+	}
+	conn.Write([]byte("SYNC\r\nPING\r\n"))
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		t.Fatalf("the replica's connection was not closed: %v", err)
+	}
+	testutil.WaitFor(t, 5*time.Second, "the log line", func() bool {
+		return strings.Contains(log.String(), "Replica generated a reply to command 'ping', disconnecting it: id=")
+	})
 }
