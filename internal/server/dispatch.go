@@ -19,9 +19,12 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 	s := c.srv
 	if c.primary != nil {
 		// The primary's stream, byte for byte, to this replica's own
-		// replicas and backlog (propagate.go: proxy).
-		c.proxyBuf = appendCommand(c.proxyBuf[:0], args)
-		s.prop.emitProxy(c.proxyBuf)
+		// replicas and backlog (propagate.go: proxy), as the command is
+		// applied (flushProxy): before, a snapshot taken for a replica of
+		// ours between the two would count the command in its offset
+		// without holding its effect, and that replica would never get it.
+		c.proxyBuf = appendCommand(c.proxyBuf, args)
+		defer c.flushProxy() // a command refused: no effect to wait for
 	}
 	// A pipeline usually repeats one command: compare with the last one
 	// before paying for the table's map lookup.
@@ -218,7 +221,25 @@ func (c *Client) rejectf(cmd *command.Command, msg string) {
 	c.w.Error(msg)
 	c.srv.countError([]byte(msg))
 	c.logErrorToPrimary(cmd, []byte(msg))
+	c.dropIfReplicaAnswered(cmd, nil, mark)
 	c.applyReplyMode(mark)
+}
+
+// dropIfReplicaAnswered disconnects a replica whose command wrote a reply
+// from mark on, as Redis does: a replica's connection carries the stream,
+// which the reply would corrupt.
+func (c *Client) dropIfReplicaAnswered(cmd *command.Command, args [][]byte, mark int) {
+	if c.replica == nil || c.w.Len() <= mark {
+		return
+	}
+	name := "<unknown>"
+	if cmd != nil {
+		name = cmd.FullName()
+	}
+	c.srv.Log.Warningf("Replica generated a reply to command '%s', disconnecting it: %s",
+		name, c.appendInfo(nil, c.selfInfo(cmd, args), time.Now()))
+	c.w.Buf = c.w.Buf[:mark]
+	c.Kill()
 }
 
 // logErrorToPrimary is Redis's afterErrorReply for the two clients whose
@@ -227,13 +248,16 @@ func (c *Client) rejectf(cmd *command.Command, msg string) {
 // source's, so it is logged as critical, with the stream that led to it.
 func (c *Client) logErrorToPrimary(cmd *command.Command, msg []byte) {
 	master := c.isMaster.Load()
-	if !master && !c.aofLoading {
+	if !master && !c.aofLoading && c.replica == nil {
 		return
 	}
 	s := c.srv
 	from, to := "replica", "master"
-	if c.aofLoading {
+	switch {
+	case c.aofLoading:
 		from, to = "server", "AOF-loading-client"
+	case c.replica != nil:
+		from, to = "master", "replica" // to one of its replicas
 	}
 	name := "<unknown>"
 	if cmd != nil {
@@ -244,18 +268,29 @@ func (c *Client) logErrorToPrimary(cmd *command.Command, msg []byte) {
 	}
 	s.Log.Warningf("== CRITICAL == This %s is sending an error to its %s: '%s' after processing the command '%s'", from, to, msg, name)
 	if master {
-		// The stream before this command: a replica passes each command
-		// to its backlog before running it (dispatch), Redis after.
+		// The stream before this command, which passes on to the
+		// backlog once applied (flushProxy), as Redis's.
 		s.prop.mu.Lock()
-		tail := s.prop.latestBacklog(256 + len(c.proxyBuf))
+		tail := s.prop.latestBacklog(256)
 		s.prop.mu.Unlock()
-		if len(tail) > len(c.proxyBuf) {
-			tail = tail[:len(tail)-len(c.proxyBuf)]
-			tail = tail[max(0, len(tail)-256):]
+		if len(tail) > 0 {
 			s.Log.Noticef("Latest backlog is: '%s'", resp.Repr(string(tail)))
 		}
 	}
 	s.Stats.UnexpectedErrors.Add(1)
+}
+
+// flushProxy passes the primary's commands applied so far on to this
+// replica's replicas and backlog: each as it is applied, under its shard
+// locks; a MULTI block whole, at its EXEC (or DISCARD), as Redis feeds
+// its stream only outside a transaction, so that a snapshot never counts
+// queued commands whose effect it lacks.
+func (c *Client) flushProxy() {
+	if c.inMulti || len(c.proxyBuf) == 0 {
+		return
+	}
+	c.srv.prop.emitProxy(c.proxyBuf)
+	c.proxyBuf = c.proxyBuf[:0]
 }
 
 // call runs an admitted command: lock its shards, execute it, unlock,
@@ -298,6 +333,9 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 		// Before blocking too: what the attempt changed (XREADGROUP's new
 		// consumer) is propagated, as Redis does.
 		c.flushProp() // before the unlock: per-key stream order
+	}
+	if c.primary != nil {
+		c.flushProxy() // before the unlock too: with the command's effect
 	}
 	if !ss.Empty() {
 		s.Store.Unlock(ss)
@@ -449,13 +487,8 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 		c.logErrorToPrimary(cmd, c.w.Buf[mark+1:end])
 	}
 	c.errCounted = false
-	if !inner && c.replica != nil && c.w.Len() > mark {
-		// As Redis: a replica's connection carries the stream; a command
-		// of the replica's that answers would put the answer in it.
-		s.Log.Warningf("Replica generated a reply to command '%s', disconnecting it: %s",
-			cmd.FullName(), c.appendInfo(nil, c.selfInfo(cmd, args), time.Now()))
-		c.w.Buf = c.w.Buf[:mark]
-		c.Kill()
+	if !inner {
+		c.dropIfReplicaAnswered(cmd, args, mark)
 	}
 	if !inner {
 		c.applyReplyMode(mark)

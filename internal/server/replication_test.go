@@ -1017,4 +1017,20 @@ func TestReplicaConnectionRules(t *testing.T) {
 	testutil.WaitFor(t, 5*time.Second, "the log line", func() bool {
 		return strings.Contains(log.String(), "Replica generated a reply to command 'ping', disconnecting it: id=")
 	})
+	// A refused command too: its error is logged as critical first.
+	conn2, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn2.Close()
+	conn2.Write([]byte("PSYNC ? -1\r\nGET foo\r\n"))
+	conn2.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.Copy(io.Discard, conn2); err != nil {
+		t.Fatalf("the replica's connection was not closed: %v", err)
+	}
+	testutil.WaitFor(t, 5*time.Second, "the log lines", func() bool {
+		l := log.String()
+		return strings.Contains(l, "Replica generated a reply to command 'get', disconnecting it: id=") &&
+			strings.Contains(l, "== CRITICAL == This master is sending an error to its replica: 'ERR Replica can't interact with the keyspace'")
+	})
 }

@@ -219,6 +219,9 @@ func New(cfg *config.Config) (*Server, error) {
 	s.pause.expiryPaused = &s.Store.ExpiryPaused
 	s.activeExpire.Store(true)
 	s.lastSave.Store(time.Now().Unix())
+	// The first PING to replicas a period after the start, as Redis's
+	// cron counts its periods from it (not at once for a first replica).
+	s.lastReplPing.Store(time.Now().UnixNano())
 	commands.Register(s.Table)
 	s.registerCommands()
 	for _, r := range cfg.RenamedCommands() {
