@@ -99,13 +99,19 @@ func (r infoRequest) wants(name string, aliases []string) bool {
 }
 
 func (s *Server) infoCommand(c *command.Ctx) {
-	if cl, ok := c.Conn.(*Client); ok && !cl.inExec && !cl.inScript {
-		// Not inside EXEC or a script, which hold shards other loops
-		// may be waiting for.
-		s.settleOthers(cl.lp) // nil when cl has a goroutine of its own
-	}
+	s.settleBefore(c)
 	text := s.genInfo(c, parseInfoArgs(c.Args[1:]))
 	c.W.Verbatim("txt", text)
+}
+
+// settleBefore lets the commands that other connections sent before c's
+// run first (settleOthers), as a single-threaded server would, for a
+// command whose answer depends on them (INFO): not inside EXEC or a
+// script, which hold shards other loops may be waiting for.
+func (s *Server) settleBefore(c *command.Ctx) {
+	if cl, ok := c.Conn.(*Client); ok && !cl.inExec && !cl.inScript {
+		s.settleOthers(cl.lp) // nil when cl has a goroutine of its own
+	}
 }
 
 // infoBuf accumulates INFO text.
