@@ -278,7 +278,7 @@ func (s *Server) startFullSync(label int) {
 			if cl.killed.Load() {
 				continue // gone meanwhile: its end was logged
 			}
-			cl.releaseStream()
+			cl.startStreaming() // after its RDB
 			// As Redis's replicaPutOnline: the ack clock starts now.
 			cl.replica.ackTime.Store(time.Now().Unix())
 			cl.replica.state.Store(replOnline)
@@ -403,11 +403,6 @@ func (c *Client) holdStream(offset int64) {
 	c.asyncMu.Lock()
 	c.replStreaming = false
 	c.asyncMu.Unlock()
-}
-
-// releaseStream starts sending c the stream, after its RDB.
-func (c *Client) releaseStream() {
-	c.startStreaming()
 }
 
 // startStreaming lets c's writer send the stream from c.replPos on, after

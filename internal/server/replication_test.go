@@ -869,12 +869,7 @@ func TestNoMasterLinkKeepsHistory(t *testing.T) {
 	p.Set(ctx, "k", "1", 0)
 	linkReplica(t, r, primary.Addr)
 	// orphan replicates a primary that is not there: its link stays down.
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, deadPort, _ := net.SplitHostPort(dead.Addr().String())
-	dead.Close()
+	deadPort := closedPort(t)
 	o.Do(ctx, "replicaof", "127.0.0.1", deadPort)
 	host, port, _ := net.SplitHostPort(orphan.Addr)
 	r.Do(ctx, "replicaof", host, port)
@@ -972,12 +967,7 @@ func TestContinuationKeepsSelectedDB(t *testing.T) {
 	p9.Set(ctx, "a2", "1", 0)
 	r9 := replica.ClientWith(t, &redis.Options{DB: 9, Protocol: 2})
 	testutil.WaitFor(t, 5*time.Second, "a2 on the replica", func() bool { return r9.Get(ctx, "a2").Val() == "1" })
-	dead, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, deadPort, _ := net.SplitHostPort(dead.Addr().String())
-	dead.Close()
+	deadPort := closedPort(t)
 	r.Do(ctx, "replicaof", "127.0.0.1", deadPort)
 	p9.Set(ctx, "b", "2", 0)
 	partial := infoLineOf(t, p, "stats", "sync_partial_ok")
@@ -1033,4 +1023,16 @@ func TestReplicaConnectionRules(t *testing.T) {
 		return strings.Contains(l, "Replica generated a reply to command 'get', disconnecting it: id=") &&
 			strings.Contains(l, "== CRITICAL == This master is sending an error to its replica: 'ERR Replica can't interact with the keyspace'")
 	})
+}
+
+// closedPort returns a loopback port nobody listens on (one just freed).
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	l.Close()
+	return port
 }

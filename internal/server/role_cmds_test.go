@@ -161,12 +161,7 @@ func TestRoleReplicaLinkStates(t *testing.T) {
 	}
 
 	// Nobody listens: the link waits to connect, or is connecting.
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, deadPort, _ := net.SplitHostPort(l.Addr().String())
-	l.Close()
+	deadPort := closedPort(t)
 	rc.Do(ctx, "replicaof", "127.0.0.1", deadPort)
 	if s := state(); s != "connect" && s != "connecting" {
 		t.Fatalf("state with no primary: %s", s)
