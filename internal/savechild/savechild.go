@@ -20,6 +20,13 @@
 // written (an RDB file's version label, corrected at the end), and the
 // end. A pipe that ends without the end frame means the server gave up
 // or died: the child removes its file and exits 1.
+//
+// A diskless transfer to replicas has a child too (StartRelay), as
+// Redis's redis-rdb-to-slaves: it passes the stream it is sent back to
+// the server over a second pipe, which the server reads and writes to
+// the replicas' sockets. It owns no file; it is what makes the transfer
+// a process of its own, ended by the same signals and reported in the
+// same words as Redis's, and it exits when its server dies.
 package savechild
 
 import (
@@ -46,6 +53,9 @@ const (
 	envDir  = "CORVID_SAVE_CHILD_DIR"
 )
 
+// relayMode is envMode's value for a relay child (StartRelay).
+const relayMode = "relay"
+
 // Frame kinds.
 const (
 	frameData  = 'D' // 8-byte length, then that many bytes to append
@@ -65,6 +75,13 @@ func Main() int {
 	// a Ctrl-C or SIGTERM sent to the process group is the server's to
 	// handle, which may save first.
 	signal.Ignore(syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	if os.Getenv(envMode) == relayMode {
+		if err := relay(bufio.NewReaderSize(os.Stdin, 1<<20), os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		return 0
+	}
 	path := filepath.Join(os.Getenv(envDir), fmt.Sprintf(os.Getenv(envMode), os.Getpid()))
 	if err := receive(bufio.NewReaderSize(os.Stdin, 1<<20), path); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -124,6 +141,32 @@ func receive(in *bufio.Reader, path string) (err error) {
 	}
 }
 
+// relay copies the data frames read from in to out, and closes out at
+// the end frame. A stream that ends before it (the server died or gave
+// up) or a write that fails (nobody reads out any more) is an error.
+func relay(in *bufio.Reader, out *os.File) error {
+	var hdr [8]byte
+	for {
+		kind, err := in.ReadByte()
+		if err != nil {
+			return errors.New("savechild: the server's stream ended before the transfer did")
+		}
+		switch kind {
+		case frameData:
+			if _, err := io.ReadFull(in, hdr[:]); err != nil {
+				return err
+			}
+			if _, err := io.CopyN(out, in, int64(binary.LittleEndian.Uint64(hdr[:]))); err != nil {
+				return err
+			}
+		case frameEnd:
+			return out.Close()
+		default:
+			return fmt.Errorf("savechild: frame %q in a transfer", kind)
+		}
+	}
+}
+
 // Child is the server's side of one save child: an io.Writer for the
 // file's bytes, and io.WriterAt and io.Seeker so that the RDB writer can
 // correct what it wrote (the rdb package's relabelling).
@@ -132,6 +175,9 @@ type Child struct {
 	// writes (removed by the child or by Abort when the save fails).
 	Pid  int
 	Path string
+
+	// Out is what a relay child passes back (StartRelay); nil otherwise.
+	Out *os.File
 
 	cmd    *exec.Cmd
 	pipe   *os.File
@@ -148,6 +194,36 @@ type Child struct {
 // the child's pid). title is the process's argv[0], as Redis names its
 // children (redis-rdb-bgsave, redis-aof-rewrite).
 func Start(title, dir, pattern string) (*Child, error) {
+	c, err := start(title, []string{envMode + "=" + pattern, envDir + "=" + dir}, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.Path = filepath.Join(dir, fmt.Sprintf(pattern, c.Pid))
+	return c, nil
+}
+
+// StartRelay starts a relay child: what is written to it comes back on
+// its Out, which the caller reads to the end (Commit waits for the
+// child, which cannot end before its output is read).
+func StartRelay(title string) (*Child, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	growPipe(w)
+	c, err := start(title, []string{envMode + "=" + relayMode}, w)
+	_ = w.Close() // the child's now
+	if err != nil {
+		_ = r.Close()
+		return nil, err
+	}
+	c.Out = r
+	return c, nil
+}
+
+// start starts the binary as a child titled title with env added to its
+// environment, stdout as its standard output (nil: none).
+func start(title string, env []string, stdout *os.File) (*Child, error) {
 	exe, err := executable()
 	if err != nil {
 		return nil, err
@@ -161,9 +237,12 @@ func Start(title, dir, pattern string) (*Child, error) {
 	c.cmd = &exec.Cmd{
 		Path:   exe,
 		Args:   []string{title},
-		Env:    append(os.Environ(), envMode+"="+pattern, envDir+"="+dir),
+		Env:    append(os.Environ(), env...),
 		Stdin:  r,
 		Stderr: &limitedBuffer{b: &c.stderr, max: 4096},
+	}
+	if stdout != nil {
+		c.cmd.Stdout = stdout
 	}
 	if err := c.cmd.Start(); err != nil {
 		_ = r.Close()
@@ -173,7 +252,6 @@ func Start(title, dir, pattern string) (*Child, error) {
 	_ = r.Close()
 	c.pipe = w
 	c.Pid = c.cmd.Process.Pid
-	c.Path = filepath.Join(dir, fmt.Sprintf(pattern, c.Pid))
 	go func() {
 		c.waitErr = c.cmd.Wait()
 		close(c.exited)
@@ -222,6 +300,9 @@ func (c *Child) Write(p []byte) (int, error) {
 
 // WriteAt sends p to be written at off, within what was written already.
 func (c *Child) WriteAt(p []byte, off int64) (int, error) {
+	if c.Out != nil {
+		return 0, errors.New("savechild: a transfer's bytes are gone once sent")
+	}
 	if off < 0 || off+int64(len(p)) > c.n || len(p) > math.MaxUint32 {
 		return 0, errors.New("savechild: patch beyond the bytes written")
 	}
@@ -289,7 +370,9 @@ func (c *Child) Abort() {
 	_ = c.cmd.Process.Kill()
 	_ = c.pipe.Close()
 	<-c.exited
-	_ = os.Remove(c.Path)
+	if c.Path != "" {
+		_ = os.Remove(c.Path)
+	}
 }
 
 // Exited is closed when the child has exited, whatever the reason.

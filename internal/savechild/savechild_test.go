@@ -3,6 +3,7 @@ package savechild
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -130,4 +131,69 @@ func waitFile(t *testing.T, path string) {
 		}
 	}
 	t.Fatalf("%s never appeared", path)
+}
+
+// A relay child gives back, in order, every byte it is sent, and exits 0
+// once it was sent the end and its output was read.
+func TestRelayPassesTheStreamBack(t *testing.T) {
+	c, err := StartRelay("test-relay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Out.Close()
+	var want []byte
+	got := make(chan []byte)
+	go func() {
+		b, _ := io.ReadAll(c.Out)
+		got <- b
+	}()
+	for i := 0; i < 300; i++ {
+		p := bytes.Repeat([]byte{byte('a' + i%26)}, 3000+i*211) // 10 MiB in all: past the pipes' buffers
+		want = append(want, p...)
+		if _, err := c.Write(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.WriteAt([]byte("x"), 0); err == nil {
+		t.Fatal("a relay accepted a patch")
+	}
+	if err := c.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if b := <-got; !bytes.Equal(b, want) {
+		t.Fatalf("relayed %d bytes, sent %d (or different contents)", len(b), len(want))
+	}
+}
+
+// A relay whose server goes (its input ends early) exits with status 1,
+// and one killed is reported by its signal; its output ends either way.
+func TestRelayEndsWithItsServer(t *testing.T) {
+	for _, kill := range []bool{false, true} {
+		c, err := StartRelay("test-relay")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write([]byte("$EOF:partial")); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 12)
+		if _, err := io.ReadFull(c.Out, buf); err != nil {
+			t.Fatal(err)
+		}
+		if kill {
+			_ = syscall.Kill(c.Pid, syscall.SIGKILL)
+		} else {
+			_ = c.pipe.Close()
+		}
+		if _, err := io.ReadAll(c.Out); err != nil {
+			t.Fatal(err)
+		}
+		<-c.Exited()
+		var e *ExitError
+		err = c.exitError()
+		if !errors.As(err, &e) || (kill && e.Signal != int(syscall.SIGKILL)) || (!kill && e.Status != 1) {
+			t.Fatalf("kill=%v: exit %v", kill, err)
+		}
+		_ = c.Out.Close()
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/corvid-db/corvid/internal/keyspace"
+	"github.com/corvid-db/corvid/internal/savechild"
 )
 
 // Full resynchronisation of replicas, as Redis 7 does it but without a
@@ -176,9 +177,14 @@ func (s *Server) fullSyncCron(now time.Time) {
 func (s *Server) startFullSync(label int) {
 	diskless := s.disklessSync()
 	var file *saveFile
-	if !diskless {
+	if !diskless || s.SaveChildren {
 		var err error
-		if file, err = s.createBgRDBFile(); err != nil {
+		if diskless {
+			file, err = s.createRelay()
+		} else {
+			file, err = s.createBgRDBFile()
+		}
+		if err != nil {
 			// As Redis when its fork fails: the waiting replicas are
 			// dropped (they retry), rather than kept waiting on
 			// keep-alives for a save that cannot start.
@@ -236,15 +242,20 @@ func (s *Server) startFullSync(label int) {
 		s.Log.Noticef("Starting BGSAVE for SYNC with target: replicas sockets")
 	} else {
 		s.Log.Noticef("Starting BGSAVE for SYNC with target: disk")
+	}
+	if file != nil {
 		s.Log.Noticef("Background RDB transfer started by pid %d", file.pid())
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		var err error
-		if diskless {
-			err = s.streamRDB(b, group, label)
-		} else {
+		switch {
+		case diskless && file != nil:
+			err = s.relayRDB(b, group, label, file)
+		case diskless:
+			err = s.streamRDB(b, group, label, b.sn)
+		default:
 			err = s.writeBgRDBFile(file, b)
 			if sig, killed := childExitSignal(err); killed {
 				// Someone killed the child: a failed save, as BGSAVE's.
@@ -288,14 +299,24 @@ func (s *Server) startFullSync(label int) {
 }
 
 // streamRDB writes the snapshot to the replicas' sockets between EOF
-// marks (the diskless transfer).
-func (s *Server) streamRDB(b *bgSnapshot, group []*Client, label int) error {
+// marks (the diskless transfer), in process. When every replica is gone
+// the snapshot sn (when set) is cancelled.
+func (s *Server) streamRDB(b *bgSnapshot, group []*Client, label int, sn *keyspace.Snapshot) error {
+	out := &replicaFanout{clients: group, snap: sn}
+	if err := s.encodeTransfer(b, out, label); err != nil {
+		return err
+	}
+	s.Log.Noticef("Streamed RDB transfer with replica(s) succeeded (socket)")
+	return nil
+}
+
+// encodeTransfer writes the snapshot to out between EOF marks.
+func (s *Server) encodeTransfer(b *bgSnapshot, out io.Writer, label int) error {
 	var raw [20]byte
 	_, _ = rand.Read(raw[:])
 	mark := []byte(hex.EncodeToString(raw[:]))
-	out := &replicaFanout{clients: group, snap: b.sn}
 	if _, err := out.Write(append([]byte("$EOF:"), append(mark, '\r', '\n')...)); err != nil {
-		// Every replica is gone: the walk only stamps the records.
+		// Nobody to send it to: the walk only stamps the records.
 		b.sn.Cancel()
 		b.sn.Walk(snapshotBatch, nil)
 		b.restoreGC()
@@ -305,10 +326,101 @@ func (s *Server) streamRDB(b *bgSnapshot, group []*Client, label int) error {
 		return err
 	}
 	_, err := out.Write(mark)
-	if err == nil {
-		s.Log.Noticef("Streamed RDB transfer with replica(s) succeeded (socket)")
+	return err
+}
+
+// createRelay starts the child of a diskless transfer (Redis's
+// redis-rdb-to-slaves): the snapshot is written to it, and what it
+// passes back is written to the replicas (relayRDB).
+func (s *Server) createRelay() (*saveFile, error) {
+	began := time.Now()
+	c, err := savechild.StartRelay(titleRelay)
+	if err != nil {
+		return nil, err
+	}
+	s.spawnUsec.Store(time.Since(began).Microseconds())
+	return s.saveFiles.add(&saveFile{srv: s, title: titleRDB, child: c, gone: c.Exited(), w: c}), nil
+}
+
+// relayRDB is the diskless transfer through its child t: the snapshot is
+// encoded into the child while a reader passes what comes back to the
+// replicas, as Redis's rdbPipeReadHandler. When the last replica drops
+// the child is killed and the snapshot stopped; when the child dies, the
+// replicas are dropped (they reconnect) and the snapshot stopped.
+func (s *Server) relayRDB(b *bgSnapshot, group []*Client, label int, t *saveFile) error {
+	relayed := make(chan error, 1)
+	go func() { relayed <- s.relayToReplicas(t, group, b) }()
+	end := t.watch(func() {
+		b.stop()
+		for _, cl := range group {
+			cl.Kill() // a reader stuck on a replica that does not read
+		}
+	})
+	err := s.encodeTransfer(b, t.w, label)
+	end()
+	if err != nil {
+		err = t.abort(err)
+	} else {
+		t.forget()
+		if err = t.child.Commit(); err != nil {
+			for _, cl := range group {
+				cl.Kill()
+			}
+		}
+	}
+	rerr := <-relayed
+	_ = t.child.Out.Close()
+	switch {
+	case err == nil && rerr == nil:
+		s.Log.Noticef("Background RDB transfer terminated with success")
+	case isAbortedChild(err) && rerr != nil:
+		err = rerr // it was killed because the replicas were gone
+	default:
+		if sig, ok := childExitSignal(err); ok {
+			s.Log.Warningf("Background transfer terminated by signal %d", sig)
+		} else if err == nil {
+			err = rerr
+		} else if !isAbortedChild(err) {
+			s.Log.Warningf("Background transfer error")
+		}
 	}
 	return err
+}
+
+// relayToReplicas reads t's child's output to its end and writes it to
+// the replicas of group.
+func (s *Server) relayToReplicas(t *saveFile, group []*Client, b *bgSnapshot) error {
+	out := &replicaFanout{clients: group}
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := t.child.Out.Read(buf)
+		if n > 0 {
+			if _, werr := out.Write(buf[:n]); werr != nil {
+				s.Log.Warningf("Diskless rdb transfer, last replica dropped, killing fork child.")
+				b.stop()
+				t.child.Abort()
+				return werr
+			}
+		}
+		if err == io.EOF {
+			up := 0
+			for _, cl := range group {
+				if !cl.killed.Load() {
+					up++
+				}
+			}
+			s.Log.Noticef("Diskless rdb transfer, done reading from pipe, %d replicas still up.", up)
+			return nil
+		}
+		if err != nil {
+			s.Log.Warningf("Diskless rdb transfer, read error sending DB to replicas: %v", err)
+			for _, cl := range group {
+				cl.Kill()
+			}
+			t.child.Abort()
+			return err
+		}
+	}
 }
 
 // sendRDBFile sends dbfilename to the replicas as $<length> and the bytes
@@ -380,6 +492,9 @@ func (c *Client) enqueueBulk(b []byte) bool {
 		if len(c.asyncOut) < bulkQueueLimit {
 			c.asyncOut = append(c.asyncOut, b...)
 			c.asyncMu.Unlock()
+			if c.replica != nil {
+				c.replica.stuckSince.Store(0)
+			}
 			select {
 			case c.asyncSig <- struct{}{}:
 			default:
@@ -387,6 +502,9 @@ func (c *Client) enqueueBulk(b []byte) bool {
 			return true
 		}
 		c.asyncMu.Unlock()
+		if c.replica != nil {
+			c.replica.stuckSince.CompareAndSwap(0, time.Now().Unix())
+		}
 		select {
 		case <-c.done:
 			return false

@@ -26,6 +26,9 @@ type replicaState struct {
 	aofAckOffset  atomic.Int64 // the FACK of REPLCONF ACK: our stream on the replica's disk
 	ackTime       atomic.Int64 // Unix s of the last REPLCONF ACK
 	state         atomic.Int32 // replWaitBgsave, replSendBulk, replOnline (fullsync.go)
+	// stuckSince is when (Unix s) its diskless transfer began waiting
+	// for its socket to take more; 0 while it does not wait.
+	stuckSince atomic.Int64
 }
 
 // initReplicationConfig follows CONFIG SET of what the stream keeps.
@@ -522,9 +525,11 @@ func replconfCommand(c *command.Ctx) {
 func (s *Server) replicationCron(now time.Time) {
 	// Only with replicas to keep alive: as in Redis, no PING moves the
 	// offset of a stream that only the AOF or the backlog consumes.
-	if !s.prop.active.Load() || len(s.replicaInfo()) == 0 {
+	replicas := s.replicaInfo()
+	if !s.prop.active.Load() || len(replicas) == 0 {
 		return
 	}
+	s.dropTimedoutReplicas(replicas, now)
 	period := time.Duration(s.Config.Int("repl-ping-replica-period")) * time.Second
 	last := time.Unix(0, s.lastReplPing.Load())
 	if now.Sub(last) < period {
@@ -532,6 +537,31 @@ func (s *Server) replicationCron(now time.Time) {
 	}
 	s.lastReplPing.Store(now.UnixNano())
 	s.prop.emitRaw(replPingCommand)
+}
+
+// dropTimedoutReplicas disconnects, as Redis's replicationCron, the
+// online replicas that sent no REPLCONF ACK for repl-timeout (not those
+// that never can: SYNC's), and those of a diskless transfer whose socket
+// took nothing for repl-timeout: the transfer waits for the slowest.
+func (s *Server) dropTimedoutReplicas(replicas []*Client, now time.Time) {
+	timeout := s.Config.Int("repl-timeout")
+	for _, cl := range replicas {
+		if cl.killed.Load() {
+			continue
+		}
+		switch cl.replica.state.Load() {
+		case replOnline:
+			if cl.psync && now.Unix()-cl.replica.ackTime.Load() > timeout {
+				s.Log.Warningf("Disconnecting timedout replica (streaming sync): %s", cl.replicaName())
+				cl.Kill()
+			}
+		case replWaitBgsave:
+			if since := cl.replica.stuckSince.Load(); since != 0 && now.Unix()-since > timeout {
+				s.Log.Warningf("Disconnecting timedout replica (full sync): %s", cl.replicaName())
+				cl.Kill()
+			}
+		}
+	}
 }
 
 // replicaInfo lists the replicas for INFO replication.

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -23,6 +24,20 @@ import (
 // temporary file, whose path is pathOf its pid, and returns both.
 func saveChildFile(t *testing.T, log *testutil.LogBuffer, started, title string, pathOf func(pid string) string) (int, string) {
 	t.Helper()
+	pid := childFromLog(t, log, started, title)
+	temp := pathOf(strconv.Itoa(pid))
+	testutil.WaitFor(t, 10*time.Second, "the child's temporary file", func() bool {
+		_, err := os.Stat(temp)
+		return err == nil
+	})
+	return pid, temp
+}
+
+// childFromLog finds the child named title that the server's log names in
+// its last line "<started> by pid N" and checks that it runs as a child
+// of this process.
+func childFromLog(t *testing.T, log *testutil.LogBuffer, started, title string) int {
+	t.Helper()
 	re := regexp.MustCompile(regexp.QuoteMeta(started) + ` by pid (\d+)`)
 	var pid int
 	testutil.WaitFor(t, 10*time.Second, "the log line naming the child", func() bool {
@@ -41,12 +56,7 @@ func saveChildFile(t *testing.T, log *testutil.LogBuffer, started, title string,
 	if _, after, ok := strings.Cut(string(st), ") "); !ok || len(strings.Fields(after)) < 2 || strings.Fields(after)[1] != strconv.Itoa(os.Getpid()) {
 		t.Fatalf("pid %d is not a child of this process: %s", pid, st)
 	}
-	temp := pathOf(strconv.Itoa(pid))
-	testutil.WaitFor(t, 10*time.Second, "the child's temporary file", func() bool {
-		_, err := os.Stat(temp)
-		return err == nil
-	})
-	return pid, temp
+	return pid
 }
 
 func persistenceField(t *testing.T, c *redis.Client, name string) string {
@@ -182,5 +192,101 @@ func TestCloseRemovesSaveChildFile(t *testing.T) {
 	}
 	if err := syscall.Kill(pid, 0); err == nil {
 		t.Fatalf("the child %d still runs", pid)
+	}
+}
+
+// A diskless transfer has a child too, redis-rdb-to-slaves, through which
+// the RDB passes on its way to the replicas, logged as Redis logs its
+// pipe: the transfer succeeds through it; killed, it fails the transfer
+// (the replica is dropped and syncs again); and when the last replica of
+// a transfer goes, the child is killed.
+func TestDisklessTransferChild(t *testing.T) {
+	if !testutil.SaveChildren {
+		t.Skip("save children are off")
+	}
+	srv, log := startLogged(t, t.TempDir(), "repl-diskless-sync", "yes", "repl-diskless-sync-delay", "0", "save", "", "enable-debug-command", "yes")
+	p := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer p.Close()
+	ctx := context.Background()
+	for i := 0; i < 2000; i++ {
+		p.Set(ctx, "k"+strconv.Itoa(i), strings.Repeat("v", 1000), 0)
+	}
+	replica := startDebug(t)
+	r := replica.Client(t)
+	linkReplica(t, r, srv.Addr().String())
+	waitSameDigest(t, r, p)
+	for _, line := range []string{"Background RDB transfer started by pid", "Diskless rdb transfer, done reading from pipe, 1 replicas still up.", "Background RDB transfer terminated with success"} {
+		if !strings.Contains(log.String(), line) {
+			t.Fatalf("no %q in the log:\n%s", line, log)
+		}
+	}
+
+	// Killed mid-transfer: the replica is dropped, and syncs again once
+	// the transfers are quick.
+	p.ConfigSet(ctx, "rdb-key-save-delay", "2000")
+	r.Do(ctx, "replicaof", "no", "one")
+	before := strings.Count(log.String(), "Background RDB transfer started by pid")
+	if err := r.Do(ctx, "replicaof", "127.0.0.1", srv.Addr().(*net.TCPAddr).Port).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "a second transfer", func() bool {
+		return strings.Count(log.String(), "Background RDB transfer started by pid") > before
+	})
+	pid := childFromLog(t, log, "Background RDB transfer started", "redis-rdb-to-slaves")
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	testutil.WaitFor(t, 5*time.Second, "the transfer to fail", func() bool {
+		return strings.Contains(log.String(), "Background transfer terminated by signal 9")
+	})
+	testutil.WaitFor(t, 5*time.Second, "the transfer to end", func() bool {
+		return persistenceField(t, p, "rdb_bgsave_in_progress") == "0"
+	})
+	p.ConfigSet(ctx, "rdb-key-save-delay", "0")
+	waitSameDigest(t, r, p)
+
+	// The last replica goes: the child is killed.
+	r.Do(ctx, "replicaof", "no", "one")
+	p.ConfigSet(ctx, "rdb-key-save-delay", "2000")
+	conn, err := net.Dial("tcp", srv.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	before = strings.Count(log.String(), "Background RDB transfer started by pid")
+	conn.Write([]byte("REPLCONF listening-port 7777\r\nREPLCONF capa eof capa psync2\r\nPSYNC ? -1\r\n"))
+	testutil.WaitFor(t, 10*time.Second, "a third transfer", func() bool {
+		return strings.Count(log.String(), "Background RDB transfer started by pid") > before
+	})
+	pid = childFromLog(t, log, "Background RDB transfer started", "redis-rdb-to-slaves")
+	conn.Read(make([]byte, 100)) // the transfer has begun
+	conn.Close()
+	testutil.WaitFor(t, 10*time.Second, "the child killed", func() bool {
+		return strings.Contains(log.String(), "Diskless rdb transfer, last replica dropped, killing fork child.") &&
+			syscall.Kill(pid, 0) != nil
+	})
+	testutil.WaitFor(t, 5*time.Second, "the transfer to end", func() bool {
+		return persistenceField(t, p, "rdb_bgsave_in_progress") == "0"
+	})
+}
+
+// The watchdog logs, as Redis's, when something holds the dataset past
+// watchdog-period (here DEBUG SLEEP, which holds every shard), and not
+// otherwise.
+func TestWatchdogLogsStall(t *testing.T) {
+	srv, log := startLogged(t, t.TempDir(), "enable-debug-command", "yes", "watchdog-period", "200")
+	c := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer c.Close()
+	ctx := context.Background()
+	time.Sleep(600 * time.Millisecond)
+	if strings.Contains(log.String(), "WATCHDOG TIMER EXPIRED") {
+		t.Fatalf("the watchdog fired on an idle server:\n%s", log)
+	}
+	if err := c.Do(ctx, "debug", "sleep", "0.8").Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 2*time.Second, "the watchdog", func() bool {
+		return strings.Contains(log.String(), "--- WATCHDOG TIMER EXPIRED ---") && strings.Contains(log.String(), "--------")
+	})
+	if n := strings.Count(log.String(), "WATCHDOG TIMER EXPIRED"); n != 1 {
+		t.Fatalf("%d reports for one stall", n)
 	}
 }

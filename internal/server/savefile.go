@@ -34,8 +34,9 @@ type saveFile struct {
 
 // Save children's process titles, as Redis names its forked children.
 const (
-	titleRDB = "redis-rdb-bgsave"
-	titleAOF = "redis-aof-rewrite"
+	titleRDB   = "redis-rdb-bgsave"
+	titleAOF   = "redis-aof-rewrite"
+	titleRelay = "redis-rdb-to-slaves" // a diskless transfer's; counted as titleRDB's
 )
 
 // createSaveFile starts a background save's temporary file in dir: with
@@ -103,7 +104,9 @@ func (s *Server) cancelSaves(title string) {
 		if t.child != nil {
 			t.child.Abort()
 		}
-		_ = os.Remove(t.path)
+		if t.path != "" {
+			_ = os.Remove(t.path)
+		}
 	}
 }
 
@@ -212,7 +215,9 @@ func (t *saveFile) abort(err error) error {
 	} else {
 		_ = t.f.Close()
 	}
-	_ = os.Remove(t.path)
+	if t.path != "" {
+		_ = os.Remove(t.path)
+	}
 	return err
 }
 

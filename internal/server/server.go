@@ -391,8 +391,9 @@ func (s *Server) Start() error {
 	s.Config.OnChange("port", s.applyListeners)
 	s.Config.OnChange("client-output-buffer-limit", func(string) error { s.loadPubsubLimits(); return nil })
 	s.Config.OnChange("bind", s.applyListeners)
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go s.cron()
+	go s.watchdog()
 	s.Log.Noticef("Ready to accept connections tcp")
 	// replicaof in the configuration file or on the command line makes the
 	// server a replica from the start, as Redis.
