@@ -34,6 +34,11 @@ type loadState struct {
 	loaded  atomic.Int64 // bytes read
 	usedMem atomic.Int64 // the producer's used-mem AUX field
 	lastLog atomic.Int64 // Unix ns of the last progress line
+
+	// The loader's last yield (loadYield; only the loader reads them):
+	// when (monotonic ns) and how many bytes were read then.
+	yieldAt, yieldBytes int64
+	yieldEvery          int64 // loading-process-events-interval-bytes
 }
 
 // beginLoading marks the dataset as loading total bytes (0: unknown).
@@ -46,6 +51,8 @@ func (s *Server) beginLoading(total int64) {
 	l.total.Store(total)
 	l.loaded.Store(0)
 	l.usedMem.Store(0)
+	l.yieldAt, l.yieldBytes = int64(monotonic()), 0
+	l.yieldEvery = s.Config.Int("loading-process-events-interval-bytes")
 	l.active.Store(true)
 }
 
@@ -104,14 +111,29 @@ func loadProgress(done, total int64, elapsed time.Duration) (perc float64, eta i
 }
 
 // loadYield lets go of every shard for a moment during a load (keys
-// counts the keys stored so far), so that commands allowed while
-// loading get an answer; the loader holds every shard.
+// counts the keys stored so far), so that commands allowed while loading
+// get an answer; the loader holds every shard. It does so every
+// loadYieldKeys keys, every loading-process-events-interval-bytes bytes
+// read (Redis's setting: a few big keys), and when it held them for
+// loadYieldAfter (a slow source: a primary's stream, key-load-delay).
 func (s *Server) loadYield(keys int64) {
-	if keys%loadYieldKeys == 0 && s.load.active.Load() {
-		s.Store.UnlockAll()
-		s.Store.LockAll()
+	l := &s.load
+	if !l.active.Load() {
+		return
 	}
+	now := int64(monotonic())
+	if keys%loadYieldKeys != 0 && now-l.yieldAt < int64(loadYieldAfter) &&
+		l.loaded.Load()-l.yieldBytes < l.yieldEvery {
+		return
+	}
+	s.Store.UnlockAll()
+	s.Store.LockAll()
+	l.yieldAt, l.yieldBytes = int64(monotonic()), l.loaded.Load()
 }
+
+// loadYieldAfter is the longest the loader holds the shards when keys come
+// slowly.
+const loadYieldAfter = 5 * time.Millisecond
 
 // debugDelay waits as Redis's debugDelay: usec µs, or -usec ns of busy
 // wait when negative (rdb-key-save-delay, key-load-delay).

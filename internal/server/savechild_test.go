@@ -290,3 +290,36 @@ func TestWatchdogLogsStall(t *testing.T) {
 		t.Fatalf("%d reports for one stall", n)
 	}
 }
+
+// A replica loading its primary's RDB slowly answers INFO meanwhile (the
+// loader lets the shards go when it held them a few milliseconds), and
+// its watchdog reports the load, as Redis's fires a period into one.
+func TestSlowLoadAnswersAndWatchdogReports(t *testing.T) {
+	primary := startDebug(t, "repl-diskless-sync", "yes", "repl-diskless-sync-delay", "0")
+	p := primary.Client(t)
+	ctx := context.Background()
+	for i := 0; i < 60; i++ {
+		p.Set(ctx, "k"+strconv.Itoa(i), strings.Repeat("v", 10000), 0)
+	}
+	p.ConfigSet(ctx, "rdb-key-save-delay", "25000") // 1.5 s in all
+	srv, log := startLogged(t, t.TempDir(), "watchdog-period", "200")
+	r := redis.NewClient(&redis.Options{Addr: srv.Addr().String()})
+	defer r.Close()
+	if err := r.Do(ctx, "replicaof", "127.0.0.1", strings.Split(primary.Addr, ":")[1]).Err(); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 5*time.Second, "the load", func() bool {
+		return strings.Contains(log.String(), "Loading DB in memory")
+	})
+	began := time.Now()
+	if v := infoLineOf(t, r, "persistence", "loading"); v != "1" {
+		t.Fatalf("loading:%s during the load", v)
+	}
+	if d := time.Since(began); d > 200*time.Millisecond {
+		t.Fatalf("INFO took %v during the load", d)
+	}
+	testutil.WaitFor(t, 2*time.Second, "the watchdog", func() bool {
+		return strings.Contains(log.String(), "--- WATCHDOG TIMER EXPIRED ---")
+	})
+	p.ConfigSet(ctx, "rdb-key-save-delay", "0")
+}
