@@ -94,6 +94,11 @@
 #   REDIS_BIN          redis-server binary (default /usr/bin/redis-server, else
 #                      redis-server on PATH), e.g. a 7.2.4 build's src/redis-server
 #   CORVID_ARGS, REDIS_ARGS   extra server arguments (word-split), appended
+#   REPLICA_NICE       niceness of the fullsync replica, either server (default 0).
+#                      In production the replica loads on another machine; here
+#                      it shares the primary's cores, and its load (all CPU)
+#                      preempts the primary's threads. 19 measures the primary
+#                      with the replica as a background consumer.
 # Needs redis-cli, redis-benchmark (7.x: --csv with latency columns), python3.
 # Memory: with the defaults each server holds ~1 GiB, a fork or snapshot up to
 # as much again, and the fullsync replica as much again.
@@ -398,14 +403,15 @@ info_field() { # port section field
     cli "$1" INFO "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f { print substr($0, length(f) + 2); exit }'
 }
 start_server() { # instance kind
-    local name=$1 kind=$2 dir=$WORK/$1 try port p envs=()
+    local name=$1 kind=$2 dir=$WORK/$1 try port p envs=() niceness=0
     mkdir -p "$dir"
     [ "$kind" = corvid ] && [ -n "${CORVID_GOMAXPROCS:-}" ] && envs+=("GOMAXPROCS=$CORVID_GOMAXPROCS")
+    [ "$name" = replica ] && niceness=${REPLICA_NICE:-0}
     for try in 1 2 3 4 5 6 7 8; do
         port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
         port_busy "$port" && continue
         # shellcheck disable=SC2086
-        ( cd "$dir" && exec env ${envs[@]+"${envs[@]}"} "${BIN[$kind]}" \
+        ( cd "$dir" && exec nice -n "$niceness" env ${envs[@]+"${envs[@]}"} "${BIN[$kind]}" \
             --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
             --dir "$dir" --dbfilename dump.rdb --repl-diskless-sync-delay 0 \
             --auto-aof-rewrite-percentage 0 ${XARGS[$kind]} ) \
