@@ -26,6 +26,9 @@
 #       --timeout S         bound on each redis-benchmark run (BENCH_TIMEOUT, default 300)
 #       --raw FILE          also write every round's numbers as TSV to FILE
 #       --no-flush          do not FLUSHALL before each run
+#       --tls               serve and benchmark over TLS only (TLS=1): throwaway CA and
+#                           certificates (openssl), --port 0 --tls-port P, mutual TLS,
+#                           redis-benchmark --tls; redis-server must be built with TLS
 #   -h, --help
 # Environment:
 #   CORVID_BIN         use this server binary as "Corvid" and skip the build
@@ -68,6 +71,7 @@ while [ $# -gt 0 ]; do
         --timeout) BENCH_TIMEOUT=$2; shift 2;;
         --raw) RAW=$2; shift 2;;
         --no-flush) FLUSH=0; shift;;
+        --tls) TLS=1; shift;;
         -h|--help) usage 0;;
         *) echo "compare.sh: unknown argument: $1" >&2; usage 2;;
     esac
@@ -83,6 +87,17 @@ done
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/corvid-compare.XXXXXX")
+TLS=${TLS:-0}
+CLI_TLS=() SERVER_TLS=""
+if [ "$TLS" = 1 ]; then
+    t=$WORK/tls; mkdir -p "$t"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$t/ca.key" -out "$t/ca.crt" -days 2 -subj /CN=bench-ca 2>/dev/null &&
+    openssl req -newkey rsa:2048 -nodes -keyout "$t/server.key" -out "$t/server.csr" -subj /CN=localhost 2>/dev/null &&
+    openssl x509 -req -in "$t/server.csr" -CA "$t/ca.crt" -CAkey "$t/ca.key" -CAcreateserial -days 2 -out "$t/server.crt" 2>/dev/null ||
+        { echo "compare.sh: --tls: could not make certificates (openssl)" >&2; exit 3; }
+    CLI_TLS=(--tls --cacert "$t/ca.crt" --cert "$t/server.crt" --key "$t/server.key")
+    SERVER_TLS="--tls-cert-file $t/server.crt --tls-key-file $t/server.key --tls-ca-cert-file $t/ca.crt"
+fi
 declare -A PID=() PORT=() DIR=()
 CHILD=""
 
@@ -155,7 +170,7 @@ fi
 
 # --- servers -----------------------------------------------------------------
 ping() { # port -> true when PONG
-    [ "$(timeout 3 redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null)" = PONG ]
+    [ "$(timeout 3 redis-cli ${CLI_TLS[@]+"${CLI_TLS[@]}"} -h 127.0.0.1 -p "$1" PING 2>/dev/null)" = PONG ]
 }
 port_busy() { # port -> true when something accepts connections on 127.0.0.1:port
     timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
@@ -168,8 +183,11 @@ start_server() { # name bin extra-args-string [env...]
         port=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
         port_busy "$port" && continue
         # shellcheck disable=SC2086
+        local ports="--port $port"
+        [ "$TLS" = 1 ] && ports="--port 0 --tls-port $port $SERVER_TLS"
+        # shellcheck disable=SC2086
         ( cd "$dir" && exec env "$@" ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} "$bin" \
-            --port "$port" --bind 127.0.0.1 --save '' --appendonly no $extra ) \
+            $ports --bind 127.0.0.1 --save '' --appendonly no $extra ) \
             >>"$dir/server.log" 2>&1 </dev/null &
         p=$!
         for _ in $(seq 100); do
@@ -190,7 +208,7 @@ start_redis() { start_server redis "$REDIS_BIN" "${REDIS_ARGS:-}"; }
 start_corvid || exit 3
 start_redis || exit 3
 
-BENCH=(redis-benchmark -h 127.0.0.1 -t "$TESTS" -c "$CLIENTS" -n "$REQUESTS" -P "$PIPELINE" -d "$DATA_SIZE" --csv)
+BENCH=(redis-benchmark ${CLI_TLS[@]+"${CLI_TLS[@]}"} -h 127.0.0.1 -t "$TESTS" -c "$CLIENTS" -n "$REQUESTS" -P "$PIPELINE" -d "$DATA_SIZE" --csv)
 [ -n "$KEYSPACE" ] && BENCH+=(-r "$KEYSPACE")
 [ -n "$BENCH_THREADS" ] && BENCH+=(--threads "$BENCH_THREADS")
 
@@ -198,6 +216,7 @@ BENCH=(redis-benchmark -h 127.0.0.1 -t "$TESTS" -c "$CLIENTS" -n "$REQUESTS" -P 
     echo "# corvid: $CORVID_BIN on 127.0.0.1:${PORT[corvid]} (GOMAXPROCS=${CORVID_GOMAXPROCS:-default})"
     echo "# redis:  $($REDIS_BIN --version | sed 's/ sha=.*//') on 127.0.0.1:${PORT[redis]}"
     echo "# $(nproc) CPUs; pinning: ${SERVER_PIN[*]:-none} (servers) ${BENCH_PIN[*]:-none} (client)"
+    [ "$TLS" = 1 ] && echo "# over TLS (mutual, RSA 2048)"
     echo "# redis-benchmark -t $TESTS -c $CLIENTS -n $REQUESTS -P $PIPELINE -d $DATA_SIZE${KEYSPACE:+ -r $KEYSPACE}${BENCH_THREADS:+ --threads $BENCH_THREADS}; $ROUNDS rounds"
 }
 
@@ -210,7 +229,7 @@ run_one() { # name round
         log "$name stopped answering; restarting it"
         stop_server "$name"; "start_$name" || { FAILED=1; return 1; }
     fi
-    [ "$FLUSH" = 1 ] && timeout 60 redis-cli -h 127.0.0.1 -p "${PORT[$name]}" FLUSHALL >/dev/null 2>&1
+    [ "$FLUSH" = 1 ] && timeout 60 redis-cli ${CLI_TLS[@]+"${CLI_TLS[@]}"} -h 127.0.0.1 -p "${PORT[$name]}" FLUSHALL >/dev/null 2>&1
     ${BENCH_PIN[@]+"${BENCH_PIN[@]}"} timeout -k 5 "$BENCH_TIMEOUT" "${BENCH[@]}" -p "${PORT[$name]}" \
         >"$out" 2>"$WORK/run.err" </dev/null &
     CHILD=$!; wait "$CHILD"; rc=$?; CHILD=""

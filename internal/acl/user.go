@@ -86,6 +86,11 @@ func (u *User) Name() string { return u.name }
 // Enabled reports whether the user is "on" (may authenticate).
 func (u *User) Enabled() bool { return u.enabled }
 
+// Unrestricted reports whether the user may run every command on every
+// key and channel, so that the dispatcher need not find a command's keys
+// to check them (the default user's case, and most deployments').
+func (u *User) Unrestricted() bool { return u.open }
+
 // NoPass reports whether any password authenticates the user.
 func (u *User) NoPass() bool { return u.nopass }
 

@@ -287,7 +287,13 @@ func (ks *KeySpec) appendKeys(dst []int, args [][]byte) []int {
 		}
 		step := max(ks.Step, 1)
 		first := begin + ks.FirstKey - 1
-		for i := 0; i < int(n) && first+i*step < len(args); i++ {
+		if n > 0 && int64(first)+(n-1)*int64(step) >= int64(len(args)) {
+			// More keys announced than there are arguments: as Redis's
+			// key specs, an invalid spec finds no key at all (the
+			// command then fails on its own count check).
+			return dst
+		}
+		for i := 0; i < int(n); i++ {
 			dst = append(dst, first+i*step)
 		}
 		return dst

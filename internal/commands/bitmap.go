@@ -54,7 +54,8 @@ func bitmapCommands() []*command.Command {
 			KeySpecs: []command.KeySpec{{Flags: []string{"RW", "access", "update", "variable_flags"},
 				Notes:      "This command allows both access and modification of the key",
 				BeginIndex: 1, LastKey: 0, Step: 1}},
-			Group: "bitmap", Since: "3.2.0", Summary: "Reads, writes and increments integers of any width at arbitrary bit offsets of a string value.", Handler: ev(command.NotifyString, "setbit", bitfieldCommand)},
+			KeyFlags: bitfieldKeyFlags,
+			Group:    "bitmap", Since: "3.2.0", Summary: "Reads, writes and increments integers of any width at arbitrary bit offsets of a string value.", Handler: ev(command.NotifyString, "setbit", bitfieldCommand)},
 		{Name: "bitfield_ro", Arity: -2, Flags: command.ReadOnly | command.Fast, ACL: read | bitmap | fast,
 			FirstKey: 1, LastKey: 1, Step: 1, KeySpecs: one("RO", "access"),
 			Group: "bitmap", Since: "6.0.0", Summary: "Reads integers of any width at arbitrary bit offsets of a string value.", Handler: bitfieldROCommand},
@@ -918,4 +919,22 @@ func bfSignedOverflow(value, incr int64, width uint, ow int) (bool, int64) {
 		return true, minv
 	}
 	return false, 0
+}
+
+// bitfieldKeyFlags resolves BITFIELD's variable_flags as Redis's
+// bitfieldGetKeys does: read-only when it only GETs (and sets OVERFLOW),
+// read-write otherwise (SET, INCRBY, or a syntax error, to be safe).
+func bitfieldKeyFlags(args [][]byte, _ int) []string {
+	for i := 2; i < len(args); i++ {
+		rem := len(args) - i - 1
+		switch {
+		case strKW(args[i], "get") && rem >= 2:
+			i += 2
+		case strKW(args[i], "overflow") && rem >= 1:
+			i++
+		default:
+			return []string{"RW", "access", "update"}
+		}
+	}
+	return []string{"RO", "access"}
 }

@@ -129,9 +129,16 @@ func sortParse(c *command.Ctx, readonly bool) (o sortOpts, ok bool) {
 			o.by = args[j+1]
 			if bytes.IndexByte(o.by, '*') < 0 {
 				o.dontsort = true
+			} else if !fullKeyAccess(c) {
+				c.Error("ERR BY option of SORT denied due to insufficient ACL permissions.")
+				return o, false
 			}
 			j++
 		case strKW(a, "get") && left >= 1:
+			if !fullKeyAccess(c) {
+				c.Error("ERR GET option of SORT denied due to insufficient ACL permissions.")
+				return o, false
+			}
 			o.gets = append(o.gets, args[j+1])
 			j++
 		default:
@@ -443,4 +450,20 @@ func sortEntries(vec []sortEntry, alpha, byPattern, desc bool) {
 		}
 		return r
 	})
+}
+
+// keyAccessChecker is the connection's side of the ACLs that SORT needs:
+// its BY and GET patterns name keys that no key spec finds, so Redis lets
+// them only to a user who may read every key.
+type keyAccessChecker interface {
+	// FullKeyAccess reports whether the caller's user may run the command
+	// being executed with read access to every key.
+	FullKeyAccess() bool
+}
+
+// fullKeyAccess is FullKeyAccess for c's connection; true for callers
+// without one (the commands' own tests).
+func fullKeyAccess(c *command.Ctx) bool {
+	k, ok := c.Conn.(keyAccessChecker)
+	return !ok || k.FullKeyAccess()
 }

@@ -33,6 +33,8 @@ type Config struct {
 	given map[*entry]bool
 	// renames are the rename-command directives, in the order read.
 	renames []RenameCommand
+	// users are the "user" directives, in the order read.
+	users []UserDirective
 }
 
 // RenameCommand is one rename-command directive: the command From is
@@ -41,6 +43,21 @@ type Config struct {
 type RenameCommand struct {
 	From, To string
 	At       LoadError
+}
+
+// UserDirective is one "user" directive: Args are the user name and its
+// rules; At is the line, for the error the server reports against it.
+type UserDirective struct {
+	Args []string
+	At   LoadError
+}
+
+// UserDirectives returns the "user" directives in the order they were
+// read; the server creates those users (internal/acl) before serving.
+func (c *Config) UserDirectives() []UserDirective {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]UserDirective(nil), c.users...)
 }
 
 // RenamedCommands returns the rename-command directives in the order they

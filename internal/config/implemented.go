@@ -24,6 +24,12 @@ var implemented = []string{
 	"stop-writes-on-bgsave-error", "lazyfree-lazy-eviction",
 	"repl-backlog-size", "masterauth", "masteruser", "min-replicas-to-write",
 	"replica-serve-stale-data", "repl-ping-replica-period", "replica-read-only",
+	"aclfile", "acl-pubsub-default", "acllog-max-len", "watchdog-period",
+	"loading-process-events-interval-bytes",
+	"tls-port", "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
+	"tls-client-key-file", "tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir",
+	"tls-auth-clients", "tls-protocols", "tls-ciphers", "tls-ciphersuites", "tls-replication",
+	"tls-session-caching",
 }
 
 // implementedSet is implemented as a set.

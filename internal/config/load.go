@@ -298,6 +298,8 @@ func (c *Config) loadString(config string) error {
 			// which reports a bad name against this line.
 			c.renames = append(c.renames, RenameCommand{From: args[0], To: args[1],
 				At: LoadError{Line: i + 1, Text: line}})
+		case name == "user" && len(args) >= 1 && c.directives[name] == nil:
+			c.users = append(c.users, UserDirective{Args: args, At: LoadError{Line: i + 1, Text: line}})
 		case name == "rename-command" && len(args) == 2,
 			name == "user" && len(args) >= 1,
 			name == "loadmodule" && len(args) >= 1:

@@ -41,7 +41,6 @@ func TestLoadErrors(t *testing.T) {
 		{"loglevel loud", 1, "loglevel loud", "argument(s) must be one of the following: debug, verbose, notice, warning, nothing"},
 		{"include", 1, "include", "Bad directive or wrong number of arguments"},
 		{"rename-command FLUSHALL", 1, "rename-command FLUSHALL", "Bad directive or wrong number of arguments"},
-		{"user default on nopass ~* +@all", 1, "user default on nopass ~* +@all", "user is not supported by this server"},
 		{"loadmodule /x.so", 1, "loadmodule /x.so", "loadmodule is not supported by this server"},
 		{"mymod.opt", 1, "mymod.opt", "Module config specified without value"},
 		{"mymod.opt 1", 1, "mymod.opt 1", "Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting"},
@@ -309,6 +308,20 @@ func TestRenamedCommandsRecorded(t *testing.T) {
 	got := c.RenamedCommands()
 	if len(got) != 2 || got[0].From != "FLUSHALL" || got[0].To != "" || got[1].To != "cfg" ||
 		got[0].At.Line != 2 || got[1].At.Text != "rename-command config cfg" {
+		t.Fatalf("%+v", got)
+	}
+}
+
+// Without a handler, "user" directives are recorded in order, with where
+// they were read, for the server to create the users.
+func TestUserDirectivesRecorded(t *testing.T) {
+	c := New()
+	if err := c.LoadString("port 1\nuser alice on >pw ~* +@all\nuser default off"); err != nil {
+		t.Fatal(err)
+	}
+	got := c.UserDirectives()
+	if len(got) != 2 || strings.Join(got[0].Args, " ") != "alice on >pw ~* +@all" || got[0].At.Line != 2 ||
+		got[1].At.Text != "user default off" {
 		t.Fatalf("%+v", got)
 	}
 }

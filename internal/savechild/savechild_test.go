@@ -197,3 +197,32 @@ func TestRelayEndsWithItsServer(t *testing.T) {
 		_ = c.Out.Close()
 	}
 }
+
+// BenchmarkRelay measures a relay child's throughput: what a diskless
+// transfer pays for its child.
+func BenchmarkRelay(b *testing.B) {
+	c, err := StartRelay("bench-relay")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Out.Close()
+	done := make(chan int64)
+	go func() {
+		n, _ := io.Copy(io.Discard, c.Out)
+		done <- n
+	}()
+	chunk := make([]byte, 64<<10)
+	b.SetBytes(int64(len(chunk)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := c.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := c.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	if n := <-done; n != int64(b.N*len(chunk)) {
+		b.Fatalf("relayed %d bytes", n)
+	}
+}

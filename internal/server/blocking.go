@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/corvid-db/corvid/internal/acl"
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/keyspace"
 )
@@ -224,6 +225,15 @@ func (s *Server) tryServe(w *waiter, k blockKey) []blockKey {
 		return nil
 	}
 	c := w.c
+	// As Redis reprocesses a woken command through its admission checks:
+	// the user's permissions may have changed while it waited.
+	if r, pos := c.aclDenied(w.cmd, w.args); r != acl.Allowed && !c.isMaster.Load() {
+		c.denyACL(w.cmd, w.args, r, pos)
+		w.state = waitServed
+		close(w.done)
+		s.blocking.remove(w)
+		return nil
+	}
 	mark := c.w.Len()
 	c.reprocessing = true
 	c.execute(w.cmd, w.args, now, false)

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/corvid-db/corvid/internal/acl"
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/keyspace"
@@ -130,8 +131,12 @@ type Client struct {
 
 	db            int
 	authenticated bool
-	replyMode     int
-	closeAfter    bool // QUIT: close once the reply is written
+	// aclAccount is the user the connection is authenticated as (the
+	// default user until AUTH); read by ACL changes from other goroutines.
+	aclAccount atomic.Pointer[acl.Account]
+	aclKeys    []acl.KeyRef // the keys of the command being checked (owner goroutine)
+	replyMode  int
+	closeAfter bool // QUIT: close once the reply is written
 	// leaving is closeAfter as other goroutines see it: a client that asked
 	// to be closed is gone for lookups by ID (a tracking redirection among
 	// them) from the moment its last reply is made, as in Redis, where it
@@ -237,7 +242,8 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	}
 	c.w.Proto = 2
 	c.proto.Store(2)
-	c.authenticated = !s.requiresAuth()
+	c.aclAccount.Store(s.acl.Default())
+	c.authenticated = !s.authRequired()
 	c.lastInteraction.Store(time.Now().Unix())
 	c.parser.MaxBulkLen = s.Config.Int("proto-max-bulk-len")
 	c.parser.MaxQueryBuf = s.Config.Int("client-query-buffer-limit")

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/corvid-db/corvid/internal/acl"
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/resp"
 )
@@ -339,7 +340,7 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 		inf.cmd = "NULL"
 	}
 	str("cmd", inf.cmd)
-	str("user", "default")
+	str("user", c.aclAccount.Load().Name())
 	num("redir", -1)
 	num("resp", int64(c.Proto()))
 	str("lib-name", libName)
@@ -448,6 +449,7 @@ func clientKillCommand(c *command.Ctx) {
 		addr, laddr  string
 		haveAddr     bool
 		haveLaddr    bool
+		user         *acl.Account
 		typ          string
 		id           int64
 		maxAge       int64
@@ -497,9 +499,7 @@ func clientKillCommand(c *command.Ctx) {
 			case "laddr":
 				laddr, haveLaddr = string(val), true
 			case "user":
-				// Only the default user exists until ACLs arrive, and
-				// every client is authenticated as it.
-				if string(val) != "default" {
+				if user = s.acl.Lookup(string(val)); user == nil {
 					c.Error("ERR No such user '" + string(val) + "'")
 					return
 				}
@@ -532,6 +532,9 @@ func clientKillCommand(c *command.Ctx) {
 			continue
 		}
 		if id != 0 && cl.ID != id {
+			continue
+		}
+		if user != nil && cl.aclAccount.Load() != user {
 			continue
 		}
 		if cl == self && skipMe {

@@ -1,9 +1,9 @@
 package server
 
 import (
-	"crypto/subtle"
 	"strings"
 
+	"github.com/corvid-db/corvid/internal/acl"
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/resp"
 )
@@ -25,6 +25,7 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.roleCommands()...)
 	s.Table.Register(s.moduleCommands()...)
 	s.Table.Register(lolwutCommands()...)
+	s.Table.Register(s.aclCommands()...)
 	s.initTx()
 }
 
@@ -36,6 +37,12 @@ func (s *Server) connCommands() []*command.Command {
 		{Name: "ping", Arity: -1, Flags: command.Fast | command.NoKeyspace, ACL: conn | command.CatFast,
 			Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Handler: pingCommand,
 			Tips: []string{"request_policy:all_shards", "response_policy:all_succeeded"}},
+		// Cluster mode's read-only replica reads; without cluster mode
+		// Redis refuses them in these words.
+		{Name: "readonly", Arity: 1, Flags: command.Fast | command.Loading | command.Stale | command.NoKeyspace, ACL: conn | command.CatFast,
+			Group: "cluster", Since: "3.0.0", Summary: "Enables read-only queries for a connection to a Redis Cluster replica node.", Handler: clusterDisabledCommand},
+		{Name: "readwrite", Arity: 1, Flags: command.Fast | command.Loading | command.Stale | command.NoKeyspace, ACL: conn | command.CatFast,
+			Group: "cluster", Since: "3.0.0", Summary: "Enables read-write queries for a connection to a Reids Cluster replica node.", Handler: clusterDisabledCommand},
 		{Name: "echo", Arity: 2, Flags: command.Fast | command.Loading | command.Stale | command.NoKeyspace, ACL: conn | command.CatFast,
 			Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Handler: echoCommand},
 		{Name: "quit", Arity: -1, Flags: command.NoScript | command.Loading | command.Stale | command.Fast | command.NoAuth | command.AllowBusy | command.NoKeyspace, ACL: conn | command.CatFast,
@@ -103,19 +110,25 @@ func (c *Client) selectDB(n int) {
 	c.dbAtomic.Store(int32(n))
 }
 
-func (s *Server) requiresAuth() bool { return s.Config.String("requirepass") != "" }
-
-// checkPassword compares in constant time. Only the default user exists
-// until ACLs arrive.
-func (s *Server) checkPassword(user, pass []byte) bool {
-	if user != nil && string(user) != "default" {
+// authenticate checks user's password (user nil: the default user) for
+// AUTH or HELLO; a failure is recorded in the ACL LOG, as Redis does.
+func (c *Client) authenticate(cmd *command.Command, args [][]byte, user, pass []byte) bool {
+	name := acl.DefaultUserName
+	if user != nil {
+		name = string(user)
+	}
+	a := c.srv.acl.Authenticate(name, pass)
+	if a == nil {
+		ctx := acl.ContextToplevel
+		if c.inMulti {
+			ctx = acl.ContextMulti
+		}
+		c.srv.logACLDenial(c, acl.DeniedAuth, ctx, cmd, args, 0, name)
 		return false
 	}
-	want := s.Config.String("requirepass")
-	if want == "" {
-		return true // the default user has nopass
-	}
-	return subtle.ConstantTimeCompare([]byte(want), pass) == 1
+	c.aclAccount.Store(a)
+	c.setAuthenticated()
+	return true
 }
 
 func authCommand(c *command.Ctx) {
@@ -124,7 +137,7 @@ func authCommand(c *command.Ctx) {
 	switch len(c.Args) {
 	case 2:
 		pass = c.Args[1]
-		if !cl.srv.requiresAuth() {
+		if cl.srv.acl.Default().User().NoPass() {
 			c.Error(command.ErrAuthNotSet)
 			return
 		}
@@ -134,11 +147,10 @@ func authCommand(c *command.Ctx) {
 		c.Error(command.ErrSyntax)
 		return
 	}
-	if !cl.srv.checkPassword(user, pass) {
+	if !cl.authenticate(c.Cmd, c.Args, user, pass) {
 		c.Error(command.ErrWrongPass)
 		return
 	}
-	cl.setAuthenticated()
 	c.OK()
 }
 
@@ -164,17 +176,15 @@ func helloCommand(c *command.Ctx) {
 		proto = v
 		args = args[1:]
 	}
-	var name []byte
+	var name, user, pass []byte
 	var authed, haveName bool
 	for i := 0; i < len(args); i++ {
 		opt := strings.ToLower(string(args[i]))
 		switch {
 		case opt == "auth" && i+2 < len(args):
-			if !cl.srv.checkPassword(args[i+1], args[i+2]) {
-				c.Error(command.ErrWrongPass)
-				return
-			}
-			authed = true
+			// As Redis: the last AUTH option is the one tried, once
+			// every option was read.
+			user, pass = args[i+1], args[i+2]
 			i += 2
 		case opt == "setname" && i+1 < len(args):
 			name = args[i+1]
@@ -189,12 +199,16 @@ func helloCommand(c *command.Ctx) {
 			return
 		}
 	}
+	if user != nil {
+		if !cl.authenticate(c.Cmd, c.Args, user, pass) {
+			c.Error(command.ErrWrongPass)
+			return
+		}
+		authed = true
+	}
 	if !cl.authenticated && !authed {
 		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
-	}
-	if authed {
-		cl.setAuthenticated()
 	}
 	if haveName {
 		cl.mu.Lock()
@@ -243,7 +257,8 @@ func resetCommand(c *command.Ctx) {
 	cl.mu.Lock()
 	cl.name = ""
 	cl.mu.Unlock()
-	cl.authenticated = !cl.srv.requiresAuth()
+	cl.aclAccount.Store(cl.srv.acl.Default())
+	cl.authenticated = !cl.srv.authRequired()
 	cl.parser.Unauthenticated = !cl.authenticated
 	cl.stopMonitor()
 	cl.discardTx()
@@ -268,4 +283,10 @@ func (c *Client) stopMonitor() {
 	}
 	s.clientsMu.Unlock()
 	c.isMonitor.Store(false)
+}
+
+// clusterDisabledCommand answers READONLY and READWRITE outside cluster
+// mode, as Redis does.
+func clusterDisabledCommand(c *command.Ctx) {
+	c.Error("ERR This instance has cluster support disabled")
 }

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/corvid-db/corvid/internal/acl"
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/resp"
 	"github.com/corvid-db/corvid/internal/scripting"
@@ -68,6 +69,14 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 	if !c.authenticated && cmd.Flags&command.NoAuth == 0 {
 		c.rejectf(cmd, command.ErrNoAuth)
 		return
+	}
+	// The ACLs (acl.go); the primary's stream and the AOF are not checked,
+	// as in Redis.
+	if !c.isMaster.Load() && !c.aofLoading {
+		if r, pos := c.aclDenied(cmd, args); r != acl.Allowed {
+			c.denyACL(cmd, args, r, pos)
+			return
+		}
 	}
 	// As Redis: -LOADING comes before BUSY, and EXEC is weighed by the
 	// commands it queued.

@@ -303,22 +303,31 @@ func (s *Server) tcpPort() int64 {
 
 func (s *Server) infoListeners(ib *infoBuf) {
 	if s.Config.Int("port") != 0 || s.tcpPort() != 0 {
-		ib.b = append(ib.b, "listener0:name=tcp"...)
-		binds := s.Config.Strings("bind")
-		if len(binds) == 0 {
-			binds = []string{"*"}
-		}
-		for _, b := range binds {
-			ib.b = append(ib.b, ",bind="...)
-			ib.b = append(ib.b, b...)
-		}
-		ib.b = append(ib.b, ",port="...)
-		ib.b = strconv.AppendInt(ib.b, s.tcpPort(), 10)
-		ib.b = append(ib.b, "\r\n"...)
+		s.infoListener(ib, "listener0:name=tcp", s.tcpPort())
 	}
 	if path := s.Config.String("unixsocket"); path != "" {
 		ib.str("listener1", "name=unix,bind="+path)
 	}
+	if tp := s.Config.Int("tls-port"); tp != 0 {
+		s.infoListener(ib, "listener2:name=tls", tp)
+	}
+}
+
+// infoListener writes one network listener's line: its bind addresses
+// and port.
+func (s *Server) infoListener(ib *infoBuf, head string, port int64) {
+	ib.b = append(ib.b, head...)
+	binds := s.Config.Strings("bind")
+	if len(binds) == 0 {
+		binds = []string{"*"}
+	}
+	for _, b := range binds {
+		ib.b = append(ib.b, ",bind="...)
+		ib.b = append(ib.b, b...)
+	}
+	ib.b = append(ib.b, ",port="...)
+	ib.b = strconv.AppendInt(ib.b, port, 10)
+	ib.b = append(ib.b, "\r\n"...)
 }
 
 var (
@@ -872,10 +881,11 @@ func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
 	ib.int("eventloop_duration_cmd_sum", cmdUsec)
 	ib.int("instantaneous_eventloop_cycles_per_sec", cyc)
 	ib.int("instantaneous_eventloop_duration_usec", dur)
-	ib.int("acl_access_denied_auth", 0)
-	ib.int("acl_access_denied_cmd", 0)
-	ib.int("acl_access_denied_key", 0)
-	ib.int("acl_access_denied_channel", 0)
+	denied := s.aclLog.Stats()
+	ib.int("acl_access_denied_auth", denied.Auth)
+	ib.int("acl_access_denied_cmd", denied.Command)
+	ib.int("acl_access_denied_key", denied.Key)
+	ib.int("acl_access_denied_channel", denied.Channel)
 }
 
 // ---------------------------------------------------------------------------

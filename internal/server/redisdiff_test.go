@@ -498,6 +498,7 @@ func clip(s string) string {
 // servers by nature (version strings, memory figures, timings, IDs, order
 // of unordered collections).
 var diffModes = map[string]cmpMode{
+	"acl|help": cmpType, "acl|genpass": cmpShape, "acl|cat": cmpUnordered, "acl|log": cmpShape,
 	"bgrewriteaof": cmpShape, "bgsave": cmpShape, "lastsave": cmpShape, "time": cmpShape,
 	"info": cmpType, "role": cmpShape, "lolwut": cmpType,
 	"client|id": cmpShape, "client|help": cmpType,
@@ -678,6 +679,15 @@ var knownDiffs = map[string]knownDiff{
 	// reply Corvid must send, from 7.2's source and reply schema).
 	"client no-touch on ; client no-touch off":                         {"CLIENT NO-TOUCH is new in 7.2 (networking.c)", "+OK ; +OK"},
 	"client setinfo lib-name corvid-test ; client setinfo lib-ver 1.0": {"CLIENT SETINFO is new in 7.2 (networking.c)", "+OK ; +OK"},
+	"acl getuser default": {"7.2 lists sanitize-payload among a user's flags (acl.c ACLDescribeUser, ACLUserFlags)",
+		`*[$"flags" *[$"on" $"nopass" $"sanitize-payload"] $"passwords" *[] $"commands" $"+@all" $"keys" $"~*" $"channels" $"&*" $"selectors" *[]]`},
+	"acl getuser default/resp3": {"as above",
+		`%[$"flags" ~[$"on" $"nopass" $"sanitize-payload"] $"passwords" *[] $"commands" $"+@all" $"keys" $"~*" $"channels" $"&*" $"selectors" *[]]`},
+	"acl setuser ex1 on >p ~k* +get ; acl getuser ex1 ; acl deluser ex1": {"as above", ""},
+	"acl list": {"as above", `*[$"user default on nopass sanitize-payload ~* &* +@all"]`},
+	"acl setuser ex1 on nopass +get ~k* ; acl dryrun ex1 get k1 ; acl dryrun ex1 get x ; acl dryrun ex1 set k1 v ; acl deluser ex1": {
+		"7.2 names the user in DRYRUN's denials (acl.c getAclErrorMessage: \"User %S has no permissions to access the '%S' key\")", ""},
+	"acl cat string":          {"the string category has Corvid's extensions too (DELEX, DELIFEQ, DIGEST)", ""},
 	"client info":             {"7.2 ends each client line with lib-name= and lib-ver= (networking.c catClientInfoString)", ""},
 	"client list":             {"as above", ""},
 	"client list id {victim}": {"as above", ""},

@@ -354,6 +354,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	if err != nil {
 		return err
 	}
+	conn = s.dialPrimary(conn)
 	s.replica.mu.Lock()
 	if s.replica.stop != stop {
 		s.replica.mu.Unlock()
@@ -406,7 +407,11 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 			return fmt.Errorf("unable to AUTH to MASTER: %s", l[1:])
 		}
 	}
-	if _, err := ask("REPLCONF", "listening-port", strconv.FormatInt(int64(s.tcpPort()), 10)); err != nil {
+	port := s.tcpPort()
+	if tp := s.Config.Int("tls-port"); tp != 0 && s.Config.Bool("tls-replication") {
+		port = tp // the port its own replicas would use, as Redis announces
+	}
+	if _, err := ask("REPLCONF", "listening-port", strconv.FormatInt(port, 10)); err != nil {
 		return err
 	}
 	if _, err := ask("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {

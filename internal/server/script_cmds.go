@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/corvid-db/corvid/internal/acl"
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/resp"
 	"github.com/corvid-db/corvid/internal/scripting"
@@ -198,7 +199,8 @@ func (s *Server) runScript(c *command.Ctx, eng *scripting.Engine, flags scriptin
 		}
 	}
 	start := time.Now()
-	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly, allowOOM: allowOOM, now: c.DB.Now(), start: start}
+	h := &scriptHost{s: s, cl: cl, eng: eng, readOnly: readOnly, allowOOM: allowOOM, now: c.DB.Now(), start: start,
+		callerCmd: c.Cmd, callerArgs: c.Args}
 	outer := *c
 	db := cl.db
 	opts := scripting.RunOptions{
@@ -236,6 +238,10 @@ type scriptHost struct {
 	allowOOM bool // the allow-oom flag: denyoom commands run past maxmemory
 	now      int64
 	start    time.Time // when the script started: its commands' TIME
+
+	// The EVAL or FCALL that runs the script: the ACL LOG's client info.
+	callerCmd  *command.Command
+	callerArgs [][]byte
 }
 
 // lookup resolves a command and its subcommand for a script.
@@ -271,6 +277,14 @@ func (h *scriptHost) Call(args [][]byte, w *resp.Writer) string {
 	}
 	if cmd.Flags&command.NoScript != 0 && !s.admin().disableDenyScripts.Load() {
 		return refuse(scriptNoScript)
+	}
+	// The caller's ACLs (not the primary's stream or the AOF, as in Redis).
+	if !cl.isMaster.Load() && !cl.aofLoading {
+		if r, pos := cl.aclDenied(cmd, args); r != acl.Allowed {
+			name := cl.aclAccount.Load().Name()
+			s.logACLDenialAs(cl, r, acl.ContextLua, cmd, args, pos, name, h.callerCmd, h.callerArgs)
+			return refuse(acl.ScriptNoPermError(r, name, cmd.FullName(), args[pos]))
+		}
 	}
 	if h.readOnly && cmd.Flags&(command.Write|command.MayReplicate) != 0 {
 		return refuse(scriptReadOnly)

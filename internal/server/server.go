@@ -26,6 +26,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -37,12 +38,14 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/corvid-db/corvid/internal/acl"
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/commands"
 	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/ds/slab"
 	"github.com/corvid-db/corvid/internal/keyspace"
 	"github.com/corvid-db/corvid/internal/scripting"
+	"github.com/corvid-db/corvid/internal/tlsconf"
 )
 
 // Version is the Redis version Corvid reports, the one whose semantics it follows.
@@ -54,6 +57,12 @@ type Server struct {
 	Store  *keyspace.Store
 	Table  *command.Table
 	Log    *Logger
+
+	acl    *acl.Registry // the users (acl.go)
+	aclLog *acl.Log
+
+	tlsConfigs   atomic.Pointer[tlsconf.Configs] // tls.go; nil without TLS
+	tlsListeners []net.Listener                  // guarded by listenMu
 
 	listenMu     sync.Mutex
 	listeners    []net.Listener // guarded by listenMu
@@ -224,6 +233,12 @@ func New(cfg *config.Config) (*Server, error) {
 	s.lastReplPing.Store(time.Now().UnixNano())
 	commands.Register(s.Table)
 	s.registerCommands()
+	if err := s.initACL(); err != nil {
+		return nil, err
+	}
+	if err := s.initTLS(); err != nil {
+		return nil, err
+	}
 	for _, r := range cfg.RenamedCommands() {
 		if err := s.Table.Rename(r.From, r.To); err != nil {
 			e := r.At
@@ -346,11 +361,21 @@ func (s *Server) pastMaxMemory() bool {
 // Start opens the listeners named by bind/port (and unixsocket), loads the
 // dataset (the AOF, or dump.rdb) and serves the listeners in the background.
 func (s *Server) Start() error {
+	if err := s.loadACLFileAtStart(); err != nil {
+		return err
+	}
 	ls, err := s.openListeners()
 	if err != nil {
 		return err
 	}
-	if len(ls) == 0 {
+	tlsLs, err := s.openTLSListeners()
+	if err != nil {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+		return err
+	}
+	if len(ls)+len(tlsLs) == 0 {
 		return errors.New("no listening sockets")
 	}
 	// As Redis: the sockets are bound first (a port in use fails at once,
@@ -366,6 +391,7 @@ func (s *Server) Start() error {
 	s.load.active.Store(true)
 	s.listenMu.Lock()
 	s.listeners = ls
+	s.tlsListeners = tlsLs
 	s.listenMu.Unlock()
 	if eventLoopsSupported && !s.GoroutinePerConn && os.Getenv("CORVID_IO") != "goroutines" {
 		for i := 0; i < runtime.GOMAXPROCS(0); i++ {
@@ -379,7 +405,7 @@ func (s *Server) Start() error {
 			go l.run()
 		}
 	}
-	for _, l := range ls {
+	for _, l := range append(ls[:len(ls):len(ls)], tlsLs...) {
 		s.wg.Add(1)
 		go s.acceptLoop(l)
 	}
@@ -394,7 +420,12 @@ func (s *Server) Start() error {
 	s.wg.Add(2)
 	go s.cron()
 	go s.watchdog()
-	s.Log.Noticef("Ready to accept connections tcp")
+	if len(ls) > 0 {
+		s.Log.Noticef("Ready to accept connections tcp")
+	}
+	if len(tlsLs) > 0 {
+		s.Log.Noticef("Ready to accept connections tls")
+	}
 	// replicaof in the configuration file or on the command line makes the
 	// server a replica from the start, as Redis.
 	if host, port, ok := s.Config.ReplicaOf(); ok {
@@ -466,6 +497,9 @@ func (s *Server) Addr() net.Addr {
 	s.listenMu.Lock()
 	defer s.listenMu.Unlock()
 	if len(s.listeners) == 0 {
+		if len(s.tlsListeners) > 0 {
+			return s.tlsListeners[0].Addr() // TLS only (port 0)
+		}
 		return nil
 	}
 	return s.listeners[0].Addr()
@@ -475,6 +509,9 @@ func (s *Server) closeListeners() {
 	s.listenMu.Lock()
 	defer s.listenMu.Unlock()
 	for _, l := range s.listeners {
+		_ = l.Close()
+	}
+	for _, l := range s.tlsListeners {
 		_ = l.Close()
 	}
 }
@@ -501,7 +538,11 @@ func (s *Server) acceptLoop(l net.Listener) {
 			continue
 		}
 		s.Stats.Connections.Add(1)
-		if tc, ok := conn.(*net.TCPConn); ok {
+		raw := conn
+		if tc, ok := conn.(*tls.Conn); ok {
+			raw = tc.NetConn() // served by a goroutine: the handshake happens on its first read
+		}
+		if tc, ok := raw.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 			if ka := s.Config.Int("tcp-keepalive"); ka > 0 {
 				_ = tc.SetKeepAliveConfig(net.KeepAliveConfig{Enable: true, Idle: time.Duration(ka) * time.Second, Interval: time.Duration(ka/3+1) * time.Second, Count: 3})
@@ -539,7 +580,7 @@ const protectedModeDenied = "-DENIED Redis is running in protected mode because 
 // deniedByProtectedMode applies Redis 7's protected mode: with no password
 // for the default user, only loopback and unix-socket clients are accepted.
 func (s *Server) deniedByProtectedMode(conn net.Conn) bool {
-	if !s.Config.Bool("protected-mode") || s.requiresAuth() {
+	if !s.Config.Bool("protected-mode") || !s.acl.Default().User().NoPass() {
 		return false
 	}
 	ta, ok := conn.RemoteAddr().(*net.TCPAddr)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/corvid-db/corvid/internal/acl"
 	"github.com/corvid-db/corvid/internal/command"
 	"github.com/corvid-db/corvid/internal/keyspace"
 	"github.com/corvid-db/corvid/internal/resp"
@@ -341,7 +342,17 @@ func (s *Server) execCommand(c *command.Ctx) {
 	cl.inExec = true
 	c.W.ArrayLen(len(queue))
 	outer := *c
+	checkACL := !cl.isMaster.Load() && !cl.aofLoading
 	for _, q := range queue {
+		// The ACLs again, as Redis checks them at EXEC too: the user's
+		// rules may have changed since the command was queued.
+		if checkACL {
+			if r, pos := cl.aclDenied(q.cmd, q.args); r != acl.Allowed {
+				s.logACLDenial(cl, r, acl.ContextMulti, q.cmd, q.args, pos, cl.aclAccount.Load().Name())
+				c.W.Error(acl.ExecNoPermError(r))
+				continue
+			}
+		}
 		dur := cl.execute(q.cmd, q.args, now, true)
 		cl.account(q.cmd, q.args, dur)
 		outer.Scratch = c.Scratch

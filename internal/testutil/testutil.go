@@ -39,6 +39,18 @@ func Start(t testing.TB, directives ...string) *Instance {
 // StartWithFile is Start with a configuration file loaded first.
 func StartWithFile(t testing.TB, file string, directives ...string) *Instance {
 	t.Helper()
+	return start(t, file, true, directives...)
+}
+
+// StartWithoutPlainPort is Start for a server that listens only where
+// its directives say (port 0 stays off: a TLS port, a unix socket).
+func StartWithoutPlainPort(t testing.TB, directives ...string) *Instance {
+	t.Helper()
+	return start(t, "", false, directives...)
+}
+
+func start(t testing.TB, file string, ephemeral bool, directives ...string) *Instance {
+	t.Helper()
 	if len(directives)%2 != 0 {
 		t.Fatalf("testutil.Start: directives must be name/value pairs")
 	}
@@ -65,7 +77,7 @@ func StartWithFile(t testing.TB, file string, directives ...string) *Instance {
 	if os.Getenv("CORVID_TEST_LOG") == "" {
 		srv.Log.SetOutput(io.Discard)
 	}
-	srv.EphemeralPort = true
+	srv.EphemeralPort = ephemeral
 	srv.SaveChildren = SaveChildren
 	if err := srv.Start(); err != nil {
 		t.Fatalf("server.Start: %v", err)
