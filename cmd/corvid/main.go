@@ -2,8 +2,10 @@
 //
 //	corvid [/path/to/corvid.conf] [--directive value ...]
 //
-// With no arguments it listens on 127.0.0.1:6379 (and ::1), keeps its data
-// in memory and its persistence files in ./data.
+// With no arguments it listens on port 6379 of every interface, protected
+// mode refusing clients from other hosts until the default user has a
+// password, as Redis does; it keeps its data in memory and its
+// persistence files in ./data.
 package main
 
 import (

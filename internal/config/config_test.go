@@ -70,7 +70,7 @@ func TestDirectivesRegistry(t *testing.T) {
 		t.Errorf("requirepass not sensitive")
 	}
 	d, _ = Lookup("bind")
-	if d.Default != "127.0.0.1 -::1" || d.Kind != KindSpecial || d.Flags&MultiArg == 0 {
+	if d.Default != "* -::*" || d.Kind != KindSpecial || d.Flags&MultiArg == 0 {
 		t.Errorf("bind = %+v", d)
 	}
 	if _, ok := Lookup("nope"); ok {

@@ -9,8 +9,9 @@
 // default CONFIG GET reports. Directives Corvid does not act on yet are still
 // accepted, validated, stored and rewritten, so existing redis.conf files
 // load unchanged; Directive.Implemented tells them apart (see implemented.go).
-// Corvid's defaults equal Redis's except bind, which defaults to
-// "127.0.0.1 -::1" like Redis's stock redis.conf.
+// Corvid's defaults equal Redis's built-in ones (bind "* -::*", with
+// protected mode refusing remote clients until the default user has a
+// password).
 //
 // # Loading
 //

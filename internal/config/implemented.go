@@ -29,7 +29,7 @@ var implemented = []string{
 	"tls-port", "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-client-cert-file",
 	"tls-client-key-file", "tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir",
 	"tls-auth-clients", "tls-protocols", "tls-ciphers", "tls-ciphersuites", "tls-replication",
-	"tls-session-caching",
+	"tls-session-caching", "bind-source-addr",
 }
 
 // implementedSet is implemented as a set.

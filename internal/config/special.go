@@ -418,9 +418,11 @@ var notifyKeyspaceEventsSpec = &spec{
 // ----------------------------------------------------------------------------
 // bind
 
-// defaultBind is Corvid's default listening addresses: loopback only, the
-// IPv6 one optional (the "-" prefix), as in Redis's stock redis.conf.
-var defaultBind = []string{"127.0.0.1", "-::1"}
+// defaultBind is the default listening addresses, Redis's built-in ones
+// (CONFIG_DEFAULT_BINDADDR): every interface, IPv6 optional (the "-"
+// prefix). Protected mode (on by default) refuses non-loopback clients
+// while the default user has no password, as in Redis.
+var defaultBind = []string{"*", "-::*"}
 
 // maxBindAddrs is Redis's CONFIG_BINDADDR_MAX.
 const maxBindAddrs = 16

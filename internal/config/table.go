@@ -8,8 +8,7 @@ import (
 // This file is the directive registry: every directive of Redis 7.2.4's
 // config.c standardConfig table (minus the two that only exist in builds with
 // LOG_REQ_RES), with the same names, aliases, flags, bounds and defaults, in
-// the same order. Corvid-specific defaults: bind is "127.0.0.1 -::1" (the
-// value of Redis's stock redis.conf) instead of "* -::*".
+// the same order.
 
 const (
 	minInt32  = math.MinInt32

@@ -303,7 +303,7 @@ func TestBind(t *testing.T) {
 		{"bind", strings.TrimSpace(strings.Repeat("1.1.1.1 ", 17)), failedMsg("bind", "Too many bind addresses specified.")},
 	})
 	c := New()
-	if got := c.Strings("bind"); len(got) != 2 || got[0] != "127.0.0.1" || got[1] != "-::1" {
+	if got := c.Strings("bind"); len(got) != 2 || got[0] != "*" || got[1] != "-::*" {
 		t.Errorf("default bind = %q", got)
 	}
 	if err := c.LoadString("bind * -::*"); err != nil {

@@ -65,6 +65,9 @@ type waiter struct {
 	// command then counts as failed in commandstats, as in Redis. Written
 	// under mu before done is closed.
 	failed bool
+	// rejected: the ACLs refused it when it was woken (counted as a
+	// rejected call, not a call).
+	rejected bool
 }
 
 // blockRegistry is the server's table of waiting clients by key; each
@@ -229,6 +232,7 @@ func (s *Server) tryServe(w *waiter, k blockKey) []blockKey {
 	// the user's permissions may have changed while it waited.
 	if r, pos := c.aclDenied(w.cmd, w.args); r != acl.Allowed && !c.isMaster.Load() {
 		c.denyACL(w.cmd, w.args, r, pos)
+		w.rejected = true
 		w.state = waitServed
 		close(w.done)
 		s.blocking.remove(w)

@@ -355,7 +355,9 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 		c.park(w)
 		args = w.args
 	}
-	c.account(cmd, args, dur)
+	if w == nil || !w.rejected {
+		c.account(cmd, args, dur)
+	}
 	if w != nil {
 		if w.failed {
 			cmd.Stats.Failed.Add(1)

@@ -334,6 +334,7 @@ func (s *Server) replicationLink(host string, port int, stop chan struct{}) {
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
 			s.Log.Warningf("Timeout connecting to the MASTER...")
+		case errors.Is(err, errLoggedHandshake):
 		case err != nil:
 			s.Log.Warningf("Error condition on socket for SYNC: %v", err)
 		}
@@ -347,10 +348,19 @@ func (s *Server) replicationLink(host string, port int, stop chan struct{}) {
 	}
 }
 
+// errLoggedHandshake ends a handshake whose failure was logged in
+// Redis's words already.
+var errLoggedHandshake = errors.New("replication handshake failed")
+
 // syncWithPrimary runs one link: handshake, full synchronisation, stream.
 func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	timeout := time.Duration(s.Config.Int("repl-timeout")) * time.Second
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+	d := net.Dialer{Timeout: timeout}
+	if src := s.Config.String("bind-source-addr"); src != "" {
+		// The address the link leaves from, as Redis's bind-source-addr.
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	conn, err := d.Dial("tcp", addr)
 	if err != nil {
 		return err
 	}
@@ -404,7 +414,8 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		if l, err := ask(args...); err != nil {
 			return err
 		} else if strings.HasPrefix(l, "-") {
-			return fmt.Errorf("unable to AUTH to MASTER: %s", l[1:])
+			s.Log.Warningf("Unable to AUTH to MASTER: %s", l)
+			return errLoggedHandshake
 		}
 	}
 	port := s.tcpPort()
