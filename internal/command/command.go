@@ -415,6 +415,13 @@ type Ctx struct {
 	// Dirty counts keyspace changes the command made (INFO, persistence).
 	Dirty int64
 
+	// OutputLimit is the client's hard output limit (client-output-buffer-
+	// limit's normal class; 0: none). A command that can write an
+	// unbounded reply (KEYS, a random pick with a huge negative count)
+	// stops once OutputFull, as Redis stops one whose client is to be
+	// closed: the server then closes the client without sending it.
+	OutputLimit int
+
 	// Scratch is a reusable buffer for formatting values without allocating.
 	Scratch []byte
 
@@ -537,3 +544,7 @@ func (c *Ctx) Error(msg string) { c.W.Error(msg) }
 
 // OK replies +OK.
 func (c *Ctx) OK() { c.W.SimpleString("OK") }
+
+// OutputFull reports whether the reply written so far passes the
+// client's hard output limit (OutputLimit).
+func (c *Ctx) OutputFull() bool { return c.OutputLimit > 0 && c.W.Len() > c.OutputLimit }

@@ -662,7 +662,7 @@ func hrandfieldCommand(c *command.Ctx) {
 			count = -count
 		}
 		header(int(count))
-		for ; count > 0; count-- {
+		for ; count > 0 && !c.OutputFull(); count-- {
 			emit(h.at(rand.IntN(size)))
 		}
 		return

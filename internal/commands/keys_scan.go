@@ -34,6 +34,9 @@ func keysCommand(c *command.Ctx) {
 	})
 	c.W.ArrayLen(len(keys))
 	for _, k := range keys {
+		if c.OutputFull() {
+			return // the client is closed unanswered
+		}
 		c.W.Bulk(k)
 	}
 }

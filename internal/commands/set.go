@@ -793,7 +793,7 @@ func srandmemberCommand(c *command.Ctx) {
 			count = -count
 		}
 		c.W.ArrayLen(int(count))
-		for ; count > 0; count-- {
+		for ; count > 0 && !c.OutputFull(); count-- {
 			c.W.Bulk(s.random(tmp[:0]))
 		}
 		return

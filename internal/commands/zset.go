@@ -960,7 +960,7 @@ func zrandmemberCount(c *command.Ctx, l int64, withScores bool) {
 			count = 1
 		}
 		header(count)
-		for i := 0; i < count; i++ {
+		for i := 0; i < count && !c.OutputFull(); i++ {
 			m, s := z.get(rand.IntN(size))
 			emit(m, s)
 		}

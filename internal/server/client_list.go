@@ -253,7 +253,10 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	c.mu.Lock()
 	name, libName, libVer := c.name, c.libName, c.libVer
 	c.mu.Unlock()
-	omem := int64(c.asyncPending())
+	// Output not yet written: a writer goroutine's queue, or an event
+	// loop client's pushes (pub/sub, invalidations) and the replies its
+	// socket has not taken.
+	omem := int64(c.asyncPending()) + c.inboxBytes.Load() + c.outQueued.Load()
 	field := func(k string) { b = append(b, ' '); b = append(b, k...); b = append(b, '=') }
 	num := func(k string, v int64) { field(k); b = strconv.AppendInt(b, v, 10) }
 	str := func(k, v string) { field(k); b = append(b, v...) }

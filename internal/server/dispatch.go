@@ -358,6 +358,7 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	if w == nil || !w.rejected {
 		c.account(cmd, args, dur)
 	}
+	c.checkNormalOutputLimit()
 	if w != nil {
 		if w.failed {
 			cmd.Stats.Failed.Add(1)
@@ -425,6 +426,12 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	ctx.PropRewritten, ctx.PropNone, ctx.PropForce = false, false, false
 	ctx.Unmodified, ctx.Grown = 0, 0
 	ctx.InScript = c.inScript
+	ctx.OutputLimit = 0
+	if !c.inScript && !c.isMaster.Load() && c.replica == nil {
+		if hard, _, _ := s.cachedNormalLimits(); hard > 0 {
+			ctx.OutputLimit = int(hard) + c.outOff // what is not written yet counts
+		}
+	}
 	mark := c.w.Len()
 	start := monotonic()
 	var plan []watchAction
@@ -591,4 +598,19 @@ func writeEstimate(args [][]byte) int64 {
 		n += int64(len(a))
 	}
 	return n
+}
+
+// checkNormalOutputLimit closes a client whose replies not yet written
+// pass client-output-buffer-limit's normal class, without sending them,
+// as Redis does (its limit is checked as replies are added). Subscribers,
+// replicas and monitors have limits of their own, applied as their
+// output is queued.
+func (c *Client) checkNormalOutputLimit() {
+	if c.isMaster.Load() || c.replica != nil || c.asyncOn.Load() || c.subscribed() {
+		return
+	}
+	if c.overNormalLimit(len(c.w.Buf) - c.outOff) {
+		c.w.Buf, c.outOff = nil, 0 // none of it goes out, and its memory goes now
+		c.killForOutputLimit()
+	}
 }

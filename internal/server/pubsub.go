@@ -405,8 +405,9 @@ func errSubscribedContext(name string) string {
 // loadPubsubLimits caches client-output-buffer-limit's pubsub class: hard
 // bytes, soft bytes and soft seconds (0 = none).
 func (s *Server) loadPubsubLimits() {
-	// pubsub's, then the replica class's (Redis's defaults until given).
-	l := [6]int64{32 << 20, 8 << 20, 60, 256 << 20, 64 << 20, 60}
+	// pubsub's, then the replica class's, then normal's (Redis's defaults
+	// until given).
+	l := [9]int64{32 << 20, 8 << 20, 60, 256 << 20, 64 << 20, 60, 0, 0, 0}
 	f := strings.Fields(s.Config.String("client-output-buffer-limit"))
 	for i := 0; i+3 < len(f); i += 4 {
 		at := -1
@@ -415,6 +416,8 @@ func (s *Server) loadPubsubLimits() {
 			at = 0
 		case "replica", "slave":
 			at = 3
+		case "normal":
+			at = 6
 		}
 		for j := 0; at >= 0 && j < 3; j++ {
 			l[at+j], _ = strconv.ParseInt(f[i+1+j], 10, 64)
@@ -441,6 +444,16 @@ func (s *Server) cachedReplicaLimits() (hard, soft, secs int64) {
 	return l[3], l[4], l[5]
 }
 
+// cachedNormalLimits is client-output-buffer-limit's normal class (none
+// by default): what replies waiting for a client's socket may amount to.
+func (s *Server) cachedNormalLimits() (hard, soft, secs int64) {
+	l := s.psLimits.Load()
+	if l == nil {
+		return 0, 0, 0
+	}
+	return l[6], l[7], l[8]
+}
+
 // overOutputLimit applies the output buffer limits to a subscriber whose
 // queue holds n bytes; asyncMu is held.
 func (c *Client) overOutputLimit(n int) bool {
@@ -459,6 +472,23 @@ func (c *Client) overOutputLimit(n int) bool {
 	default:
 		hard, soft, secs = c.srv.cachedPubsubLimits()
 	}
+	return c.overLimits(n, hard, soft, secs)
+}
+
+// overNormalLimit applies client-output-buffer-limit's normal class to a
+// client whose replies not yet written amount to n bytes (after each
+// command, as Redis checks as it adds a reply).
+func (c *Client) overNormalLimit(n int) bool {
+	hard, soft, secs := c.srv.cachedNormalLimits()
+	if hard == 0 && soft == 0 {
+		return false
+	}
+	return c.overLimits(n, hard, soft, secs)
+}
+
+// overLimits reports whether n bytes pass the hard limit, or the soft one
+// for secs seconds running (0 is no limit).
+func (c *Client) overLimits(n int, hard, soft, secs int64) bool {
 	if hard > 0 && int64(n) > hard {
 		return true
 	}
@@ -466,8 +496,8 @@ func (c *Client) overOutputLimit(n int) bool {
 		now := time.Now().Unix()
 		if c.softSince == 0 {
 			c.softSince = now
-		} else if now-c.softSince >= secs {
-			return true
+		} else if now-c.softSince > secs {
+			return true // over for more than secs seconds, as Redis counts
 		}
 	} else {
 		c.softSince = 0
@@ -527,5 +557,28 @@ func (s *Server) pubsubCommands() []*command.Command {
 		{Name: "pubsub", Arity: -2, ACL: command.CatSlow, Group: "pubsub", Since: "2.8.0",
 			Summary:     "A container for Pub/Sub commands.",
 			Subcommands: []*command.Command{channels, help, numpat, numsub, shardch, shardnum}},
+	}
+}
+
+// checkSoftOutputLimits closes, from the cron, the subscribers whose
+// output has stayed over the soft limit for its seconds while nothing new
+// was queued for them (the check otherwise runs as output is queued), as
+// Redis's clientsCron does.
+func (s *Server) checkSoftOutputLimits() {
+	s.clientsMu.Lock()
+	var over []*Client
+	for _, c := range s.clients {
+		if c.nsub.Load()+c.npsub.Load()+c.nssub.Load() == 0 || c.isReplica.Load() {
+			continue
+		}
+		c.asyncMu.Lock()
+		if c.softSince != 0 && c.overOutputLimit(len(c.asyncOut)+c.inbox.size()+int(c.outQueued.Load())) {
+			over = append(over, c)
+		}
+		c.asyncMu.Unlock()
+	}
+	s.clientsMu.Unlock()
+	for _, c := range over {
+		c.killForOutputLimit()
 	}
 }

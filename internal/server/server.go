@@ -118,7 +118,7 @@ type Server struct {
 	trackMax      config.IntVar            // tracking-table-max-keys
 	minReplicas   config.IntVar            // min-replicas-to-write, read by every write
 	backlogSize   atomic.Int64             // repl-backlog-size, read by every write to a replica
-	psLimits      atomic.Pointer[[6]int64] // client-output-buffer-limit: pubsub, then replica (hard, soft, seconds)
+	psLimits      atomic.Pointer[[9]int64] // client-output-buffer-limit: pubsub, replica, normal (hard, soft, seconds)
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
 	// maxMemory, noEviction and usedMem serve the maxmemory check.
@@ -628,6 +628,7 @@ func (s *Server) cron() {
 		s.aofCron(time.Now())
 		s.reclaimOffHeap(time.Now())
 		s.closeIdleClients()
+		s.checkSoftOutputLimits()
 		s.limitTrackingTable(s.trackMax.Load())
 		if s.tracking.pendingBcast.Load() {
 			s.broadcastInvalidations()
