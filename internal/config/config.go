@@ -35,6 +35,9 @@ type Config struct {
 	renames []RenameCommand
 	// users are the "user" directives, in the order read.
 	users []UserDirective
+	// userLines gives CONFIG REWRITE the ACL users as "user" lines
+	// (SetUserLines); nil: the file's own lines are kept.
+	userLines func() []string
 }
 
 // RenameCommand is one rename-command directive: the command From is
@@ -50,6 +53,15 @@ type RenameCommand struct {
 type UserDirective struct {
 	Args []string
 	At   LoadError
+}
+
+// SetUserLines makes CONFIG REWRITE write the ACL users (fn returns their
+// "user ..." lines) in place of the file's, as Redis does when no aclfile
+// holds them; with an aclfile the file's user lines are dropped.
+func (c *Config) SetUserLines(fn func() []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.userLines = fn
 }
 
 // UserDirectives returns the "user" directives in the order they were

@@ -177,6 +177,16 @@ func (c *Config) rewriteContent(path string, forceAll bool) (string, error) {
 	for _, e := range c.entries {
 		e.spec.ops.rewrite(c, e, e.spec.name, st)
 	}
+	if c.userLines != nil {
+		// As Redis's rewriteConfigUserOption: the users in an aclfile
+		// are that file's; otherwise they are written here, every one.
+		st.markProcessed("user")
+		if c.String("aclfile") == "" {
+			for _, l := range c.userLines() {
+				st.rewriteLine("user", l, true)
+			}
+		}
+	}
 	// Blank the lines of processed directives that were not reused.
 	for option, lines := range st.optionToLine {
 		if !st.rewritten[option] {

@@ -45,6 +45,7 @@ func (s *Server) initACL() error {
 	for _, name := range disabled {
 		s.Log.Warningf("The user '%s' is disabled (there is no 'on' modifier in the user description). Make sure this is not a configuration error.", name)
 	}
+	s.Config.SetUserLines(s.acl.List)
 	s.Config.OnChange("requirepass", func(string) error {
 		s.acl.SetRequirePass(s.Config.String("requirepass"))
 		return nil

@@ -193,3 +193,32 @@ func TestACLFileAtStart(t *testing.T) {
 		t.Fatalf("users in both places: %v", err)
 	}
 }
+
+// CONFIG REWRITE writes the users as "user" lines, as Redis does when no
+// aclfile holds them.
+func TestACLConfigRewriteWritesUsers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "corvid.conf")
+	os.WriteFile(path, []byte("user alice on >alicepw ~* +@all\n"), 0o644)
+	srv := testutil.StartWithFile(t, path)
+	ctx := context.Background()
+	c := srv.Client(t)
+	if err := c.Do(ctx, "acl", "setuser", "bob", "on", "nopass", "~b*", "+get").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ctx, "acl", "deluser", "alice").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ConfigRewrite(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	text := string(b)
+	for _, want := range []string{"user default on nopass sanitize-payload ~* &* +@all", "user bob on nopass sanitize-payload ~b* resetchannels -@all +get"} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("the rewritten file lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "alice") {
+		t.Errorf("a deleted user is still in the file:\n%s", text)
+	}
+}

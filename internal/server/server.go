@@ -550,13 +550,11 @@ func (s *Server) acceptLoop(l net.Listener) {
 		}
 		if max := s.maxClients.Load(); max > 0 && s.nclients.Load() >= max {
 			s.Stats.RejectedConns.Add(1)
-			_, _ = conn.Write([]byte("-" + command.ErrMaxClients + "\r\n"))
-			_ = conn.Close()
+			refuseConn(conn, "-"+command.ErrMaxClients+"\r\n")
 			continue
 		}
 		if s.deniedByProtectedMode(conn) {
-			_, _ = conn.Write([]byte(protectedModeDenied))
-			_ = conn.Close()
+			refuseConn(conn, protectedModeDenied)
 			continue
 		}
 		c := s.newClient(conn)
@@ -572,6 +570,23 @@ func (s *Server) acceptLoop(l net.Listener) {
 			c.serve()
 		}()
 	}
+}
+
+// refuseConn answers a connection refused at accept time and closes it.
+// A TLS connection must complete its handshake first, which a client can
+// stall: it is answered on a goroutine of its own, within a deadline, so
+// that the accept loop never waits for a client.
+func refuseConn(conn net.Conn, reply string) {
+	if _, ok := conn.(*tls.Conn); !ok {
+		_, _ = conn.Write([]byte(reply))
+		_ = conn.Close()
+		return
+	}
+	go func() {
+		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+		_, _ = conn.Write([]byte(reply))
+		_ = conn.Close()
+	}()
 }
 
 // protectedModeDenied is Redis's reply to a remote client in protected mode.
