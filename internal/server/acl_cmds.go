@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-
 	"strconv"
 	"sync"
 
