@@ -153,6 +153,77 @@ type KeySpec struct {
 	// begin+FirstKey.
 	KeyNumIdx int
 	FirstKey  int
+
+	// bits holds Flags parsed, on the copies Register resolves, so that
+	// checks run for every command (ACL) compare no strings.
+	bits   KeySpecFlag
+	parsed bool
+}
+
+// KeySpecFlag is a key-spec flag as a bit (Redis's CMD_KEY_* flags).
+type KeySpecFlag uint16
+
+// Key-spec flags, named as in KeySpec.Flags.
+const (
+	KeyRO KeySpecFlag = 1 << iota
+	KeyRW
+	KeyOW
+	KeyRM
+	KeyAccess
+	KeyUpdate
+	KeyInsert
+	KeyDelete
+	KeyNotKey
+	KeyIncomplete
+	KeyVariableFlags
+)
+
+// keySpecFlagNames are the flags' names in bit order.
+var keySpecFlagNames = [...]string{"RO", "RW", "OW", "RM", "access", "update", "insert",
+	"delete", "not_key", "incomplete", "variable_flags"}
+
+// ParseKeySpecFlags returns the bits of the key-spec flags named in flags;
+// names are matched ignoring ASCII case, unknown ones ignored. It does not
+// allocate.
+func ParseKeySpecFlags(flags []string) KeySpecFlag {
+	var bits KeySpecFlag
+	for _, f := range flags {
+		for i, n := range keySpecFlagNames {
+			if asciiEqualFold(f, n) {
+				bits |= 1 << i
+				break
+			}
+		}
+	}
+	return bits
+}
+
+// FlagBits returns the spec's Flags as bits. The specs EffectiveKeySpecs
+// returns had them parsed by Register; others parse them now.
+func (ks *KeySpec) FlagBits() KeySpecFlag {
+	if ks.parsed {
+		return ks.bits
+	}
+	return ParseKeySpecFlags(ks.Flags)
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // Command is one entry of the command table.
@@ -167,12 +238,15 @@ type Command struct {
 	// KeySpecs, when set, replace the single spec derived from FirstKey..LastKey.
 	KeySpecs []KeySpec
 	// Keys, when set, extracts key positions from the arguments (commands
-	// with movable keys). It returns argument indexes.
+	// with movable keys). It returns argument indexes, which callers only
+	// read.
 	Keys func(args [][]byte) []int
 	// KeyFlags, when set, gives the flags of the key at argument pos for
 	// these arguments, where a key spec says variable_flags or where Keys
 	// finds what the specs cannot (Redis's getkeys_proc setting them: SET
-	// without GET only overwrites, SORT's STORE destination is OW).
+	// without GET only overwrites, SORT's STORE destination is OW). Its
+	// result is only read, so it may be a shared slice: it runs in every
+	// ACL check of a restricted user, where a new one costs an allocation.
 	KeyFlags func(args [][]byte, pos int) []string
 
 	Group   string // generic, string, server, connection…
@@ -189,6 +263,12 @@ type Command struct {
 	Stats Stats
 
 	subs map[string]*Command
+
+	// resolvedSpecs is EffectiveKeySpecs's answer, worked out by Register
+	// (specsResolved) so that per-call key extraction neither builds the
+	// legacy spec nor parses flags again.
+	resolvedSpecs []KeySpec
+	specsResolved bool
 }
 
 // Stats are one command's counters.
@@ -222,6 +302,56 @@ func (c *Command) CheckArity(n int) bool {
 	return n >= -c.Arity
 }
 
+// EffectiveKeySpecs returns the key specs that find the command's keys:
+// KeySpecs, or else the single range spec the legacy FirstKey, LastKey
+// and Step describe (its access flags derived from the Write and ReadOnly
+// flags), or none. For a registered command they were resolved once, with
+// their flags parsed (FlagBits), and are shared: the caller must not
+// modify them.
+func (c *Command) EffectiveKeySpecs() []KeySpec {
+	if c.specsResolved {
+		return c.resolvedSpecs
+	}
+	return c.buildKeySpecs()
+}
+
+func (c *Command) buildKeySpecs() []KeySpec {
+	if len(c.KeySpecs) > 0 {
+		return c.KeySpecs
+	}
+	if c.FirstKey <= 0 {
+		return nil
+	}
+	last := c.LastKey
+	if last >= 0 {
+		last -= c.FirstKey
+	}
+	var flags []string
+	switch {
+	case c.Flags&Write != 0:
+		flags = []string{"RW", "update"}
+	case c.Flags&ReadOnly != 0:
+		flags = []string{"RO", "access"}
+	default:
+		flags = []string{"RO"}
+	}
+	return []KeySpec{{Flags: flags, BeginIndex: c.FirstKey, LastKey: last, Step: max(c.Step, 1)}}
+}
+
+// resolveKeySpecs fills resolvedSpecs with a copy of the effective specs:
+// the command's own KeySpecs may be shared with other commands or tables,
+// which a parse written into them would race with.
+func (c *Command) resolveKeySpecs() {
+	specs := c.buildKeySpecs()
+	if len(specs) > 0 {
+		specs = append([]KeySpec(nil), specs...)
+	}
+	for i := range specs {
+		specs[i].bits, specs[i].parsed = ParseKeySpecFlags(specs[i].Flags), true
+	}
+	c.resolvedSpecs, c.specsResolved = specs, true
+}
+
 // KeyIndexes appends the argument indexes of args's keys to dst.
 func (c *Command) KeyIndexes(dst []int, args [][]byte) []int {
 	if c.Keys != nil {
@@ -248,68 +378,76 @@ func (c *Command) KeyIndexes(dst []int, args [][]byte) []int {
 }
 
 func (ks *KeySpec) appendKeys(dst []int, args [][]byte) []int {
+	first, end, step := ks.Span(args)
+	for i := first; i < end; i += step {
+		dst = append(dst, i)
+	}
+	return dst
+}
+
+// Span returns the argument indexes of the keys ks finds in args as the
+// progression first, first+step, … below end (none when first >= end),
+// so that callers can walk or test them without a buffer.
+func (ks *KeySpec) Span(args [][]byte) (first, end, step int) {
+	step = max(ks.Step, 1)
 	if ks.Unknown {
-		return dst
+		return 0, 0, step
 	}
 	begin := ks.BeginIndex
 	if ks.Keyword != "" {
-		begin = -1
-		if ks.KeywordStart >= 0 {
-			for i := ks.KeywordStart; i < len(args); i++ {
-				if strings.EqualFold(string(args[i]), ks.Keyword) {
-					begin = i + 1
-					break
-				}
-			}
-		} else {
-			for i := len(args) + ks.KeywordStart; i > 0; i-- {
-				if strings.EqualFold(string(args[i]), ks.Keyword) {
-					begin = i + 1
-					break
-				}
-			}
-		}
-		if begin < 0 {
-			return dst
+		if begin = ks.keywordEnd(args); begin < 0 {
+			return 0, 0, step
 		}
 	}
 	if begin >= len(args) {
-		return dst
+		return 0, 0, step
 	}
 	if ks.KeyNumIdx > 0 {
 		ni := begin + ks.KeyNumIdx - 1
 		if ni >= len(args) {
-			return dst
+			return 0, 0, step
 		}
 		n, ok := resp.ParseInt(args[ni])
-		if !ok || n < 0 {
-			return dst
+		if !ok || n <= 0 {
+			return 0, 0, step
 		}
-		step := max(ks.Step, 1)
-		first := begin + ks.FirstKey - 1
-		if n > 0 && int64(first)+(n-1)*int64(step) >= int64(len(args)) {
-			// More keys announced than there are arguments: as Redis's
-			// key specs, an invalid spec finds no key at all (the
-			// command then fails on its own count check).
-			return dst
+		first = begin + ks.FirstKey - 1
+		// More keys announced than there are arguments: as Redis's key
+		// specs, an invalid spec finds no key at all (the command then
+		// fails on its own count check). Divided, not multiplied, so that
+		// a huge count cannot overflow into a small one.
+		if room := len(args) - 1 - first; room < 0 || n-1 > int64(room/step) {
+			return 0, 0, step
 		}
-		for i := 0; i < int(n); i++ {
-			dst = append(dst, first+i*step)
+		return first, first + int(n-1)*step + 1, step
+	}
+	end = begin + ks.LastKey + 1
+	if ks.LastKey < 0 {
+		end = len(args) + ks.LastKey + 1
+	}
+	return begin, min(end, len(args)), step
+}
+
+// keywordEnd returns the index after the argument that matches Keyword,
+// searched from KeywordStart (backwards when negative), or -1.
+func (ks *KeySpec) keywordEnd(args [][]byte) int {
+	// Compared as bytes: converting a long argument to a string would
+	// allocate.
+	kw := []byte(ks.Keyword)
+	if ks.KeywordStart >= 0 {
+		for i := ks.KeywordStart; i < len(args); i++ {
+			if bytes.EqualFold(args[i], kw) {
+				return i + 1
+			}
 		}
-		return dst
+		return -1
 	}
-	last := ks.LastKey
-	var end int
-	if last < 0 {
-		end = len(args) + last
-	} else {
-		end = begin + last
+	for i := len(args) + ks.KeywordStart; i > 0; i-- {
+		if bytes.EqualFold(args[i], kw) {
+			return i + 1
+		}
 	}
-	step := max(ks.Step, 1)
-	for i := begin; i <= end && i < len(args); i += step {
-		dst = append(dst, i)
-	}
-	return dst
+	return -1
 }
 
 // Table is the set of commands the server knows.
@@ -329,10 +467,12 @@ func (t *Table) Register(cmds ...*Command) {
 		if _, dup := t.byName[c.Name]; dup {
 			panic("command registered twice: " + c.Name)
 		}
+		c.resolveKeySpecs()
 		if len(c.Subcommands) > 0 {
 			c.subs = map[string]*Command{}
 			for _, s := range c.Subcommands {
 				s.Parent = c
+				s.resolveKeySpecs()
 				short := s.Name[strings.IndexByte(s.Name, '|')+1:]
 				c.subs[short] = s
 			}

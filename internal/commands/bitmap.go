@@ -933,8 +933,8 @@ func bitfieldKeyFlags(args [][]byte, _ int) []string {
 		case strKW(args[i], "overflow") && rem >= 1:
 			i++
 		default:
-			return []string{"RW", "access", "update"}
+			return flagsRWAccessUpdate
 		}
 	}
-	return []string{"RO", "access"}
+	return flagsROAccess
 }

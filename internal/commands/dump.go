@@ -874,4 +874,12 @@ func restoreStream(c *command.Ctx, key []byte, rs *rdb.Stream, expireAt int64) {
 
 // migrateKeyFlags gives every key MIGRATE moves Redis's flags for it (the
 // KEYS spec's "incomplete" describes the spec, not a key found).
-func migrateKeyFlags(_ [][]byte, _ int) []string { return []string{"RW", "access", "delete"} }
+func migrateKeyFlags(_ [][]byte, _ int) []string { return flagsRWAccessDelete }
+
+// Shared key flags for KeyFlags functions (read only by their callers).
+var (
+	flagsRWAccessUpdate = []string{"RW", "access", "update"}
+	flagsOWUpdate       = []string{"OW", "update"}
+	flagsROAccess       = []string{"RO", "access"}
+	flagsRWAccessDelete = []string{"RW", "access", "delete"}
+)

@@ -71,9 +71,9 @@ func sortKeys(args [][]byte) []int {
 // the STORE destination overwritten.
 func sortKeyFlags(_ [][]byte, pos int) []string {
 	if pos == 1 {
-		return []string{"RO", "access"}
+		return flagsROAccess
 	}
-	return []string{"OW", "update"}
+	return flagsOWUpdate
 }
 
 func sortCommand(c *command.Ctx)   { sortGeneric(c, false) }

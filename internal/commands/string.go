@@ -949,8 +949,8 @@ func lcsCommand(c *command.Ctx) {
 func setKeyFlags(args [][]byte, _ int) []string {
 	for _, a := range args[min(3, len(args)):] {
 		if equalFold(a, "get") {
-			return []string{"RW", "access", "update"}
+			return flagsRWAccessUpdate
 		}
 	}
-	return []string{"OW", "update"}
+	return flagsOWUpdate
 }

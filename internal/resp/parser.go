@@ -152,6 +152,24 @@ func (p *Parser) maxQueryBuf() int64 {
 // those of a partly received command and of any commands after it.
 func (p *Parser) Buffered() int { return p.end - p.start }
 
+// Unparsed returns the bytes read that are not yet part of a parsed
+// argument: Buffered less the arguments (and headers) of the command in
+// progress already parsed. It is Redis's qbuf, whose query buffer keeps
+// only what it has not turned into arguments (a big argument on its way
+// is the argument's bytes alone).
+func (p *Parser) Unparsed() int { return p.end - p.pos }
+
+// InBigArg reports whether an argument of at least bigArg bytes is
+// arriving: the reader may then read again at once, as Redis reads the
+// rest of such an argument in one call, rather than one buffer's worth
+// per wake-up.
+func (p *Parser) InBigArg() bool {
+	return p.err == nil && p.multi > 0 && p.bulk >= bigArg && p.end-p.pos < p.bulk+2
+}
+
+// Free returns the room left in the read buffer after the data read.
+func (p *Parser) Free() int { return len(p.buf) - p.end }
+
 // NextByte returns the first byte of the next command when Next has
 // returned the previous one whole and that byte is buffered: '*' for a
 // multibulk command, anything else for an inline one. ok is false in the
@@ -288,7 +306,7 @@ func (p *Parser) pending(minLen int) int {
 	if p.multi == 0 || p.bulk < 0 || p.bulk < minLen {
 		return 0
 	}
-	return max(0, min(p.bulk+2, maxPrealloc)-(p.end-p.pos))
+	return max(0, min(p.bulk, maxPrealloc)+2-(p.end-p.pos))
 }
 
 // Shrink is the periodic query-buffer check of Redis's clientsCron, for the
@@ -358,6 +376,9 @@ func (p *Parser) makeRoom(need int) {
 		initSize, minFree = p.testInit, p.testMinFree
 	}
 	minFree = max(minFree, need)
+	if p.multi > 0 && p.bulk >= bigArg && p.roomForBigArg(need) {
+		return
+	}
 	if free := len(p.buf) - p.end; free >= minFree && free >= p.pending(bigArg) {
 		return
 	}
@@ -388,6 +409,34 @@ func (p *Parser) makeRoom(need int) {
 		}
 	}
 	p.resize(size)
+}
+
+// roomForBigArg is makeRoom while an argument of at least bigArg bytes
+// arrives: the buffer is sized for exactly the rest of it, as Redis sizes
+// its query buffer for a big argument, so that the connection's memory is
+// what it sent (client eviction and CLIENT LIST count it). What is made
+// ahead of the data is at most maxPrealloc or as much as has arrived, so
+// a length announced and not sent costs little, while a long argument
+// still grows the buffer geometrically. It reports false when the
+// argument is complete and the general rule applies.
+func (p *Parser) roomForBigArg(need int) bool {
+	remaining := p.bulk + 2 - (p.end - p.pos)
+	if remaining <= 0 {
+		return false
+	}
+	want := max(need, min(remaining, minRead), p.pending(0))
+	if len(p.buf)-p.end >= want {
+		return true
+	}
+	used := p.end - p.start
+	target := max(want, min(remaining, max(maxPrealloc, used)))
+	if used+target <= len(p.buf) {
+		copy(p.buf, p.buf[p.start:p.end])
+		p.shift(p.start)
+		return true
+	}
+	p.resize(max(used+target, initialBufSize))
+	return true
 }
 
 // shift moves all positions d bytes back, after the data moved by as much.

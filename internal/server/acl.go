@@ -127,15 +127,6 @@ func (c *Client) aclDenied(cmd *command.Command, args [][]byte) (acl.Reason, int
 	return r, pos
 }
 
-func hasFlag(flags []string, f string) bool {
-	for _, x := range flags {
-		if x == f {
-			return true
-		}
-	}
-	return false
-}
-
 // logACLDenial records a refusal in the ACL LOG, with c's CLIENT INFO.
 func (s *Server) logACLDenial(c *Client, r acl.Reason, ctx acl.LogContext, cmd *command.Command, args [][]byte, pos int, username string) {
 	s.logACLDenialAs(c, r, ctx, cmd, args, pos, username, cmd, args)

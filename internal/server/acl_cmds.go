@@ -74,15 +74,28 @@ func aclVerdict(u *acl.User, cmd *command.Command, args [][]byte, keys []acl.Key
 	}
 	keys = keys[:0]
 	if hasKeys(cmd) {
-		for _, k := range extractKeys(cmd, args) {
-			if hasFlag(k.flags, "not_key") {
-				continue
-			}
-			keys = append(keys, acl.KeyRef{Pos: k.pos, Need: acl.KeyAccessFromFlags(k.flags)})
-		}
+		keys = appendCallKeys(keys, cmd, args, aclKeyRef)
 	}
 	r, pos := u.CheckCommand(cmd, args, keys)
 	return r, pos, keys
+}
+
+// aclKeyRef is a key to check, unless its spec says "not_key".
+func aclKeyRef(pos int, _ []string, bits command.KeySpecFlag) (acl.KeyRef, bool) {
+	return acl.KeyRef{Pos: pos, Need: keyAccess(bits)}, bits&command.KeyNotKey == 0
+}
+
+// keyAccess is acl.KeyAccessFromFlags for flags already parsed, so that a
+// check compares no strings.
+func keyAccess(bits command.KeySpecFlag) acl.KeyAccess {
+	var need acl.KeyAccess
+	if bits&command.KeyAccess != 0 {
+		need |= acl.KeyRead
+	}
+	if bits&(command.KeyInsert|command.KeyUpdate|command.KeyDelete) != 0 {
+		need |= acl.KeyWrite
+	}
+	return need
 }
 
 // aclCatCommand is ACL CAT [category]: the category names, or the full

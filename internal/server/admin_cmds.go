@@ -122,6 +122,7 @@ type adminState struct {
 	disableDenyScripts       atomic.Bool
 	skipChecksumValidation   atomic.Bool
 	pauseCron                atomic.Bool
+	replyBufKeep             atomic.Bool // DEBUG REPLYBUFFER RESIZING 0
 
 	// qbufWake is set once a serve loop runs queryBufCron: from then on
 	// the cron may wake idle clients to release their query buffers.

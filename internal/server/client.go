@@ -164,7 +164,8 @@ type Client struct {
 	blocked         atomic.Bool
 	isLocal         bool
 	argvMem         atomic.Int64
-	qbufLen         atomic.Int64
+	qbufLen         atomic.Int64 // qbuf: bytes read not yet parsed into arguments
+	qbufFree        atomic.Int64 // qbuf-free: room left in the read buffer
 	outLen          atomic.Int64
 
 	// asyncMu guards asyncOut, replies other goroutines queue for this
@@ -221,6 +222,14 @@ type Client struct {
 	dirtyCAS atomic.Bool
 	txList   atomic.Int64 // queued count + 1 while in MULTI, else 0 (CLIENT LIST)
 	txMem    atomic.Int64 // multi-mem (CLIENT LIST)
+
+	// Client eviction (clientmem.go): what the owner last measured of
+	// its own memory (a plain copy, so that the steady state writes
+	// nothing shared), that figure for other goroutines, and the share
+	// of the server's total this client has added.
+	memOwnedLocal int64
+	memOwned      atomic.Int64
+	memCounted    atomic.Int64
 }
 
 func (s *Server) newClient(conn net.Conn) *Client {
@@ -253,6 +262,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	c.ctx.Notifier = s.notify
 	c.ctx.PropAlso = c.propAlso
 	c.ctx.NotifyMask = &s.notifyFlags
+	c.accountMemory()
 	s.clientsMu.Lock()
 	s.clients[c.ID] = c
 	s.clientsMu.Unlock()
@@ -300,6 +310,7 @@ func (c *Client) unregister() {
 		}
 	}
 	s.clientsMu.Unlock()
+	s.uncountClient(c)
 	s.nclients.Add(-1)
 }
 
@@ -352,11 +363,15 @@ func (c *Client) serveLoop() {
 			return
 		}
 		c.queryBufCron()
+		c.accountMemory()
 		n, err := c.parser.Fill(c.conn)
 		if n > 0 {
 			s.Stats.NetInput.Add(int64(n))
 			s.Stats.IOReads.Add(1)
 			c.lastInteraction.Store(time.Now().Unix())
+			if !c.checkClientMemory() {
+				return
+			}
 		}
 		if err != nil {
 			if c.queryBufWoken(err) {
@@ -387,7 +402,11 @@ func (c *Client) logReadError(err error) {
 // when the connection must close.
 func (c *Client) runBuffered(now int64) bool {
 	s := c.srv
-	for !c.closeAfter && !c.killed.Load() && !c.migrating && !c.outPending() {
+	// An event loop's client goes on while its socket has not taken the
+	// previous replies (outPending), as Redis's clients do: what it is
+	// owed is bounded by the output limits and maxmemory-clients, not by
+	// leaving its commands unread.
+	for !c.closeAfter && !c.killed.Load() && !c.migrating {
 		args, perr := c.parser.Next()
 		if perr != nil {
 			var pe *resp.ProtocolError
@@ -402,8 +421,18 @@ func (c *Client) runBuffered(now int64) bool {
 		if args == nil {
 			break
 		}
+		if s.clientsOverLimit() {
+			s.evictClients(false)
+			if c.killed.Load() {
+				break
+			}
+		}
 		c.dispatch(args, now)
-		if c.w.Len() >= flushThreshold {
+		c.accountMemory()
+		// A goroutine writes a long batch's replies as they pile up; an
+		// event loop writes them after the batch, as Redis does before
+		// it sleeps (the normal output limit sees the whole batch's).
+		if c.lp == nil && c.w.Len() >= flushThreshold {
 			if !c.flush() {
 				return false
 			}
@@ -453,7 +482,7 @@ func (c *Client) flush() bool {
 	}
 	c.srv.Stats.NetOutput.Add(int64(n))
 	c.srv.Stats.IOWrites.Add(1)
-	if cap(c.w.Buf) > 1<<20 {
+	if cap(c.w.Buf) > 1<<20 && !c.srv.admin().replyBufKeep.Load() {
 		c.w.Buf = nil
 	}
 	c.w.Reset()
@@ -493,6 +522,11 @@ func (c *Client) push(b []byte) {
 	c.inbox.add(b)
 	c.inboxBytes.Store(int64(c.inbox.size()))
 	c.asyncMu.Unlock()
+	if c.srv.clientMem.limit.Load() > 0 {
+		// Counted at once (the next command anywhere evicts on it), as
+		// Redis updates a subscriber's bucket as it publishes to it.
+		c.srv.recountClient(c)
+	}
 	if l := c.loopRef.Load(); l != nil {
 		l.wakeClient(c)
 		return
@@ -522,6 +556,29 @@ func (c *Client) drainInbox() {
 		c.inboxBytes.Store(int64(c.inbox.size()))
 	}
 	c.asyncMu.Unlock()
+}
+
+// drainWholeInbox moves every push waiting in the inbox into the reply
+// buffer, behind output the socket has not taken yet.
+func (c *Client) drainWholeInbox() {
+	c.asyncMu.Lock()
+	c.w.Buf = c.inbox.moveTo(c.w.Buf, c.inbox.size())
+	c.inboxBytes.Store(int64(c.inbox.size()))
+	c.asyncMu.Unlock()
+	c.outQueued.Store(int64(len(c.w.Buf) - c.outOff))
+}
+
+// compactOutput drops, from an event loop client's reply buffer, the part
+// its socket took when that is most of it: a client that reads slowly
+// while it keeps sending would otherwise keep everything ever sent to it
+// at the front of the buffer. Called between commands only: nothing then
+// holds a position in the buffer.
+func (c *Client) compactOutput() {
+	if c.outOff >= 64<<10 && c.outOff >= len(c.w.Buf)/2 {
+		n := copy(c.w.Buf, c.w.Buf[c.outOff:])
+		c.w.Buf = c.w.Buf[:n]
+		c.outOff = 0
+	}
 }
 
 // inboxPending reports whether pushes wait in the inbox, without a lock:

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"github.com/corvid-db/corvid/internal/acl"
 	"github.com/corvid-db/corvid/internal/command"
@@ -65,6 +64,11 @@ func (c *Client) clientType() string {
 func (c *Client) setNoEvict(on bool) {
 	c.noEvict = on
 	c.setListFlag(listNoEvict, on)
+	if !on {
+		// Evictable again: the next check may find it what gets the
+		// clients back under maxmemory-clients.
+		c.srv.clientMem.stuckUntil.Store(0)
+	}
 }
 
 func (c *Client) setNoTouch(on bool) {
@@ -121,9 +125,11 @@ type clientInfo struct {
 	db       int
 	cmd      string
 	qbuf     int64
-	qbufCap  int64 // the read buffer's size: qbuf + qbuf-free
+	qbufCap  int64 // the read buffer's size
+	qbufFree int64
 	argvMem  int64
 	rbs      int64
+	owned    int64 // the memory the owner accounts for (clientmem.go)
 	noEvict  bool
 	noTouch  bool
 	closing  bool // being closed: flag A
@@ -143,7 +149,9 @@ func (c *Client) selfInfo(cmd *command.Command, args [][]byte) clientInfo {
 		cmd:      cmd.Name,
 		qbuf:     int64(c.parser.Buffered() + multibulkLen(args)),
 		qbufCap:  int64(c.parser.Cap()),
+		qbufFree: int64(c.parser.Free()),
 		rbs:      int64(cap(c.w.Buf)),
+		owned:    c.ownedMemory(),
 		noEvict:  c.noEvict,
 		noTouch:  c.noTouch,
 		closeAft: c.closeAfter,
@@ -161,14 +169,16 @@ func (c *Client) otherInfo() clientInfo {
 	cmd := c.lastCmd
 	c.mu.Unlock()
 	return clientInfo{
-		db:      int(c.dbAtomic.Load()),
-		cmd:     cmd,
-		qbuf:    c.qbufLen.Load(),
-		qbufCap: int64(c.parser.Cap()),
-		argvMem: c.argvMem.Load(),
-		noEvict: f&listNoEvict != 0,
-		noTouch: f&listNoTouch != 0,
-		closing: c.killed.Load(),
+		db:       int(c.dbAtomic.Load()),
+		cmd:      cmd,
+		qbuf:     c.qbufLen.Load(),
+		qbufCap:  int64(c.parser.Cap()),
+		qbufFree: c.qbufFree.Load(),
+		argvMem:  c.argvMem.Load(),
+		owned:    c.memOwned.Load(),
+		noEvict:  f&listNoEvict != 0,
+		noTouch:  f&listNoTouch != 0,
+		closing:  c.killed.Load(),
 	}
 }
 
@@ -194,7 +204,8 @@ func (c *Client) queryBufCron() {
 		idle = time.Now().Unix()-c.lastInteraction.Load() > queryBufIdle
 	}
 	c.parser.Cron(tick, idle)
-	c.qbufLen.Store(int64(c.parser.Buffered()))
+	c.qbufLen.Store(int64(c.parser.Unparsed()))
+	c.qbufFree.Store(int64(c.parser.Free()))
 }
 
 // queryBufWoken reports whether err, returned by Fill, is the wake-up of
@@ -228,7 +239,7 @@ func (s *Server) wakeIdleClients() {
 		if c.inLoop.Load() || c.blocked.Load() {
 			continue // the loop's cron, or the parked client, looks after it
 		}
-		if int64(c.parser.Cap())-c.qbufLen.Load() > 4<<10 {
+		if c.qbufFree.Load() > 4<<10 {
 			c.fdMu.Lock()
 			if c.conn != nil {
 				_ = c.conn.SetReadDeadline(past)
@@ -256,7 +267,8 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	// Output not yet written: a writer goroutine's queue, or an event
 	// loop client's pushes (pub/sub, invalidations) and the replies its
 	// socket has not taken.
-	omem := int64(c.asyncPending()) + c.inboxBytes.Load() + c.outQueued.Load()
+	async, inbox := int64(c.asyncPending()), c.inboxBytes.Load()
+	omem := async + inbox + c.outQueued.Load()
 	field := func(k string) { b = append(b, ' '); b = append(b, k...); b = append(b, '=') }
 	num := func(k string, v int64) { field(k); b = strconv.AppendInt(b, v, 10) }
 	str := func(k, v string) { field(k); b = append(b, v...) }
@@ -325,7 +337,7 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	num("ssub", int64(c.nssub.Load()))
 	num("multi", c.multiCount())
 	num("qbuf", inf.qbuf)
-	num("qbuf-free", max(0, inf.qbufCap-inf.qbuf))
+	num("qbuf-free", inf.qbufFree)
 	num("argv-mem", inf.argvMem)
 	num("multi-mem", c.multiMem())
 	num("rbs", inf.rbs)
@@ -333,7 +345,9 @@ func (c *Client) appendInfo(b []byte, inf clientInfo, now time.Time) []byte {
 	num("obl", 0)
 	num("oll", 0)
 	num("omem", omem)
-	num("tot-mem", int64(unsafe.Sizeof(Client{}))+max(inf.qbuf, inf.qbufCap)+inf.argvMem+inf.rbs+omem+c.multiMem())
+	// What client eviction counts (the pending replies are inside the
+	// reply buffer's size), plus the arguments of a command being run.
+	num("tot-mem", inf.owned+inf.argvMem+inbox+async)
 	if omem > 0 {
 		str("events", "rw")
 	} else {

@@ -61,28 +61,7 @@ func aclCategories(cmd *command.Command) uint64 {
 // keySpecs returns the command's key specs; a command that only declares
 // legacy positions gets the single range spec they describe, with access
 // flags derived from its read/write flags.
-func keySpecs(cmd *command.Command) []command.KeySpec {
-	if len(cmd.KeySpecs) > 0 {
-		return cmd.KeySpecs
-	}
-	if cmd.FirstKey <= 0 {
-		return nil
-	}
-	last := cmd.LastKey
-	if last >= 0 {
-		last -= cmd.FirstKey
-	}
-	var flags []string
-	switch {
-	case cmd.Flags&command.Write != 0:
-		flags = []string{"RW", "update"}
-	case cmd.Flags&command.ReadOnly != 0:
-		flags = []string{"RO", "access"}
-	default:
-		flags = []string{"RO"}
-	}
-	return []command.KeySpec{{Flags: flags, BeginIndex: cmd.FirstKey, LastKey: last, Step: max(cmd.Step, 1)}}
-}
+func keySpecs(cmd *command.Command) []command.KeySpec { return cmd.EffectiveKeySpecs() }
 
 func isRangeSpec(ks *command.KeySpec) bool { return ks.Keyword == "" && ks.KeyNumIdx == 0 }
 
@@ -149,8 +128,9 @@ func hasKeys(cmd *command.Command) bool {
 	if cmd.Keys != nil && cmd.Flags&command.MovableKeys != 0 {
 		return true
 	}
-	for _, ks := range keySpecs(cmd) {
-		if !slices.Contains(ks.Flags, "not_key") {
+	specs := keySpecs(cmd)
+	for i := range specs {
+		if specs[i].FlagBits()&command.KeyNotKey == 0 {
 			return true
 		}
 	}
@@ -384,38 +364,87 @@ type commandKey struct {
 // way the dispatcher does, attaching the flags of the key spec that names
 // each position.
 func extractKeys(cmd *command.Command, args [][]byte) []commandKey {
+	return appendCallKeys(nil, cmd, args, flaggedKey)
+}
+
+func flaggedKey(pos int, flags []string, _ command.KeySpecFlag) (commandKey, bool) {
+	return commandKey{pos, flags}, true
+}
+
+// appendCallKeys is the one key extraction of COMMAND GETKEYS and of the
+// ACL checks: for each key of args (args[0] is the command name), in the
+// order GETKEYS lists them, it appends what key makes of its position and
+// flags, unless key declines it. The flags are those of the first key spec
+// finding the position, or cmd.KeyFlags's for these args; bits are the
+// same flags parsed. For a registered command it allocates nothing itself
+// (so the ACL check, which runs for every command of a restricted user,
+// reuses the client's buffer); the command's own Keys and KeyFlags
+// functions may.
+//
+// key is a type parameter's function rather than an interface so that each
+// caller's result type is appended in place, without boxing.
+func appendCallKeys[K any](dst []K, cmd *command.Command, args [][]byte,
+	key func(pos int, flags []string, bits command.KeySpecFlag) (K, bool)) []K {
 	specs := keySpecs(cmd)
-	flagsAt := map[int][]string{}
-	var bySpec []commandKey
-	for i := range specs {
-		one := command.Command{KeySpecs: specs[i : i+1]}
-		for _, p := range one.KeyIndexes(nil, args) {
-			if _, dup := flagsAt[p]; !dup {
-				flagsAt[p] = specs[i].Flags
-			}
-			bySpec = append(bySpec, commandKey{p, specs[i].Flags})
+	add := func(dst []K, pos int, flags []string, bits command.KeySpecFlag) []K {
+		if k, ok := key(pos, flags, bits); ok {
+			dst = append(dst, k)
 		}
-	}
-	if cmd.KeyFlags != nil {
-		for i := range bySpec {
-			bySpec[i].flags = cmd.KeyFlags(args, bySpec[i].pos)
-		}
+		return dst
 	}
 	if cmd.Keys == nil {
-		return bySpec
-	}
-	var out []commandKey
-	for _, p := range cmd.Keys(args) {
-		f, ok := flagsAt[p]
-		switch {
-		case cmd.KeyFlags != nil:
-			f = cmd.KeyFlags(args, p)
-		case !ok && len(specs) > 0:
-			f = specs[0].Flags
+		for i := range specs {
+			ks := &specs[i]
+			first, end, step := ks.Span(args)
+			for p := first; p < end; p += step {
+				if cmd.KeyFlags != nil {
+					f := cmd.KeyFlags(args, p)
+					dst = add(dst, p, f, command.ParseKeySpecFlags(f))
+				} else {
+					dst = add(dst, p, ks.Flags, ks.FlagBits())
+				}
+			}
 		}
-		out = append(out, commandKey{p, f})
+		return dst
 	}
-	return out
+	if cmd.KeyFlags != nil {
+		for _, p := range cmd.Keys(args) {
+			f := cmd.KeyFlags(args, p)
+			dst = add(dst, p, f, command.ParseKeySpecFlags(f))
+		}
+		return dst
+	}
+	if len(specs) == 0 {
+		for _, p := range cmd.Keys(args) {
+			dst = add(dst, p, nil, 0)
+		}
+		return dst
+	}
+	// A Keys function finds positions the specs may not; such a position
+	// takes the flags of the first spec that finds it too, else those of
+	// the first spec. The spans are worked out once, not once per key.
+	var spans [8]struct{ first, end, step int }
+	for i := range min(len(specs), len(spans)) {
+		sp := &spans[i]
+		sp.first, sp.end, sp.step = specs[i].Span(args)
+	}
+	for _, p := range cmd.Keys(args) {
+		at := 0
+		for i := range specs {
+			var first, end, step int
+			if i < len(spans) {
+				first, end, step = spans[i].first, spans[i].end, spans[i].step
+			} else {
+				first, end, step = specs[i].Span(args)
+			}
+			if p >= first && p < end && (p-first)%step == 0 {
+				at = i
+				break
+			}
+		}
+		dst = add(dst, p, specs[at].Flags, specs[at].FlagBits())
+	}
+	return dst
 }
 
 func (s *Server) getKeys(c *command.Ctx, withFlags bool) {

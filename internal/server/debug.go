@@ -82,6 +82,12 @@ func (s *Server) debugCommand(c *command.Ctx) {
 	case sub == "set-disable-deny-scripts" && n == 3:
 		s.admin().disableDenyScripts.Store(atoi(c.Args[2]) != 0)
 		c.OK()
+	case sub == "replybuffer" && n == 4 && strings.EqualFold(string(c.Args[2]), "resizing"):
+		// Whether a reply buffer grown past 1 MiB is released once
+		// written: Redis's tests turn it off to measure clients whose
+		// memory must not move.
+		s.admin().replyBufKeep.Store(atoi(c.Args[3]) == 0)
+		c.OK()
 	case sub == "pause-cron" && n == 3:
 		s.admin().pauseCron.Store(atoi(c.Args[2]) != 0)
 		c.OK()
@@ -526,6 +532,8 @@ func debugHelp(c *command.Ctx) {
 		"    Show low level info about `key` and associated value.",
 		"PAUSE-CRON <0|1>",
 		"    Stop periodic cron job processing.",
+		"REPLYBUFFER RESIZING <0|1>",
+		"    Enable or disable the release of large reply buffers once written.",
 		"POPULATE <count> [<prefix>] [<size>]",
 		"    Create <count> string keys named key:<num>. If <prefix> is specified then",
 		"    it is used instead of the 'key' prefix. These are not propagated to",

@@ -361,6 +361,7 @@ func (l *eventLoop) drainWoken(woken []*Client) {
 			continue // gone, or not registered yet
 		}
 		c.drainInbox()
+		c.accountMemory()
 		if c.w.Len() > 0 && !c.writeQueued && !c.outWait {
 			c.writeQueued = true
 			l.writes = append(l.writes, c)
@@ -409,9 +410,10 @@ func (l *eventLoop) settle() {
 	}
 }
 
-// interest switches what the loop waits for on c: input, or room to
-// write the replies a slow reader left pending (input then waits, which
-// bounds the output a client can make the server hold).
+// interest switches what the loop waits for on c: input, and also room to
+// write the replies a slow reader left pending. Input is still read then,
+// as Redis does: what a client that does not read is owed is bounded by
+// the output limits and client eviction, which close it.
 func (l *eventLoop) interest(c *Client, events uint32) {
 	_ = syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_MOD, c.sysfd, &syscall.EpollEvent{Events: events, Fd: int32(c.sysfd)})
 }
@@ -422,13 +424,15 @@ func (l *eventLoop) handle(c *Client, events uint32) {
 			l.closeClient(c)
 			return
 		}
-		if c.outPending() {
-			return
+		c.compactOutput()
+		c.accountMemory()
+		if !c.outPending() {
+			l.interest(c, syscall.EPOLLIN)
+			l.requeueInbox(c)
 		}
-		l.interest(c, syscall.EPOLLIN)
-		l.requeueInbox(c)
-		l.process(c)
-		return
+		if events&(syscall.EPOLLIN|syscall.EPOLLHUP|syscall.EPOLLERR) == 0 {
+			return // only room to write
+		}
 	}
 	if c.killed.Load() {
 		l.closeClient(c)
@@ -436,6 +440,15 @@ func (l *eventLoop) handle(c *Client, events uint32) {
 	}
 	c.queryBufCron()
 	n, err := c.parser.Fill(fdReader(c.sysfd))
+	for err == nil && n > 0 && c.parser.InBigArg() {
+		// The rest of a big argument, as far as it has arrived: its
+		// size then counts at once (maxmemory-clients, CLIENT LIST).
+		m, e := c.parser.Fill(fdReader(c.sysfd))
+		n, err = n+m, e
+		if m == 0 {
+			break
+		}
+	}
 	if n > 0 {
 		l.srv.Stats.NetInput.Add(int64(n))
 		l.srv.Stats.IOReads.Add(1)
@@ -452,17 +465,27 @@ func (l *eventLoop) handle(c *Client, events uint32) {
 			return
 		}
 	}
+	if n > 0 && !c.checkClientMemory() {
+		l.closeClient(c) // evicted by what it sent (maxmemory-clients)
+		return
+	}
 	l.process(c)
 	if c.sysfd >= 0 && c.lp == l {
 		// Make the room the next read needs now (a big argument half
 		// read), so CLIENT LIST shows the buffer the client waits on, as
 		// the goroutine path does before its blocking read.
 		c.queryBufCron()
+		c.accountMemory()
 	}
 }
 
 // process runs the buffered commands and decides what c waits for next.
 func (l *eventLoop) process(c *Client) {
+	if c.outWait && c.inboxPending() && c.parser.Buffered() > 0 {
+		// Commands run while earlier output waits for the socket: what
+		// was pushed to the client before them goes before their replies.
+		c.drainWholeInbox()
+	}
 	if !c.runBuffered(time.Now().UnixMilli()) {
 		l.closeClient(c)
 		return
@@ -499,9 +522,11 @@ func (l *eventLoop) writeReplies() {
 			l.closeClient(c)
 			continue
 		}
+		c.compactOutput()
+		c.accountMemory()
 		switch {
 		case c.outPending():
-			l.interest(c, syscall.EPOLLOUT)
+			l.interest(c, syscall.EPOLLIN|syscall.EPOLLOUT)
 		case c.closeAfter || c.killed.Load():
 			l.closeClient(c)
 		default:
@@ -620,7 +645,7 @@ func (c *Client) flushNonBlocking() bool {
 	c.outWait = c.outOff < len(c.w.Buf)
 	if !c.outWait {
 		c.outOff = 0
-		if cap(c.w.Buf) > 1<<20 {
+		if cap(c.w.Buf) > 1<<20 && !c.srv.admin().replyBufKeep.Load() {
 			c.w.Buf = nil
 		}
 		c.w.Reset()

@@ -401,7 +401,6 @@ func (s *Server) clientFigures() clientFigures {
 		in, out := c.qbufLen.Load(), c.outLen.Load()
 		f.maxIn = max(f.maxIn, in)
 		f.maxOut = max(f.maxOut, out)
-		f.mem += in + out + c.argvMem.Load()
 		if c.blocked.Load() {
 			f.blocked++
 		}
@@ -410,6 +409,7 @@ func (s *Server) clientFigures() clientFigures {
 		}
 	}
 	s.clientsMu.Unlock()
+	f.mem = s.clientMem.total.Load()
 	return f
 }
 
@@ -842,7 +842,7 @@ func (s *Server) infoStats(ib *infoBuf, kf keyspaceFigures) {
 	ib.int("expired_time_cap_reached_count", s.Store.ExpiredTimeCapReached())
 	ib.int("expire_cycle_cpu_milliseconds", 0)
 	ib.int("evicted_keys", s.Stats.EvictedKeys.Load())
-	ib.int("evicted_clients", 0)
+	ib.int("evicted_clients", s.clientMem.evicted.Load())
 	ib.int("total_eviction_exceeded_time", 0)
 	ib.int("current_eviction_exceeded_time", 0)
 	ib.int("keyspace_hits", kf.hits+st.KeyspaceHits.Load())

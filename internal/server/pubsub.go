@@ -559,26 +559,3 @@ func (s *Server) pubsubCommands() []*command.Command {
 			Subcommands: []*command.Command{channels, help, numpat, numsub, shardch, shardnum}},
 	}
 }
-
-// checkSoftOutputLimits closes, from the cron, the subscribers whose
-// output has stayed over the soft limit for its seconds while nothing new
-// was queued for them (the check otherwise runs as output is queued), as
-// Redis's clientsCron does.
-func (s *Server) checkSoftOutputLimits() {
-	s.clientsMu.Lock()
-	var over []*Client
-	for _, c := range s.clients {
-		if c.nsub.Load()+c.npsub.Load()+c.nssub.Load() == 0 || c.isReplica.Load() {
-			continue
-		}
-		c.asyncMu.Lock()
-		if c.softSince != 0 && c.overOutputLimit(len(c.asyncOut)+c.inbox.size()+int(c.outQueued.Load())) {
-			over = append(over, c)
-		}
-		c.asyncMu.Unlock()
-	}
-	s.clientsMu.Unlock()
-	for _, c := range over {
-		c.killForOutputLimit()
-	}
-}

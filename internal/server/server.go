@@ -119,6 +119,7 @@ type Server struct {
 	minReplicas   config.IntVar            // min-replicas-to-write, read by every write
 	backlogSize   atomic.Int64             // repl-backlog-size, read by every write to a replica
 	psLimits      atomic.Pointer[[9]int64] // client-output-buffer-limit: pubsub, replica, normal (hard, soft, seconds)
+	clientMem     clientMemState           // maxmemory-clients (clientmem.go)
 	// notifyFlags caches notify-keyspace-events (config.Notify* bits).
 	notifyFlags atomic.Int64
 	// maxMemory, noEviction and usedMem serve the maxmemory check.
@@ -270,10 +271,11 @@ func (s *Server) applyConfig() {
 	s.slowlog.slower.Store(s.Config.Int("slowlog-log-slower-than"))
 	s.latency.threshold.Store(s.Config.Int("latency-monitor-threshold"))
 	s.applyMemoryLimit()
+	s.applyClientEvictLimit()
 	refresh := func(string) error { s.applyConfigValues(); return nil }
 	for _, name := range []string{"hz", "maxclients", "timeout", "slowlog-max-len",
 		"slowlog-log-slower-than", "latency-monitor-threshold", "maxmemory", "maxmemory-policy", "maxmemory-samples",
-		"lfu-log-factor", "lfu-decay-time"} {
+		"lfu-log-factor", "lfu-decay-time", "maxmemory-clients"} {
 		s.Config.OnChange(name, refresh)
 	}
 }
@@ -286,6 +288,7 @@ func (s *Server) applyConfigValues() {
 	s.slowlog.slower.Store(s.Config.Int("slowlog-log-slower-than"))
 	s.latency.threshold.Store(s.Config.Int("latency-monitor-threshold"))
 	s.applyMemoryLimit()
+	s.applyClientEvictLimit()
 	s.slowlog.trim()
 }
 
@@ -642,8 +645,7 @@ func (s *Server) cron() {
 		s.saveCron(time.Now())
 		s.aofCron(time.Now())
 		s.reclaimOffHeap(time.Now())
-		s.closeIdleClients()
-		s.checkSoftOutputLimits()
+		s.clientsCron()
 		s.limitTrackingTable(s.trackMax.Load())
 		if s.tracking.pendingBcast.Load() {
 			s.broadcastInvalidations()
@@ -655,21 +657,40 @@ func (s *Server) cron() {
 	}
 }
 
-func (s *Server) closeIdleClients() {
+// clientsCron is the per-connection part of Redis's clientsCron, in one
+// walk over the clients: the idle timeout, the subscribers' soft output
+// limit (checked as output is queued, and here for those to whom nothing
+// more comes), and each connection's share of the client memory (pushes
+// add to it without counting while client eviction is off). It then
+// evicts if the clients' memory is over maxmemory-clients.
+func (s *Server) clientsCron() {
 	to := s.timeout.Load()
-	if to <= 0 {
-		return
-	}
 	now := time.Now().Unix()
+	var over []*Client
 	s.clientsMu.Lock()
-	defer s.clientsMu.Unlock()
 	for _, c := range s.clients {
-		if c.isMonitor.Load() || c.blocked.Load() {
+		s.recountClient(c)
+		if to > 0 && now-c.lastInteraction.Load() > to && !c.isMonitor.Load() && !c.blocked.Load() {
+			c.Kill()
 			continue
 		}
-		if now-c.lastInteraction.Load() > to {
-			c.Kill()
+		if c.nsub.Load()+c.npsub.Load()+c.nssub.Load() == 0 || c.isReplica.Load() {
+			continue
 		}
+		c.asyncMu.Lock()
+		// Also starts the soft limit's clock: output that passed it on
+		// its way to the socket, with nothing queued since, is seen here.
+		if c.overOutputLimit(len(c.asyncOut) + c.inbox.size() + int(c.outQueued.Load())) {
+			over = append(over, c)
+		}
+		c.asyncMu.Unlock()
+	}
+	s.clientsMu.Unlock()
+	for _, c := range over {
+		c.killForOutputLimit()
+	}
+	if s.clientsOverLimit() {
+		s.evictClients(false)
 	}
 }
 
