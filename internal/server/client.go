@@ -45,7 +45,14 @@ type Client struct {
 	lp      *eventLoop
 	inLoop  atomic.Bool // lp != nil, for other goroutines
 	outOff  int         // event loop: how much of w.Buf is already written
-	outWait bool        // event loop: the socket took only outOff bytes of w.Buf
+	outWait bool        // event loop: output waits for the socket (outList, or w.Buf past outOff)
+	// outList: an event loop client's earlier replies still waiting for
+	// its socket, in the order they go out, before w.Buf (Redis's reply
+	// list). A batch's replies that the socket did not take move here
+	// whole, so that a client that reads slowly grows a list instead of
+	// one buffer copied at every growth; outListLen is their size.
+	outList    [][]byte
+	outListLen int
 	// Blocking commands (blocking.go): the keys this client's writes may
 	// have made ready, and the wait it is parked in.
 	readyKeys []blockKey
@@ -338,6 +345,12 @@ func (c *Client) endGoroutine() {
 func (c *Client) serveMigrated() {
 	defer c.endGoroutine()
 	if c.outWait {
+		for _, b := range c.outList {
+			if _, err := c.conn.Write(b); err != nil {
+				return
+			}
+		}
+		c.dropOutList()
 		c.w.Buf = c.w.Buf[c.outOff:]
 		c.outOff, c.outWait = 0, false
 	}
@@ -565,20 +578,38 @@ func (c *Client) drainWholeInbox() {
 	c.w.Buf = c.inbox.moveTo(c.w.Buf, c.inbox.size())
 	c.inboxBytes.Store(int64(c.inbox.size()))
 	c.asyncMu.Unlock()
-	c.outQueued.Store(int64(len(c.w.Buf) - c.outOff))
+	c.outQueued.Store(int64(c.outListLen + len(c.w.Buf) - c.outOff))
 }
 
-// compactOutput drops, from an event loop client's reply buffer, the part
-// its socket took when that is most of it: a client that reads slowly
-// while it keeps sending would otherwise keep everything ever sent to it
-// at the front of the buffer. Called between commands only: nothing then
-// holds a position in the buffer.
-func (c *Client) compactOutput() {
-	if c.outOff >= 64<<10 && c.outOff >= len(c.w.Buf)/2 {
-		n := copy(c.w.Buf, c.w.Buf[c.outOff:])
-		c.w.Buf = c.w.Buf[:n]
-		c.outOff = 0
+// unwritten is what the client's replies not yet written amount to.
+func (c *Client) unwritten() int { return c.outListLen + len(c.w.Buf) - c.outOff }
+
+// parkOutput moves, between commands, the replies an event loop client's
+// socket did not take from w.Buf to the pending list once they are a
+// sizeable amount, leaving w.Buf to the next batch: a client that keeps
+// sending while it reads slowly then costs a list of its batches' replies
+// instead of one buffer reallocated (and copied) as it grows.
+func (c *Client) parkOutput() {
+	if !c.outWait || len(c.w.Buf)-c.outOff < parkOutputMin {
+		return
 	}
+	b := c.w.Buf[c.outOff:]
+	if c.outOff > len(b) {
+		// Most of the buffer went out: keep only the rest, not the array.
+		b = append([]byte(nil), b...)
+	}
+	c.outList = append(c.outList, b)
+	c.outListLen += len(b)
+	c.w.Buf, c.outOff = nil, 0
+}
+
+// parkOutputMin: below this, what waits stays in w.Buf.
+const parkOutputMin = 64 << 10
+
+// dropOutList forgets the pending list (written, or never to be).
+func (c *Client) dropOutList() {
+	clear(c.outList)
+	c.outList, c.outListLen = c.outList[:0], 0
 }
 
 // inboxPending reports whether pushes wait in the inbox, without a lock:

@@ -92,7 +92,7 @@ func (s *Server) applyClientEvictLimit() {
 // queue, and the overheads of watched keys, subscriptions and tracking
 // prefixes. Called by the owner only.
 func (c *Client) ownedMemory() int64 {
-	m := clientStructMem + int64(c.parser.Cap()) + int64(cap(c.w.Buf)) + c.txMem.Load()
+	m := clientStructMem + int64(c.parser.Cap()) + int64(cap(c.w.Buf)) + int64(c.outListLen) + c.txMem.Load()
 	m += int64(len(c.watched)) * watchedKeyMem
 	m += int64(c.nsub.Load()+c.npsub.Load()+c.nssub.Load()) * subscriptionMem
 	m += int64(len(c.trackPrefixes)) * trackingPrefixMem

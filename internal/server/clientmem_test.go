@@ -37,18 +37,11 @@ func clientField(t *testing.T, c *redis.Client, name, field string) (string, boo
 
 func infoInt(t *testing.T, c *redis.Client, field string) int64 {
 	t.Helper()
-	info, err := c.Info(context.Background(), "all").Result()
-	if err != nil {
-		t.Fatal(err)
+	n := infoFieldInt(c, field)
+	if n < 0 {
+		t.Fatalf("INFO has no %s", field)
 	}
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	t.Fatalf("INFO has no %s", field)
-	return 0
+	return n
 }
 
 // namedRaw opens a raw connection named name.

@@ -429,7 +429,7 @@ func (c *Client) execute(cmd *command.Command, args [][]byte, now int64, inner b
 	ctx.OutputLimit = 0
 	if !c.inScript && !c.isMaster.Load() && c.replica == nil {
 		if hard, _, _ := s.cachedNormalLimits(); hard > 0 {
-			ctx.OutputLimit = int(hard) + c.outOff // what is not written yet counts
+			ctx.OutputLimit = int(hard) + c.outOff - c.outListLen // what is not written yet counts
 		}
 	}
 	mark := c.w.Len()
@@ -609,8 +609,9 @@ func (c *Client) checkNormalOutputLimit() {
 	if c.isMaster.Load() || c.replica != nil || c.asyncOn.Load() || c.subscribed() {
 		return
 	}
-	if c.overNormalLimit(len(c.w.Buf) - c.outOff) {
+	if c.overNormalLimit(c.unwritten()) {
 		c.w.Buf, c.outOff = nil, 0 // none of it goes out, and its memory goes now
+		c.dropOutList()
 		c.killForOutputLimit()
 	}
 }

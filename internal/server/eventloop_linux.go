@@ -424,7 +424,7 @@ func (l *eventLoop) handle(c *Client, events uint32) {
 			l.closeClient(c)
 			return
 		}
-		c.compactOutput()
+		c.parkOutput()
 		c.accountMemory()
 		if !c.outPending() {
 			l.interest(c, syscall.EPOLLIN)
@@ -522,7 +522,7 @@ func (l *eventLoop) writeReplies() {
 			l.closeClient(c)
 			continue
 		}
-		c.compactOutput()
+		c.parkOutput()
 		c.accountMemory()
 		switch {
 		case c.outPending():
@@ -622,19 +622,34 @@ func (r fdReader) Read(p []byte) (int, error) {
 // returns false if the connection failed.
 func (c *Client) flushNonBlocking() bool {
 	wrote := false
-	for c.outOff < len(c.w.Buf) {
-		p := c.w.Buf[c.outOff:]
-		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(c.sysfd), uintptr(unsafePointer(p)), uintptr(len(p)))
-		if e == syscall.EINTR {
-			continue
-		}
+	for len(c.outList) > 0 {
+		b := c.outList[0]
+		n, e := writeFd(c.sysfd, b)
 		if e == syscall.EAGAIN {
 			break
 		}
-		if e != 0 {
+		if e != nil {
 			return false
 		}
-		c.outOff += int(n)
+		c.srv.Stats.NetOutput.Add(int64(n))
+		wrote = true
+		c.outListLen -= n
+		if n < len(b) {
+			c.outList[0] = b[n:]
+			continue
+		}
+		c.outList[0] = nil
+		c.outList = c.outList[1:]
+	}
+	for len(c.outList) == 0 && c.outOff < len(c.w.Buf) {
+		n, e := writeFd(c.sysfd, c.w.Buf[c.outOff:])
+		if e == syscall.EAGAIN {
+			break
+		}
+		if e != nil {
+			return false
+		}
+		c.outOff += n
 		c.srv.Stats.NetOutput.Add(int64(n))
 		wrote = true
 	}
@@ -642,7 +657,10 @@ func (c *Client) flushNonBlocking() bool {
 		c.srv.Stats.IOWrites.Add(1)
 		c.lastInteraction.Store(time.Now().Unix())
 	}
-	c.outWait = c.outOff < len(c.w.Buf)
+	if len(c.outList) == 0 {
+		c.outList = nil // its backing array held the blocks written
+	}
+	c.outWait = len(c.outList) > 0 || c.outOff < len(c.w.Buf)
 	if !c.outWait {
 		c.outOff = 0
 		if cap(c.w.Buf) > 1<<20 && !c.srv.admin().replyBufKeep.Load() {
@@ -653,9 +671,23 @@ func (c *Client) flushNonBlocking() bool {
 			c.outQueued.Store(0)
 		}
 	} else {
-		c.outQueued.Store(int64(len(c.w.Buf) - c.outOff))
+		c.outQueued.Store(int64(c.unwritten()))
 	}
 	return true
+}
+
+// writeFd is one write(2) to a non-blocking socket, retried on EINTR.
+func writeFd(fd int, p []byte) (int, error) {
+	for {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafePointer(p)), uintptr(len(p)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			return 0, e
+		}
+		return int(n), nil
+	}
 }
 
 func unsafePointer(p []byte) unsafe.Pointer {
