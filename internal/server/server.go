@@ -437,6 +437,19 @@ func (s *Server) Start() error {
 	return nil
 }
 
+// bindAddresses is the bind directive's list. Empty (bind "") means no
+// TCP listener at all, as in Redis: the server is then reached through
+// its unix socket only.
+func (s *Server) bindAddresses() []string {
+	var out []string
+	for _, b := range s.Config.Strings("bind") {
+		if b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
 // openListeners opens the TCP listeners for bind/port and the unix socket.
 func (s *Server) openListeners() ([]net.Listener, error) {
 	var ls []net.Listener
@@ -447,10 +460,7 @@ func (s *Server) openListeners() ([]net.Listener, error) {
 		return nil, err
 	}
 	port := s.Config.Int("port")
-	binds := s.Config.Strings("bind")
-	if len(binds) == 0 {
-		binds = []string{"*"}
-	}
+	binds := s.bindAddresses()
 	if port != 0 || s.EphemeralPort {
 		for _, b := range binds {
 			optional := strings.HasPrefix(b, "-")

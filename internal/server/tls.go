@@ -112,10 +112,7 @@ func (s *Server) openTLSListeners() ([]net.Listener, error) {
 			return nil, errors.New("Failed to configure TLS. Check logs for more info.")
 		}
 	}
-	binds := s.Config.Strings("bind")
-	if len(binds) == 0 {
-		binds = []string{"*"}
-	}
+	binds := s.bindAddresses()
 	var ls []net.Listener
 	for _, b := range binds {
 		optional := strings.HasPrefix(b, "-")
