@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,8 @@ type clientMemState struct {
 	total atomic.Int64
 	// evicted counts the connections closed for it (INFO evicted_clients).
 	evicted atomic.Int64
+	// lastGC (Unix ns): the last collection collectSoon started.
+	lastGC atomic.Int64
 	// stuckUntil (Unix ns): the last eviction could not get under the
 	// limit (what is left is not evictable); until then commands do not
 	// try again, the cron does.
@@ -235,4 +238,21 @@ func (s *Server) evictClients(force bool) {
 		cm.stuckUntil.Store(0)
 		cm.stuckLogged = false
 	}
+}
+
+// collectSoon starts a garbage collection after n bytes of a client's
+// buffers were dropped, at most once a second: used_memory counts the Go
+// heap's objects, garbage included, and would otherwise keep the dropped
+// buffer (so maxmemory would evict keys for it) until the collector's own
+// pace gets to it.
+func (s *Server) collectSoon(n int) {
+	if n < 64<<10 {
+		return
+	}
+	now := time.Now().UnixNano()
+	last := s.clientMem.lastGC.Load()
+	if now-last < int64(time.Second) || !s.clientMem.lastGC.CompareAndSwap(last, now) {
+		return
+	}
+	go runtime.GC()
 }

@@ -609,9 +609,10 @@ func (c *Client) checkNormalOutputLimit() {
 	if c.isMaster.Load() || c.replica != nil || c.asyncOn.Load() || c.subscribed() {
 		return
 	}
-	if c.overNormalLimit(c.unwritten()) {
+	if n := c.unwritten(); c.overNormalLimit(n) {
 		c.w.Buf, c.outOff = nil, 0 // none of it goes out, and its memory goes now
 		c.dropOutList()
+		c.srv.collectSoon(n)
 		c.killForOutputLimit()
 	}
 }
