@@ -80,9 +80,11 @@ func TestPsyncSnapshotThenStream(t *testing.T) {
 	if len(keys) != 5 || keys["0:ttl"] == 0 || keys["0:s"] != 0 || keys["3:set"] != 0 {
 		t.Fatalf("snapshot keys %v", keys)
 	}
-	if !strings.Contains(c.Info(ctx, "replication").Val(), "slave0:ip=127.0.0.1,port=6380,state=online") {
-		t.Fatalf("INFO replication: %s", c.Info(ctx, "replication").Val())
-	}
+	// Online once the primary has seen its last write of the payload
+	// go, which may be a moment after the replica has read it.
+	testutil.WaitFor(t, 5*time.Second, "the replica online", func() bool {
+		return strings.Contains(c.Info(ctx, "replication").Val(), "slave0:ip=127.0.0.1,port=6380,state=online")
+	})
 	c3.Incr(ctx, "n") // db 3
 	want := "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$4\r\nincr\r\n$1\r\nn\r\n"
 	got := make([]byte, len(want))
