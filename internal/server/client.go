@@ -173,7 +173,6 @@ type Client struct {
 	argvMem         atomic.Int64
 	qbufLen         atomic.Int64 // qbuf: bytes read not yet parsed into arguments
 	qbufFree        atomic.Int64 // qbuf-free: room left in the read buffer
-	outLen          atomic.Int64
 
 	// asyncMu guards asyncOut, replies other goroutines queue for this
 	// client (MONITOR feed); the owner goroutine or a flusher writes them.

@@ -50,6 +50,15 @@ type clientMemState struct {
 	evicted atomic.Int64
 	// lastGC (Unix ns): the last collection collectSoon started.
 	lastGC atomic.Int64
+	// The largest query buffer and pending output seen in each of the
+	// last peakSlots seconds (Redis's ClientsPeakMemInput/Output, for
+	// INFO's client_recent_max_input_buffer and _output_buffer), written
+	// by the clients cron.
+	peakMu   sync.Mutex
+	peakIn   [peakSlots]int64
+	peakOut  [peakSlots]int64
+	peakSecs [peakSlots]int64
+
 	// stuckUntil (Unix ns): the last eviction could not get under the
 	// limit (what is left is not evictable); until then commands do not
 	// try again, the cron does.
@@ -255,4 +264,40 @@ func (s *Server) collectSoon(n int) {
 		return
 	}
 	go runtime.GC()
+}
+
+// peakSlots: client_recent_max_*_buffer cover the last 8 seconds.
+const peakSlots = 8
+
+// bufferUsage is what client_recent_max_input_buffer and
+// client_recent_max_output_buffer measure of a client, from any goroutine:
+// its query buffer's size, and the replies and pushes it has not been sent.
+func (c *Client) bufferUsage() (in, out int64) {
+	return int64(c.parser.Cap()), c.outQueued.Load() + c.inboxBytes.Load()
+}
+
+// notePeaks records a client's buffer sizes in the current second's slot.
+func (cm *clientMemState) notePeaks(now int64, in, out int64) {
+	i := now % peakSlots
+	cm.peakMu.Lock()
+	if cm.peakSecs[i] != now {
+		cm.peakSecs[i], cm.peakIn[i], cm.peakOut[i] = now, 0, 0
+	}
+	cm.peakIn[i] = max(cm.peakIn[i], in)
+	cm.peakOut[i] = max(cm.peakOut[i], out)
+	cm.peakMu.Unlock()
+}
+
+// recentPeaks is the largest query buffer and pending output of the last
+// peakSlots seconds.
+func (cm *clientMemState) recentPeaks() (in, out int64) {
+	now := time.Now().Unix()
+	cm.peakMu.Lock()
+	defer cm.peakMu.Unlock()
+	for i := range cm.peakSecs {
+		if now-cm.peakSecs[i] < peakSlots {
+			in, out = max(in, cm.peakIn[i]), max(out, cm.peakOut[i])
+		}
+	}
+	return in, out
 }

@@ -398,7 +398,7 @@ func (s *Server) clientFigures() clientFigures {
 	var f clientFigures
 	s.clientsMu.Lock()
 	for _, c := range s.clients {
-		in, out := c.qbufLen.Load(), c.outLen.Load()
+		in, out := c.bufferUsage()
 		f.maxIn = max(f.maxIn, in)
 		f.maxOut = max(f.maxOut, out)
 		if c.blocked.Load() {
@@ -409,6 +409,8 @@ func (s *Server) clientFigures() clientFigures {
 		}
 	}
 	s.clientsMu.Unlock()
+	in, out := s.clientMem.recentPeaks()
+	f.maxIn, f.maxOut = max(f.maxIn, in), max(f.maxOut, out)
 	f.mem = s.clientMem.total.Load()
 	return f
 }

@@ -680,6 +680,8 @@ func (s *Server) clientsCron() {
 	s.clientsMu.Lock()
 	for _, c := range s.clients {
 		s.recountClient(c)
+		in, out := c.bufferUsage()
+		s.clientMem.notePeaks(now, in, out)
 		if to > 0 && now-c.lastInteraction.Load() > to && !c.isMonitor.Load() && !c.blocked.Load() {
 			c.Kill()
 			continue
