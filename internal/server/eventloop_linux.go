@@ -427,6 +427,10 @@ func (l *eventLoop) handle(c *Client, events uint32) {
 		c.parkOutput()
 		c.accountMemory()
 		if !c.outPending() {
+			if c.closeAfter || c.killed.Load() {
+				l.closeClient(c) // QUIT's reply, or the last words, went out
+				return
+			}
 			l.interest(c, syscall.EPOLLIN)
 			l.requeueInbox(c)
 		}

@@ -94,3 +94,34 @@ func omemOf(line string) int {
 	}
 	return 0
 }
+
+// A client that asked to be closed (QUIT) while earlier replies still
+// waited for its socket gets all of them, then QUIT's +OK, then the close.
+func TestQuitAfterPendingReplies(t *testing.T) {
+	srv := testutil.Start(t)
+	ctx := context.Background()
+	value := strings.Repeat("v", 4<<20)
+	srv.Client(t).Set(ctx, "big", value, 0)
+	r := srv.Raw(t)
+	var cmds []byte
+	for i := 0; i < 4; i++ {
+		cmds = append(cmds, testutil.Encode("GET", "big")...)
+	}
+	cmds = append(cmds, testutil.Encode("QUIT")...)
+	if err := r.Write(cmds); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // the replies pile up unread
+	_ = r.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for i := 0; i < 4; i++ {
+		if v, err := r.Read(); err != nil || v != value {
+			t.Fatalf("GET %d: %v", i, err)
+		}
+	}
+	if v, err := r.Read(); err != nil || v != "OK" {
+		t.Fatalf("QUIT: %v %v", v, err)
+	}
+	if b, err := io.ReadAll(r.R); err != nil || len(b) != 0 {
+		t.Fatalf("after QUIT: %q %v, want the close", b, err)
+	}
+}
