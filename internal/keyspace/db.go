@@ -193,8 +193,16 @@ func (e Entry) MemoryUsage(samples int) int64 {
 // bigString holds string values too large for the slab.
 type bigString struct{ b []byte }
 
-// maxInline is the largest record the slab serves; larger strings go to the heap.
+// maxInline is the largest record that keeps a value of more than
+// tinyValue bytes inline; larger values go to the heap (a bigString grows
+// in place on APPEND, and a record is copied whole when it changes size).
 const maxInline = slab.MaxSize
+
+// tinyValue is the size up to which a value stays in the record whatever
+// the key's length: int-encoded strings (Entry.Int reads them inline) and
+// small listpacks beside a long key cost a few bytes there, and a Go
+// object elsewhere.
+const tinyValue = 64
 
 // lookup finds key, expiring it if its time has passed.
 func (db DB) lookup(key []byte) (*table, int, slab.Ref) {
@@ -350,7 +358,7 @@ func (db DB) put(key []byte, meta uint8, val []byte, obj any, expireAt int64) {
 		t.beforeChange(old)
 	}
 	expireAt = resolveExpiry(old, expireAt)
-	if obj == nil && len(key)+len(val)+ttlHdrSize > maxInline {
+	if obj == nil && len(key)+len(val)+ttlHdrSize > maxInline && len(val) > tinyValue {
 		obj = &bigString{b: append([]byte(nil), val...)}
 		val = nil
 	}
@@ -358,32 +366,49 @@ func (db DB) put(key []byte, meta uint8, val []byte, obj any, expireAt int64) {
 	if old != 0 && db.s.lfu.Load() {
 		lru = hdr(old).lru // an overwrite keeps the key's frequency, as in Redis
 	}
-	// Same-size string overwrite: rewrite in place, no allocation.
-	if old != 0 && obj == nil {
+	// An overwrite that keeps the record's size class rewrites it in place:
+	// no allocation, and a long key is not copied again.
+	if old != 0 {
 		oh := hdr(old)
 		hasTTL := expireAt != 0
-		if oh.flags&flagObj == 0 && (oh.flags&flagTTL != 0) == hasTTL &&
-			slab.ClassSize(recordSize(old)) == slab.ClassSize(headerLen(oh.flags)+len(key)+len(val)) {
-			oh.meta, oh.lru, oh.vlen = meta, lru, uint32(len(val))
-			if hasTTL {
-				ttlHdr(old).expireAt = expireAt
+		if (oh.flags&flagTTL != 0) == hasTTL {
+			inPlace := false
+			switch {
+			case obj != nil && oh.flags&flagObj != 0:
+				t.objs[oh.vlen] = obj
+				inPlace = true
+			case obj == nil && oh.flags&flagObj == 0 &&
+				slab.ClassSize(recordSize(old)) == slab.ClassSize(headerLen(oh.flags)+len(key)+len(val)):
+				oh.vlen = uint32(len(val))
+				copy(recordInline(old), val)
+				inPlace = true
 			}
-			copy(recordInline(old), val)
-			return
+			if inPlace {
+				oh.meta, oh.lru = meta, lru
+				if hasTTL {
+					ttlHdr(old).expireAt = expireAt
+				}
+				return
+			}
 		}
 	}
 	oi := -1
 	if obj != nil {
-		if old != 0 && hdr(old).flags&flagObj != 0 {
+		oi = 0 // set below, once the record's allocation has succeeded
+	}
+	r := t.newRecord(key, meta, val, oi, expireAt, lru)
+	reuse := obj != nil && old != 0 && hdr(old).flags&flagObj != 0
+	if obj != nil {
+		if reuse {
 			oi = int(hdr(old).vlen)
 			t.objs[oi] = obj
 		} else {
 			oi = t.storeObj(obj)
 		}
+		hdr(r).vlen = uint32(oi)
 	}
-	r := t.newRecord(key, meta, val, oi, expireAt, lru)
 	if old != 0 {
-		t.freeRecord(old, oi >= 0 && hdr(old).flags&flagObj != 0)
+		t.freeRecord(old, reuse)
 		t.replace(i, r)
 		return
 	}
@@ -478,7 +503,7 @@ func (db DB) Rename(src, dst []byte) bool { return db.MoveTo(src, db, dst, true)
 // MoveTo moves key's value into database to under name dst. If replace is
 // false and dst exists, nothing happens and false is returned.
 func (db DB) MoveTo(key []byte, to DB, dst []byte, replace bool) bool {
-	t, i, r := db.lookup(key)
+	t, i, r, hash := db.lookupHash(key, false)
 	if i < 0 {
 		return false
 	}
@@ -501,9 +526,13 @@ func (db DB) MoveTo(key []byte, to DB, dst []byte, replace bool) bool {
 		val = append([]byte(nil), recordInline(r)...)
 	}
 	meta, lru := h.meta, h.lru
+	// dst is stored before key goes, so that a failed allocation (a long
+	// dst and no memory left) loses nothing. Storing may resize a table
+	// key shares, which moves its slot but not its record.
+	to.put(dst, meta, val, obj, exp)
+	i = t.find(key, hash)
 	t.freeRecord(r, false)
 	t.removeSlot(i)
-	to.put(dst, meta, val, obj, exp)
 	if e, ok := to.Lookup(dst); ok {
 		hdr(e.r).lru = lru
 	}

@@ -2,6 +2,8 @@ package keyspace
 
 import (
 	"encoding/binary"
+	"errors"
+	"math"
 	"math/bits"
 	"sync/atomic"
 	"unsafe"
@@ -27,6 +29,20 @@ import (
 // home bucket b of a 2^k table are in buckets b and b+2^k of the 2^(k+1)
 // table, and a linear-probing cluster scanned from b until the first empty
 // slot holds every key whose home is b.
+//
+// A record is never split, however long its key (Redis admits 512 MB): a
+// key that does not fit a slab size class makes the record a large slab
+// object (slab/large.go). The alternative, keeping such keys out of line
+// on the Go heap behind a flag and a registry, was rejected: their bytes
+// would reach used_memory only through the heap's figures, and leave it
+// only at the next garbage collection, not at the DEL; the registry would
+// need its own cleanup on every path that frees records (freeRecord,
+// FLUSHDB's arena release, a snapshot's detached copies), and every path
+// that reads a key would branch on the flag. As one object the record
+// needs nothing new anywhere: rename, expiry, snapshots and flushes treat
+// it as any other, and the arena counts and frees it. What a long key
+// costs instead is a copy when its record is remade (a TTL added or
+// removed, a value changing size class), as a short key's does.
 //
 // Growing rehashes the whole table at once; because the keyspace is split in
 // many shards a table stays small (a million keys make ~4k-entry tables), so
@@ -106,14 +122,21 @@ func recordSize(r slab.Ref) int {
 	return n
 }
 
+// recBytes returns the n bytes at off in the record at r. The offset goes
+// on the address, not on r: a record of more than 4 MiB (a key that long)
+// runs past the chunk r's number covers, so r+off could name another.
+func recBytes(r slab.Ref, off, n int) []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(slab.Pointer(r), off)), n)
+}
+
 func recordKey(r slab.Ref) []byte {
 	h := hdr(r)
-	return slab.Bytes(r+slab.Ref(headerLen(h.flags)), int(h.klen))
+	return recBytes(r, headerLen(h.flags), int(h.klen))
 }
 
 func recordInline(r slab.Ref) []byte {
 	h := hdr(r)
-	return slab.Bytes(r+slab.Ref(headerLen(h.flags))+slab.Ref(h.klen), int(h.vlen))
+	return recBytes(r, headerLen(h.flags)+int(h.klen), int(h.vlen))
 }
 
 func slotRef(s uint64) slab.Ref { return slab.Ref(s & refMask) }
@@ -211,8 +234,12 @@ func (t *table) removeSlot(i int) {
 }
 
 // newRecord allocates and fills a record. val is the inline value (ignored
-// when obj >= 0, in which case the value is objs[obj]).
+// when obj >= 0, in which case the value is objs[obj]). The allocation
+// comes first: if it fails (it panics), the table is as it was.
 func (t *table) newRecord(key []byte, meta uint8, val []byte, obj int, expireAt int64, lru uint32) slab.Ref {
+	if uint64(len(key)) > math.MaxUint32 {
+		panic(errKeyTooLong) // klen would wrap and the record would lie
+	}
 	var flags uint8
 	if expireAt != 0 {
 		flags |= flagTTL
@@ -233,12 +260,17 @@ func (t *table) newRecord(key []byte, meta uint8, val []byte, obj int, expireAt 
 		th.expPos = uint32(len(t.exp))
 		t.exp = append(t.exp, r)
 	}
-	copy(slab.Bytes(r+slab.Ref(hl), len(key)), key)
+	copy(recBytes(r, hl, len(key)), key)
 	if len(val) > 0 {
-		copy(slab.Bytes(r+slab.Ref(hl+len(key)), len(val)), val)
+		copy(recBytes(r, hl+len(key), len(val)), val)
 	}
 	return r
 }
+
+// errKeyTooLong is what storing a key of 4 GiB or more panics with: the
+// record's header has 32 bits for its length. Redis's own limit
+// (proto-max-bulk-len, 512 MB by default) keeps clients well under it.
+var errKeyTooLong = errors.New("key too long: 4 GiB or more")
 
 // freeRecord releases a record and, unless keepObj, its Go object. The
 // callers that change a record hand it to a running snapshot first

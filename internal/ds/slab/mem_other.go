@@ -25,6 +25,8 @@ func osAlloc(n int) *byte {
 	return &b[0]
 }
 
+func osMap(n int) (*byte, error) { return osAlloc(n), nil }
+
 func osRelease(p unsafe.Pointer, n int) { clear(unsafe.Slice((*byte)(p), n)) }
 
 // osFree drops the allocation at p so the collector can reclaim it.
@@ -32,4 +34,9 @@ func osFree(p *byte, n int) {
 	keep.mu.Lock()
 	delete(keep.m, p)
 	keep.mu.Unlock()
+}
+
+func osUnmap(p *byte, n int) error {
+	osFree(p, n)
+	return nil
 }

@@ -20,8 +20,10 @@
 // returned, which jemalloc-based Redis also does.
 //
 // Size classes step by 16 bytes up to 256 and by an eighth of the power of
-// two above that, up to MaxSize; larger values belong on the Go heap (a single
-// large pointer-free []byte costs the collector nothing to scan).
+// two above that, up to MaxSize. Larger values belong on the Go heap (a single
+// large pointer-free []byte costs the collector nothing to scan), but a record
+// whose key alone passes MaxSize cannot be split, so an Arena also serves
+// objects of any size (large.go).
 //
 // An Arena is not safe for concurrent use: its owner (a keyspace shard)
 // serialises access with the shard lock. The page pool is shared and has its
@@ -29,6 +31,7 @@
 package slab
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -45,7 +48,9 @@ const (
 	pageSize   = 1 << pageShift // 64 KiB: the unit arenas take from the pool
 	maxChunks  = 1 << 18        // refs fit in 40 bits: 1 TiB of slab memory
 
-	// MaxSize is the largest object the slab serves.
+	// MaxSize is the largest object of the size classes carved from
+	// pages, and the largest SharedAlloc serves. Arena.Alloc serves
+	// larger objects too, at a higher cost (large.go).
 	MaxSize = 8192
 	// RefBits is how many low bits of a uint64 a Ref may occupy.
 	RefBits = chunkShift + 18
@@ -58,11 +63,48 @@ var chunks [maxChunks]atomic.Pointer[byte]
 // pool hands out pages to arenas and takes them back.
 var pool struct {
 	mu        sync.Mutex
-	nchunks   int   // chunks reserved so far; chunk 0 is never used so Ref 0 stays nil
-	freePages []Ref // pages returned by dropped arenas
-	next      Ref   // next never-used page in the newest chunk
+	nchunks   int      // chunk numbers used so far; chunk 0 is never used so Ref 0 stays nil
+	freeIdx   []uint32 // chunk numbers given back by freed huge objects (large.go)
+	freePages []Ref    // pages returned by dropped arenas
+	next      Ref      // next never-used page in the newest chunk
 	end       Ref
 	reserved  int64 // bytes reserved from the OS
+}
+
+// takeIndex returns an unused chunk number; pool.mu is held. Numbers
+// freed by huge objects are reused first: each takes one, and the 2^18 of
+// them would otherwise run out long before the memory does.
+func takeIndex() (int, error) {
+	if n := len(pool.freeIdx); n > 0 {
+		idx := pool.freeIdx[n-1]
+		pool.freeIdx = pool.freeIdx[:n-1]
+		return int(idx), nil
+	}
+	if pool.nchunks == 0 {
+		pool.nchunks = 1
+	}
+	if pool.nchunks >= maxChunks {
+		return 0, ErrExhausted
+	}
+	pool.nchunks++
+	return pool.nchunks - 1, nil
+}
+
+// newChunk reserves a chunk from the OS and returns its first Ref; pool.mu
+// is held.
+func newChunk() (Ref, error) {
+	idx, err := takeIndex()
+	if err != nil {
+		return 0, err
+	}
+	p, err := osMap(chunkSize)
+	if err != nil {
+		pool.freeIdx = append(pool.freeIdx, uint32(idx))
+		return 0, fmt.Errorf("slab: cannot map a chunk: %w", err)
+	}
+	chunks[idx].Store(p)
+	pool.reserved += chunkSize
+	return Ref(idx) << chunkShift, nil
 }
 
 // ReservedBytes reports how much memory the slab has reserved from the OS.
@@ -81,19 +123,11 @@ func getPage() Ref {
 		return p
 	}
 	if pool.next == pool.end {
-		if pool.nchunks == 0 {
-			pool.nchunks = 1
+		r, err := newChunk()
+		if err != nil {
+			panic(err)
 		}
-		if pool.nchunks >= maxChunks {
-			panic("slab: address space exhausted")
-		}
-		base := osAlloc(chunkSize)
-		idx := pool.nchunks
-		chunks[idx].Store(base)
-		pool.nchunks++
-		pool.reserved += chunkSize
-		pool.next = Ref(idx) << chunkShift
-		pool.end = pool.next + chunkSize
+		pool.next, pool.end = r, r+chunkSize
 	}
 	p := pool.next
 	pool.next += pageSize
@@ -150,7 +184,12 @@ func init() {
 }
 
 // ClassSize returns the number of bytes an object of n bytes really occupies.
-func ClassSize(n int) int { return int(classSize[classOfLen[(n+15)>>4]]) }
+func ClassSize(n int) int {
+	if uint(n) > MaxSize {
+		return largeSize(n)
+	}
+	return int(classSize[classOfLen[(uint(n)+15)>>4]])
+}
 
 type class struct {
 	free Ref // head of the intrusive free list
@@ -158,24 +197,34 @@ type class struct {
 	end  Ref
 }
 
-// Arena allocates objects of up to MaxSize bytes. The zero value is ready.
+// Arena allocates objects. The zero value is ready.
 type Arena struct {
 	classes []class
 	pages   []Ref
-	inUse   int64 // bytes handed out (class sizes), for INFO memory
+	large   map[Ref]int // objects above MaxSize, with their sizes as given to Alloc
+	inUse   int64       // bytes handed out (class sizes), for INFO memory
 }
 
-// Alloc returns a Ref to n bytes (1 <= n <= MaxSize) of uninitialised memory.
+// Alloc returns a Ref to n bytes (n >= 1) of uninitialised memory.
+// Objects above MaxSize are contiguous but may span chunks, so their
+// interior must be addressed from Pointer(r) (or Bytes(r, n)), not by
+// adding to r. If the memory or the Refs run out, Alloc panics with an
+// error wrapping ErrExhausted (or the OS's error) before changing anything.
 func (a *Arena) Alloc(n int) Ref {
+	// Unsigned, the test proves the classOfLen index in bounds: it takes
+	// the place of the bounds check, and small objects pay nothing for it.
+	if uint(n) > MaxSize {
+		return a.allocLarge(n)
+	}
 	if a.classes == nil {
 		a.classes = make([]class, len(classSize))
 	}
-	ci := classOfLen[(n+15)>>4]
+	ci := classOfLen[(uint(n)+15)>>4]
 	c := &a.classes[ci]
 	size := Ref(classSize[ci])
-	a.inUse += int64(size)
 	if r := c.free; r != 0 {
 		c.free = *(*Ref)(addr(r))
+		a.inUse += int64(size)
 		return r
 	}
 	if c.next+size > c.end || c.next == 0 {
@@ -183,6 +232,7 @@ func (a *Arena) Alloc(n int) Ref {
 		a.pages = append(a.pages, p)
 		c.next, c.end = p, p+pageSize
 	}
+	a.inUse += int64(size)
 	r := c.next
 	c.next += size
 	return r
@@ -190,7 +240,11 @@ func (a *Arena) Alloc(n int) Ref {
 
 // Free returns the n-byte object at r (n as given to Alloc) to the arena.
 func (a *Arena) Free(r Ref, n int) {
-	ci := classOfLen[(n+15)>>4]
+	if uint(n) > MaxSize {
+		a.freeLarge(r, n)
+		return
+	}
+	ci := classOfLen[(uint(n)+15)>>4]
 	c := &a.classes[ci]
 	*(*Ref)(addr(r)) = c.free
 	c.free = r
@@ -200,14 +254,23 @@ func (a *Arena) Free(r Ref, n int) {
 // InUse reports the bytes currently allocated from this arena.
 func (a *Arena) InUse() int64 { return a.inUse }
 
-// Footprint reports the bytes of pages this arena holds.
-func (a *Arena) Footprint() int64 { return int64(len(a.pages)) * pageSize }
+// Footprint reports the bytes of pages and large objects this arena holds.
+func (a *Arena) Footprint() int64 {
+	n := int64(len(a.pages)) * pageSize
+	for _, size := range a.large {
+		n += int64(ClassSize(size))
+	}
+	return n
+}
 
-// Release gives every page back to the pool; every Ref from this arena
-// becomes invalid. The arena is empty and reusable afterwards.
+// Release gives every page and large object back; every Ref from this
+// arena becomes invalid. The arena is empty and reusable afterwards.
 func (a *Arena) Release() {
 	if len(a.pages) > 0 {
 		putPages(a.pages)
+	}
+	if len(a.large) > 0 {
+		releaseLarge(a.large)
 	}
 	*a = Arena{}
 }
