@@ -159,8 +159,17 @@ func scanCommand(c *command.Ctx) {
 		c.W.Bulk(out[start:end])
 		start = end
 	}
+	if cap(buf) > maxRetainedScratch {
+		// A page of long keys (they may be megabytes each) is not kept
+		// for the connection's next command.
+		buf = nil
+	}
 	c.Scratch = buf[:0]
 }
+
+// maxRetainedScratch is the largest scratch buffer SCAN leaves to its
+// connection.
+const maxRetainedScratch = 64 << 10
 
 // typeByName maps a TYPE option to a value type, case-insensitively.
 func typeByName(name []byte) (keyspace.Type, bool) {
