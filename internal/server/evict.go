@@ -31,6 +31,11 @@ const evictBatch = 256
 // evictionPoolSize is Redis's EVPOOL_SIZE.
 const evictionPoolSize = 16
 
+// maxPooledKey is the longest key buffer the pool keeps for reuse (Redis
+// caches 255-byte names in its pool and allocates longer ones): pooled
+// buffers of keys hundreds of KB long outlived their keys.
+const maxPooledKey = 1 << 10
+
 // Eviction policies: how a victim is chosen.
 const (
 	policyNoEviction int32 = iota
@@ -96,6 +101,9 @@ func (p *evictionPool) offer(rank uint64, db int, key []byte) {
 	} else if n := len(p.spare); n > 0 {
 		buf, p.spare = p.spare[n-1], p.spare[:n-1]
 	}
+	if cap(buf) > maxPooledKey {
+		buf = nil // a long key's buffer is not kept for the next one
+	}
 	i := len(p.c)
 	for i > 0 && p.c[i-1].rank > rank {
 		i--
@@ -110,7 +118,9 @@ func (p *evictionPool) offer(rank uint64, db int, key []byte) {
 func (p *evictionPool) popBest() (db int, key []byte) {
 	last := p.c[len(p.c)-1]
 	p.c = p.c[:len(p.c)-1]
-	p.spare = append(p.spare, last.key)
+	if cap(last.key) <= maxPooledKey && len(p.spare) < evictionPoolSize {
+		p.spare = append(p.spare, last.key)
+	}
 	return last.db, last.key
 }
 
