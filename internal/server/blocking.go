@@ -395,6 +395,11 @@ func (c *Client) unblock(withError bool) bool {
 func (c *Client) unblockWith(msg string) bool {
 	w := c.waiting.Load()
 	if w == nil {
+		// WAIT and WAITAOF wait for acknowledgements, not keys.
+		if aw := c.ackWaiting.Load(); aw != nil && aw.claimed.CompareAndSwap(false, true) {
+			aw.unblocked <- msg != ""
+			return true
+		}
 		return false
 	}
 	w.mu.Lock()

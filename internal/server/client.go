@@ -58,6 +58,8 @@ type Client struct {
 	readyKeys []blockKey
 	readyAll  bool
 	waiting   atomic.Pointer[waiter]
+	// ackWaiting: the client waits in WAIT or WAITAOF (replication.go).
+	ackWaiting atomic.Pointer[ackWait]
 
 	// Pub/Sub (pubsub.go): the subscriptions, owned by the client's
 	// goroutine, their counts for CLIENT LIST, and since when (Unix s) the

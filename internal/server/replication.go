@@ -188,11 +188,14 @@ func waitCommand(c *command.Ctx) {
 		c.W.Int(int64(count))
 		return
 	}
-	if !s.awaitAcks(cl, deadline, func() bool { return int64(s.replicasAcked(cl.woff)) >= want }) {
+	switch ok, unblockErr := s.awaitAcks(cl, deadline, func() bool { return int64(s.replicasAcked(cl.woff)) >= want }); {
+	case !ok:
 		c.Error(errWaitUnblockRole)
-		return
+	case unblockErr:
+		c.Error(errUnblocked)
+	default:
+		c.W.Int(int64(s.replicasAcked(cl.woff)))
 	}
-	c.W.Int(int64(s.replicasAcked(cl.woff)))
 }
 
 // waitaofCommand is WAITAOF numlocal numreplicas timeout (Redis 7.2):
@@ -254,7 +257,7 @@ func waitaofCommand(c *command.Ctx) {
 		s.aof.waiters.Add(1)
 		defer s.aof.waiters.Add(-1)
 	}
-	ok = s.awaitAcks(cl, deadline, func() bool {
+	ok, unblockErr := s.awaitAcks(cl, deadline, func() bool {
 		if numlocal > 0 && !s.aof.active.Load() {
 			return true // turned off meanwhile: the error below
 		}
@@ -264,6 +267,8 @@ func waitaofCommand(c *command.Ctx) {
 	switch {
 	case !ok:
 		c.Error(errWaitUnblockRole)
+	case unblockErr:
+		c.Error(errUnblocked)
 	case numlocal > 0 && !s.aof.active.Load():
 		c.Error(errWaitaofNoAOF)
 	default:
@@ -299,35 +304,47 @@ func waitTimeout(arg []byte) (deadline int64, msg string) {
 // goroutine of their own: OwnGoroutine) until done holds, re-checked at
 // each replica acknowledgement and local fsync (ackSignal), or until the
 // deadline (Unix ms, 0 = none) passes or the connection or the server
-// closes. Replicas are asked for an acknowledgement first. It reports
-// false when the server became a replica meanwhile: then, as Redis, the
-// wait ends in an UNBLOCKED error, since the acknowledgements it counts
-// will never come.
-func (s *Server) awaitAcks(cl *Client, deadline int64, done func() bool) bool {
+// closes, or CLIENT UNBLOCK ends it (unblockErr: with its ERROR reason).
+// Replicas are asked for an acknowledgement first. ok is false when the
+// server became a replica meanwhile: then, as Redis, the wait ends in an
+// UNBLOCKED error, since the acknowledgements it counts will never come.
+func (s *Server) awaitAcks(cl *Client, deadline int64, done func() bool) (ok, unblockErr bool) {
 	var timeout <-chan time.Time
 	if deadline > 0 {
 		t := time.NewTimer(time.Until(time.UnixMilli(deadline)))
 		defer t.Stop()
 		timeout = t.C
 	}
+	aw := &ackWait{unblocked: make(chan bool, 1)}
+	cl.ackWaiting.Store(aw)
+	defer cl.ackWaiting.Store(nil)
 	s.prop.emitRaw(getackCommand)
 	for {
 		ch := s.ackSignal()
 		if s.replica.active.Load() {
-			return false
+			return false, false
 		}
 		if done() {
-			return true
+			return true, false
 		}
 		select {
 		case <-ch:
 			continue
+		case withErr := <-aw.unblocked:
+			return !s.replica.active.Load(), withErr
 		case <-timeout:
 		case <-cl.done:
 		case <-s.done:
 		}
-		return !s.replica.active.Load()
+		return !s.replica.active.Load(), false
 	}
+}
+
+// ackWait is a client waiting in WAIT or WAITAOF, for CLIENT UNBLOCK:
+// claimed once, it is sent whether the unblock asked for an error.
+type ackWait struct {
+	claimed   atomic.Bool
+	unblocked chan bool
 }
 
 var (

@@ -1038,3 +1038,40 @@ func closedPort(t *testing.T) string {
 	l.Close()
 	return port
 }
+
+// CLIENT UNBLOCK ends a WAIT (and a WAITAOF): with TIMEOUT it answers as
+// a timeout would, with ERROR with the UNBLOCKED error.
+func TestClientUnblockEndsWait(t *testing.T) {
+	srv := testutil.Start(t)
+	ctx := context.Background()
+	c := srv.Client(t)
+	for _, tc := range []struct {
+		cmd    []string
+		reason string
+		want   string
+	}{
+		{[]string{"WAIT", "1", "0"}, "TIMEOUT", "0"},
+		{[]string{"WAIT", "1", "0"}, "ERROR", "UNBLOCKED client unblocked via CLIENT UNBLOCK"},
+		{[]string{"WAITAOF", "0", "1", "0"}, "TIMEOUT", "[0 0]"},
+	} {
+		r := srv.Raw(t)
+		idv, _ := r.Do("CLIENT", "ID")
+		id := fmt.Sprint(idv)
+		if err := r.Send(tc.cmd...); err != nil {
+			t.Fatal(err)
+		}
+		testutil.WaitFor(t, 5*time.Second, "the wait to start", func() bool {
+			n, _ := c.Do(ctx, "CLIENT", "UNBLOCK", id, tc.reason).Int()
+			return n == 1
+		})
+		_ = r.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		v, err := r.Read()
+		got := fmt.Sprint(v)
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Fatalf("%v unblocked with %s: %q, want %q", tc.cmd, tc.reason, got, tc.want)
+		}
+	}
+}
