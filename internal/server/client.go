@@ -180,6 +180,9 @@ type Client struct {
 	// client (MONITOR feed); the owner goroutine or a flusher writes them.
 	asyncMu  sync.Mutex
 	asyncOut []byte
+	// asyncBytes: what asyncOut holds plus what the writer is writing,
+	// for client eviction (clientmem.go) without the lock.
+	asyncBytes atomic.Int64
 	// A replica's stream is not queued here: its writer reads it from the
 	// replication buffer (replbuf.go) from replPos, the offset of the next
 	// byte to send, once replStreaming (guarded by asyncMu) says its

@@ -150,7 +150,7 @@ func (c *Client) evictable() bool {
 func (s *Server) recountClient(c *Client) {
 	var v int64
 	if c.countsForClientMemory() {
-		v = c.memOwned.Load() + c.inboxBytes.Load()
+		v = c.memOwned.Load() + c.inboxBytes.Load() + c.asyncBytes.Load()
 	}
 	if old := c.memCounted.Swap(v); old != v {
 		s.clientMem.total.Add(v - old)

@@ -491,6 +491,7 @@ func (c *Client) enqueueBulk(b []byte) bool {
 		c.asyncMu.Lock()
 		if len(c.asyncOut) < bulkQueueLimit {
 			c.asyncOut = append(c.asyncOut, b...)
+			c.asyncBytes.Add(int64(len(b)))
 			c.asyncMu.Unlock()
 			if c.replica != nil {
 				c.replica.stuckSince.Store(0)

@@ -46,6 +46,7 @@ func (c *Client) startAsync() {
 	// switch happens under asyncMu, so none is stranded or reordered.
 	c.asyncMu.Lock()
 	if c.inbox.size() > 0 {
+		c.asyncBytes.Add(int64(c.inbox.size()))
 		c.asyncOut = c.inbox.moveTo(c.asyncOut, c.inbox.size())
 		c.inboxBytes.Store(0)
 	}
@@ -98,7 +99,11 @@ func (c *Client) enqueueAsync(b []byte) {
 		return
 	}
 	c.asyncOut = append(c.asyncOut, b...)
+	c.asyncBytes.Add(int64(len(b)))
 	c.asyncMu.Unlock()
+	if c.srv.clientMem.limit.Load() > 0 {
+		c.srv.recountClient(c)
+	}
 	select {
 	case c.asyncSig <- struct{}{}:
 	default:
@@ -140,6 +145,7 @@ func (c *Client) asyncWriter() {
 			n, err := c.conn.Write(out)
 			c.srv.Stats.NetOutput.Add(int64(n))
 			c.srv.Stats.IOWrites.Add(1)
+			c.asyncBytes.Add(-int64(len(out)))
 			if err != nil {
 				c.Kill()
 				return
