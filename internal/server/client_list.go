@@ -407,6 +407,12 @@ func appendLine(b []byte, self, cl *Client, cmd *command.Command, args [][]byte,
 func clientListCommand(c *command.Ctx) {
 	self := client(c)
 	s := self.srv
+	// What other connections sent before it is read and run first, as a
+	// single-threaded server would: their buffers, names and commands.
+	// Two passes: a large write reaches the socket in parts, the rest once
+	// the first part was read.
+	s.settleBefore(c)
+	s.settleBefore(c)
 	args := c.Args
 	now := time.Now()
 	var out []byte
