@@ -30,6 +30,7 @@ var implemented = []string{
 	"tls-client-key-file", "tls-client-key-file-pass", "tls-ca-cert-file", "tls-ca-cert-dir",
 	"tls-auth-clients", "tls-protocols", "tls-ciphers", "tls-ciphersuites", "tls-replication",
 	"tls-session-caching", "bind-source-addr",
+	"maxmemory-clients", "client-output-buffer-limit", "enable-protected-configs",
 }
 
 // implementedSet is implemented as a set.
