@@ -38,7 +38,7 @@ func clientField(t *testing.T, c *redis.Client, name, field string) (string, boo
 
 func infoInt(t *testing.T, c *redis.Client, field string) int64 {
 	t.Helper()
-	n := infoFieldInt(c, field)
+	n := infoFieldInt(t, c, field)
 	if n < 0 {
 		t.Fatalf("INFO has no %s", field)
 	}
