@@ -38,6 +38,9 @@ type Config struct {
 	// userLines gives CONFIG REWRITE the ACL users as "user" lines
 	// (SetUserLines); nil: the file's own lines are kept.
 	userLines func() []string
+	// sentinelLines, set only during RewriteSentinel, replace the file's
+	// "sentinel ..." lines.
+	sentinelLines []SentinelLine
 }
 
 // RenameCommand is one rename-command directive: the command From is

@@ -316,7 +316,14 @@ func (c *Config) loadString(config string) error {
 			}
 			return fail("Module Configuration detected without loadmodule directive or no ApplyConfig call: aborting")
 		case name == "sentinel":
-			if len(args) != 0 {
+			// A sentinel (internal/sentinel) registers a handler that
+			// queues its directives; elsewhere they are refused, as Redis
+			// refuses them outside sentinel mode.
+			if fn := c.directives[name]; fn != nil {
+				if err := fn(args); err != nil {
+					return fail(err.Error())
+				}
+			} else if len(args) != 0 {
 				return fail("sentinel directive while not in sentinel mode")
 			}
 		default:

@@ -98,6 +98,11 @@ func readRewriteState(path string) (*rewriteState, error) {
 		}
 		if r != nil {
 			name = r.spec.name // aliases are rewritten under the canonical name
+		} else if name == "sentinel" && len(words) > 1 {
+			// A sentinel's state lines are options of two words, as in
+			// Redis ("sentinel monitor", "sentinel known-replica"), so each
+			// kind is rewritten in place of its old lines.
+			name += " " + toLowerASCII(string(words[1]))
 		}
 		st.optionToLine[name] = append(st.optionToLine[name], len(st.lines))
 		st.lines = append(st.lines, line)
@@ -177,6 +182,15 @@ func (c *Config) rewriteContent(path string, forceAll bool) (string, error) {
 	for _, e := range c.entries {
 		e.spec.ops.rewrite(c, e, e.spec.name, st)
 	}
+	if c.sentinelLines != nil {
+		for _, l := range c.sentinelLines {
+			if l.Line == "" {
+				st.markProcessed(l.Option)
+				continue
+			}
+			st.rewriteLine(l.Option, l.Line, l.Force)
+		}
+	}
 	if c.userLines != nil {
 		// As Redis's rewriteConfigUserOption: the users in an aclfile
 		// are that file's; otherwise they are written here, every one.
@@ -197,6 +211,30 @@ func (c *Config) rewriteContent(path string, forceAll bool) (string, error) {
 		}
 	}
 	return st.content(), nil
+}
+
+// SentinelLine is one line of a sentinel's state for RewriteSentinel:
+// Option is its two-word name ("sentinel monitor"); Force writes it even
+// when the file has no line of that option. An empty Line only marks the
+// option processed, so that its old lines are dropped.
+type SentinelLine struct {
+	Option, Line string
+	Force        bool
+}
+
+// RewriteSentinel rewrites the configuration file as Rewrite does, with a
+// sentinel's state (lines in the order Redis writes them) replacing the
+// file's "sentinel ..." lines kind by kind, in place. This is how a
+// sentinel persists what it learns (Redis's sentinelFlushConfig).
+func (c *Config) RewriteSentinel(lines []SentinelLine) error {
+	c.mu.Lock()
+	c.sentinelLines = lines
+	c.mu.Unlock()
+	err := c.Rewrite()
+	c.mu.Lock()
+	c.sentinelLines = nil
+	c.mu.Unlock()
+	return err
 }
 
 // writeFileAtomic replaces path with content: temporary file in the same
