@@ -2,6 +2,11 @@
 //
 //	corvid [/path/to/corvid.conf] [--directive value ...]
 //
+// and as a sentinel like redis-sentinel, when started under that name or
+// with --sentinel:
+//
+//	corvid /path/to/sentinel.conf --sentinel
+//
 // With no arguments it listens on port 6379 of every interface, protected
 // mode refusing clients from other hosts until the default user has a
 // password, as Redis does; it keeps its data in memory and its
@@ -21,6 +26,7 @@ import (
 
 	"github.com/corvid-db/corvid/internal/config"
 	"github.com/corvid-db/corvid/internal/savechild"
+	"github.com/corvid-db/corvid/internal/sentinel"
 	"github.com/corvid-db/corvid/internal/server"
 )
 
@@ -48,14 +54,23 @@ func run(args []string) int {
 		go func() { _ = http.ListenAndServe(addr, nil) }()
 	}
 	cfg := config.New()
+	// Started as redis-sentinel or with --sentinel, the server is a
+	// sentinel: its own defaults, "sentinel" directives, and a command
+	// table of the sentinel's commands.
+	var sent *sentinel.Sentinel
+	if sentinel.IsSentinelMode(os.Args[0], args) {
+		cfg.SetSentinelDefaults()
+		sent = sentinel.New(cfg, nil)
+	}
 	if err := cfg.LoadArgs(args); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	// Corvid's embedded default keeps persistence files in ./data rather
 	// than the working directory itself. Only the default: a dir the user
-	// names, even the working directory, is used as given.
-	if !cfg.Given("dir") {
+	// names, even the working directory, is used as given. A sentinel
+	// keeps no data.
+	if !cfg.Given("dir") && sent == nil {
 		if err := os.MkdirAll(filepath.Join(cfg.Dir(), "data"), 0o755); err == nil {
 			_ = cfg.LoadString("dir data")
 		}
@@ -70,10 +85,23 @@ func run(args []string) int {
 		return 1
 	}
 	srv.SaveChildren = true // main runs savechild.Main when re-executed as one
+	if sent != nil {
+		sent.SetLogger(srv.Log)
+		if err := sent.Load(); err != nil {
+			srv.Log.Warningf("%v", err)
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		srv.SetSentinel(sent)
+	}
 	srv.LogStartup(cfg.ConfigFile())
 	if err := srv.Start(); err != nil {
 		srv.Log.Warningf("%v", err)
 		return 1
+	}
+	if sent != nil {
+		sent.Start(srv)
+		defer sent.Stop()
 	}
 	if pidfile := cfg.String("pidfile"); pidfile != "" {
 		_ = os.WriteFile(pidfile, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644)

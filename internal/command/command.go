@@ -59,6 +59,15 @@ const (
 	// other goroutines (MONITOR, blocking pops), so a connection served by
 	// an event loop moves to a goroutine of its own before running it.
 	OwnGoroutine
+
+	// Sentinel: the command exists in sentinel mode too (Redis's
+	// CMD_SENTINEL); OnlySentinel: only there (CMD_ONLY_SENTINEL). A
+	// subcommand carries them on its own: a container may keep some of
+	// its subcommands in sentinel mode and not others. The table applies
+	// them (Register, SetSentinelMode); COMMAND does not report them,
+	// as Redis hides them.
+	Sentinel
+	OnlySentinel
 )
 
 var flagNames = []struct {
@@ -263,6 +272,9 @@ type Command struct {
 	Stats Stats
 
 	subs map[string]*Command
+	// declaredSubs are the subcommands as declared, those the table's
+	// mode leaves out of Subcommands included (Table.link).
+	declaredSubs []*Command
 
 	// resolvedSpecs is EffectiveKeySpecs's answer, worked out by Register
 	// (specsResolved) so that per-call key extraction neither builds the
@@ -453,33 +465,97 @@ func (ks *KeySpec) keywordEnd(args [][]byte) int {
 // Table is the set of commands the server knows.
 type Table struct {
 	byName map[string]*Command
+	// declared holds every command registered, under its own name,
+	// whether or not it exists in the table's mode, and whatever
+	// rename-command did (Redis's static command table and its
+	// orig_commands): SetSentinelMode builds the table again from it.
+	declared map[string]*Command
 	// renamed is set once rename-command gave a command another name:
 	// a command's Name is then not necessarily the name it answers to.
 	renamed bool
+	// sentinel: the table is a sentinel's (SetSentinelMode).
+	sentinel bool
 }
 
 // NewTable returns an empty table.
-func NewTable() *Table { return &Table{byName: map[string]*Command{}} }
+func NewTable() *Table {
+	return &Table{byName: map[string]*Command{}, declared: map[string]*Command{}}
+}
 
-// Register adds commands; a duplicate name is a programming error.
+// Register adds commands; a duplicate name is a programming error. As
+// Redis populates its table, a command or subcommand that does not exist
+// in the table's mode is declared but left out: one flagged OnlySentinel
+// from a normal table, one not flagged Sentinel from a sentinel's.
 func (t *Table) Register(cmds ...*Command) {
 	for _, c := range cmds {
-		if _, dup := t.byName[c.Name]; dup {
+		if _, dup := t.declared[c.Name]; dup {
 			panic("command registered twice: " + c.Name)
 		}
-		c.resolveKeySpecs()
-		if len(c.Subcommands) > 0 {
-			c.subs = map[string]*Command{}
-			for _, s := range c.Subcommands {
-				s.Parent = c
-				s.resolveKeySpecs()
-				short := s.Name[strings.IndexByte(s.Name, '|')+1:]
-				c.subs[short] = s
-			}
+		t.declared[c.Name] = c
+		c.declaredSubs = c.Subcommands
+		if t.exists(c) {
+			t.link(c)
+			t.byName[c.Name] = c
 		}
-		t.byName[c.Name] = c
 	}
 }
+
+// exists reports whether c exists in a table of t's mode.
+func (t *Table) exists(c *Command) bool {
+	if t.sentinel {
+		return c.Flags&Sentinel != 0
+	}
+	return c.Flags&OnlySentinel == 0
+}
+
+// link prepares c for the table: its key specs resolved, and those of its
+// declared subcommands that exist in the table's mode made its
+// Subcommands, indexed and linked to it.
+func (t *Table) link(c *Command) {
+	c.resolveKeySpecs()
+	c.Subcommands, c.subs = nil, nil
+	if len(c.declaredSubs) == 0 {
+		return
+	}
+	c.subs = map[string]*Command{}
+	for _, s := range c.declaredSubs {
+		if !t.exists(s) {
+			continue
+		}
+		c.Subcommands = append(c.Subcommands, s)
+		s.Parent = c
+		s.resolveKeySpecs()
+		short := s.Name[strings.IndexByte(s.Name, '|')+1:]
+		c.subs[short] = s
+	}
+}
+
+// SetSentinelMode makes t a sentinel's table, as Redis builds its table
+// when it runs as redis-sentinel: of the commands and subcommands
+// declared, only those flagged Sentinel exist. The server calls it once,
+// before serving; the dispatcher, COMMAND and the ACLs then know only
+// those, with no check of their own. Renames are undone: the caller
+// applies rename-command again, to the commands sentinel mode has (a
+// rename of one it lacks then fails, as in Redis).
+func (t *Table) SetSentinelMode() {
+	t.sentinel = true
+	t.renamed = false
+	t.byName = make(map[string]*Command, len(t.byName))
+	for name, c := range t.declared {
+		if t.exists(c) {
+			t.link(c)
+			t.byName[name] = c
+		}
+	}
+}
+
+// Declared returns the command registered as name (lower case), whether
+// or not it exists in the table's mode and whatever name rename-command
+// gave it, or nil.
+func (t *Table) Declared(name string) *Command { return t.declared[name] }
+
+// SentinelMode reports whether t is a sentinel's table (SetSentinelMode).
+func (t *Table) SentinelMode() bool { return t.sentinel }
 
 // Rename makes the command from answer to the name to instead, or to no
 // name when to is empty, as redis.conf's rename-command does. The command

@@ -626,7 +626,7 @@ func (s *Sentinel) setCommand(w *resp.Writer, args []string) {
 				seterr("ERR Reconfiguration of scripts path is denied for security reasons. Check the deny-scripts-reconfig configuration directive in your Sentinel configuration")
 				return
 			}
-			if value != "" && !isExecutable(value) {
+			if value != "" && !isExecutable(s.scriptPath(value)) {
 				if o == "notification-script" {
 					seterr("ERR Notification script seems non existing or non executable")
 				} else {

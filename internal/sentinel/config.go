@@ -55,7 +55,7 @@ func (s *Sentinel) handleConfig(args []string) string {
 		if m == nil {
 			return noMaster
 		}
-		if !isExecutable(args[2]) {
+		if !isExecutable(s.scriptPath(args[2])) {
 			return "Notification script seems non existing or non executable."
 		}
 		m.notificationScript = args[2]
@@ -64,7 +64,7 @@ func (s *Sentinel) handleConfig(args []string) string {
 		if m == nil {
 			return noMaster
 		}
-		if !isExecutable(args[2]) {
+		if !isExecutable(s.scriptPath(args[2])) {
 			return "Client reconfiguration script seems non existing or non executable."
 		}
 		m.clientReconfigScript = args[2]

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -466,6 +467,15 @@ func checkWritable(path string) error {
 		return err
 	}
 	return nil
+}
+
+// scriptPath is where a script named in the configuration is: relative
+// to dir, which Redis makes its working directory and Corvid does not.
+func (s *Sentinel) scriptPath(path string) string {
+	if filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(s.cfg.Dir(), path)
 }
 
 func isExecutable(path string) bool {

@@ -66,6 +66,14 @@ type conn struct {
 	pubsub bool
 	onPush func(*resp.Reply) // pc: every message
 
+	// preSub counts the replies a pub/sub connection awaits to the
+	// commands sent before its SUBSCRIBE (AUTH, CLIENT SETNAME). After
+	// them an error reply (SUBSCRIBE refused: NOAUTH, NOPERM) drops the
+	// connection, as hiredis does with an error no callback awaits: the
+	// instance then shows disconnected until it accepts the sentinel.
+	preSub      int
+	subscribing bool // SUBSCRIBE was sent (commands after it are not counted)
+
 	// Guarded by s.mu.
 	callbacks []func(*resp.Reply)
 	closed    bool
@@ -173,7 +181,12 @@ func (c *conn) read(nc net.Conn) {
 			return
 		}
 		if c.pubsub {
-			if c.onPush != nil {
+			switch {
+			case c.preSub > 0:
+				c.preSub--
+			case rep.Kind == '-':
+				c.l.closeConn(c)
+			case c.onPush != nil:
 				c.onPush(&rep)
 			}
 		} else if len(c.callbacks) > 0 {
@@ -244,6 +257,8 @@ func (c *conn) send(cb func(*resp.Reply), args ...string) bool {
 	}
 	if !c.pubsub {
 		c.callbacks = append(c.callbacks, cb)
+	} else if !c.subscribing {
+		c.preSub++
 	}
 	return true
 }

@@ -46,6 +46,7 @@ func (s *Sentinel) reconnect(ri *instance) {
 		l.pcConnTime = now
 		s.sendAuth(ri, c)
 		s.setClientName(ri, c, "pubsub")
+		c.subscribing = true
 		c.send(nil, ri.command("SUBSCRIBE"), helloChannel)
 	}
 	if l.cc != nil && (ri.flags&fSentinel != 0 || l.pc != nil) {

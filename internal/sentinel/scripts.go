@@ -63,8 +63,9 @@ func (s *Sentinel) runPendingScripts() {
 		j.running = true
 		j.start = now
 		j.retryNum++
-		cmd := exec.Command(j.argv[0], j.argv[1:]...)
+		cmd := exec.Command(s.scriptPath(j.argv[0]), j.argv[1:]...)
 		cmd.Env = os.Environ()
+		cmd.Dir = s.cfg.Dir() // Redis's working directory
 		if err := cmd.Start(); err != nil {
 			// Redis reports a failed fork as signal 99; a failed exec
 			// exits 2 in the child and is not retried.

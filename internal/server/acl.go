@@ -19,33 +19,17 @@ import (
 // places.
 const errACLConfigAndFile = "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both."
 
-// initACL builds the registry from the command table as it is before any
-// rename-command (Redis's ACLs name commands by their original names), and
-// creates the configuration's users.
+// initACL builds the registry (buildACL) and follows the directives the
+// ACLs read.
 func (s *Server) initACL() error {
-	cs := acl.NewCommandSet(s.Table.All(), aclCategories)
-	s.acl = acl.NewRegistry(cs, acl.ChannelDefault(s.Config.Int("acl-pubsub-default")))
 	s.aclLog = acl.NewLog(int(s.Config.Int("acllog-max-len")), func() int64 { return time.Now().UnixMilli() })
-	s.acl.SetRequirePass(s.Config.String("requirepass"))
-	users := s.Config.UserDirectives()
-	for _, u := range users {
-		if err := s.acl.AddConfigUser(u.Args); err != nil {
-			e := u.At
-			e.Reason = err.Error()
-			return &e
-		}
-	}
-	if len(users) > 0 && s.Config.String("aclfile") != "" {
-		return errors.New(errACLConfigAndFile)
-	}
-	disabled, err := s.acl.LoadConfigUsers()
+	disabled, err := s.buildACL()
 	if err != nil {
 		return err
 	}
 	for _, name := range disabled {
 		s.Log.Warningf("The user '%s' is disabled (there is no 'on' modifier in the user description). Make sure this is not a configuration error.", name)
 	}
-	s.Config.SetUserLines(s.acl.List)
 	s.Config.OnChange("requirepass", func(string) error {
 		s.acl.SetRequirePass(s.Config.String("requirepass"))
 		return nil
@@ -59,6 +43,33 @@ func (s *Server) initACL() error {
 		return nil
 	})
 	return nil
+}
+
+// buildACL builds the registry from the command table as it is before any
+// rename-command (Redis's ACLs name commands by their original names), and
+// creates the configuration's users; it returns the names of those that
+// are disabled. SetSentinel builds it again for a sentinel's table.
+func (s *Server) buildACL() (disabled []string, err error) {
+	cs := acl.NewCommandSet(s.Table.All(), aclCategories)
+	s.acl = acl.NewRegistry(cs, acl.ChannelDefault(s.Config.Int("acl-pubsub-default")))
+	s.acl.SetRequirePass(s.Config.String("requirepass"))
+	users := s.Config.UserDirectives()
+	for _, u := range users {
+		if err := s.acl.AddConfigUser(u.Args); err != nil {
+			e := u.At
+			e.Reason = err.Error()
+			return nil, &e
+		}
+	}
+	if len(users) > 0 && s.Config.String("aclfile") != "" {
+		return nil, errors.New(errACLConfigAndFile)
+	}
+	disabled, err = s.acl.LoadConfigUsers()
+	if err != nil {
+		return nil, err
+	}
+	s.Config.SetUserLines(s.acl.List)
+	return disabled, nil
 }
 
 // loadACLFileAtStart loads the aclfile, if one is configured; an error

@@ -38,11 +38,12 @@ func (s *Server) aclCommands() []*command.Command {
 	slow := command.CatSlow
 	allNodes := []string{"request_policy:all_nodes", "response_policy:all_succeeded"}
 	sub := func(name string, arity int, flags command.Flags, cats uint64, since, summary string, tips []string, h func(*command.Ctx)) *command.Command {
-		return &command.Command{Name: "acl|" + name, Arity: arity, Flags: flags, ACL: cats, Group: "server",
+		// ACL and every subcommand exist in sentinel mode too.
+		return &command.Command{Name: "acl|" + name, Arity: arity, Flags: flags | command.Sentinel, ACL: cats, Group: "server",
 			Since: since, Summary: summary, Tips: tips, Handler: h}
 	}
 	return []*command.Command{
-		{Name: "acl", Arity: -2, ACL: slow, Group: "server", Since: "6.0.0",
+		{Name: "acl", Arity: -2, Flags: command.Sentinel, ACL: slow, Group: "server", Since: "6.0.0",
 			Summary: "A container for Access List Control commands.",
 			Subcommands: []*command.Command{
 				sub("cat", -2, userF, slow, "6.0.0", "Lists the ACL categories, or the commands inside a category.", nil, s.aclCatCommand),

@@ -12,8 +12,9 @@ import (
 // harness read them. The harness waits for " PID: <pid>" (a line of the
 // logo, which always-show-logo forces) followed by "Server initialized"
 // (written by Start); without the logo, the pid is in the "just started"
-// line and the port in "Running mode=standalone, port=N.". configFile is
-// the file the configuration came from, "" when none was given.
+// line and the port in "Running mode=standalone, port=N." ("sentinel" in
+// sentinel mode, whose SetSentinel must come first). configFile is the
+// file the configuration came from, "" when none was given.
 func (s *Server) LogStartup(configFile string) {
 	pid := os.Getpid()
 	s.Log.Noticef("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
@@ -31,10 +32,10 @@ func (s *Server) LogStartup(configFile string) {
 	showLogo := s.Config.Bool("always-show-logo") ||
 		(s.Config.String("logfile") == "" && s.Config.String("syslog-enabled") != "yes" && s.Log.isTerminal())
 	if !showLogo {
-		s.Log.Noticef("Running mode=standalone, port=%d.", port)
+		s.Log.Noticef("Running mode=%s, port=%d.", s.redisMode(), port)
 		return
 	}
-	s.Log.rawf(LogNotice, startupLogo(Version, port, pid))
+	s.Log.rawf(LogNotice, startupLogo(Version, s.redisMode(), port, pid))
 }
 
 // logoArt is Corvid's own drawing (a corvid on a perch); the text beside
@@ -57,10 +58,10 @@ var logoArt = []string{
 // startupLogo renders the logo with its fields on the right, as
 // redis-server does: version, mode, port and PID each on a line of their
 // own.
-func startupLogo(version string, port int64, pid int) string {
+func startupLogo(version, mode string, port int64, pid int) string {
 	fields := map[int]string{
 		1: fmt.Sprintf("Corvid %s (Redis-compatible, 00000000/0) %d bit", version, strconv.IntSize),
-		3: "Running in standalone mode",
+		3: "Running in " + mode + " mode",
 		4: fmt.Sprintf("Port: %d", port),
 		5: fmt.Sprintf("PID: %d", pid),
 		9: "https://github.com/corvid-db/corvid",

@@ -25,6 +25,9 @@ func (s *Server) clientCommands() []*command.Command {
 		admin = base | command.Admin
 		conn  = command.CatConnection | command.CatSlow
 		aconn = conn | command.CatAdmin | command.CatDangerous
+		// Every subcommand exists in sentinel mode but NO-TOUCH, as in
+		// Redis, where each is flagged on its own.
+		sen = command.Sentinel
 	)
 	nondet := []string{"nondeterministic_output"}
 	allNodes := []string{"request_policy:all_nodes", "response_policy:all_succeeded"}
@@ -33,27 +36,27 @@ func (s *Server) clientCommands() []*command.Command {
 			Group: "connection", Since: since, Summary: summary, Tips: tips, Handler: h}
 	}
 	return []*command.Command{
-		{Name: "client", Arity: -2, ACL: command.CatSlow,
+		{Name: "client", Arity: -2, Flags: command.Sentinel, ACL: command.CatSlow,
 			Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands.",
 			Subcommands: []*command.Command{
-				sub("getname", 2, base, conn, "2.6.9", "Returns the name of the connection.", clientGetnameCommand),
-				sub("getredir", 2, base, conn, "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.", clientGetredirCommand),
-				sub("help", 2, command.Loading|command.Stale|command.NoKeyspace, conn, "5.0.0", "Returns helpful text about the different subcommands.", clientHelpCommand),
-				sub("id", 2, base, conn, "5.0.0", "Returns the unique client ID of the connection.", clientIDCommand),
-				sub("info", 2, base, conn, "6.2.0", "Returns information about the connection.", clientInfoCommand, nondet...),
-				sub("kill", -3, admin, aconn, "2.4.0", "Terminates open connections.", clientKillCommand),
-				sub("list", -2, admin, aconn, "2.4.0", "Lists open connections.", clientListCommand, nondet...),
-				sub("no-evict", 3, admin, aconn, "7.0.0", "Sets the client eviction mode of the connection.", clientNoEvictCommand),
+				sub("getname", 2, base|sen, conn, "2.6.9", "Returns the name of the connection.", clientGetnameCommand),
+				sub("getredir", 2, base|sen, conn, "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.", clientGetredirCommand),
+				sub("help", 2, command.Loading|command.Stale|command.NoKeyspace|sen, conn, "5.0.0", "Returns helpful text about the different subcommands.", clientHelpCommand),
+				sub("id", 2, base|sen, conn, "5.0.0", "Returns the unique client ID of the connection.", clientIDCommand),
+				sub("info", 2, base|sen, conn, "6.2.0", "Returns information about the connection.", clientInfoCommand, nondet...),
+				sub("kill", -3, admin|sen, aconn, "2.4.0", "Terminates open connections.", clientKillCommand),
+				sub("list", -2, admin|sen, aconn, "2.4.0", "Lists open connections.", clientListCommand, nondet...),
+				sub("no-evict", 3, admin|sen, aconn, "7.0.0", "Sets the client eviction mode of the connection.", clientNoEvictCommand),
 				sub("no-touch", 3, base, conn, "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", clientNoTouchCommand),
-				sub("pause", -3, admin, aconn, "3.0.0", "Suspends commands processing.", clientPauseCommand),
-				sub("reply", 3, base, conn, "3.2.0", "Instructs the server whether to reply to commands.", clientReplyCommand),
-				sub("setinfo", 4, base, conn, "7.2.0", "Sets information specific to the client or connection.", clientSetinfoCommand, allNodes...),
-				sub("setname", 3, base, conn, "2.6.9", "Sets the connection name.", clientSetnameCommand, allNodes...),
-				sub("tracking", -3, base|command.OwnGoroutine, conn, "6.0.0", "Controls server-assisted client-side caching for the connection.", clientTrackingCommand),
-				sub("caching", 3, base, conn, "6.0.0", "Instructs the server whether to track the keys in the next request.", clientCachingCommand),
-				sub("trackinginfo", 2, base, conn, "6.2.0", "Returns information about server-assisted client-side caching for the connection.", clientTrackinginfoCommand),
-				sub("unblock", -3, admin, aconn, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", clientUnblockCommand),
-				sub("unpause", 2, admin, aconn, "6.2.0", "Resumes processing commands from paused clients.", clientUnpauseCommand),
+				sub("pause", -3, admin|sen, aconn, "3.0.0", "Suspends commands processing.", clientPauseCommand),
+				sub("reply", 3, base|sen, conn, "3.2.0", "Instructs the server whether to reply to commands.", clientReplyCommand),
+				sub("setinfo", 4, base|sen, conn, "7.2.0", "Sets information specific to the client or connection.", clientSetinfoCommand, allNodes...),
+				sub("setname", 3, base|sen, conn, "2.6.9", "Sets the connection name.", clientSetnameCommand, allNodes...),
+				sub("tracking", -3, base|command.OwnGoroutine|sen, conn, "6.0.0", "Controls server-assisted client-side caching for the connection.", clientTrackingCommand),
+				sub("caching", 3, base|sen, conn, "6.0.0", "Instructs the server whether to track the keys in the next request.", clientCachingCommand),
+				sub("trackinginfo", 2, base|sen, conn, "6.2.0", "Returns information about server-assisted client-side caching for the connection.", clientTrackinginfoCommand),
+				sub("unblock", -3, admin|sen, aconn, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", clientUnblockCommand),
+				sub("unpause", 2, admin|sen, aconn, "6.2.0", "Resumes processing commands from paused clients.", clientUnpauseCommand),
 			}},
 		{Name: "monitor", Arity: 1, Flags: admin | command.OwnGoroutine, ACL: command.CatAdmin | command.CatSlow | command.CatDangerous,
 			Group: "server", Since: "1.0.0", Summary: "Listens for all requests received by the server in real-time.", Handler: monitorCommand},

@@ -26,6 +26,7 @@ func (s *Server) registerCommands() {
 	s.Table.Register(s.moduleCommands()...)
 	s.Table.Register(lolwutCommands()...)
 	s.Table.Register(s.aclCommands()...)
+	s.Table.Register(s.sentinelCommands()...) // exist in sentinel mode only
 	s.initTx()
 }
 
@@ -34,7 +35,7 @@ func (s *Server) registerCommands() {
 func (s *Server) connCommands() []*command.Command {
 	conn := command.CatConnection
 	return []*command.Command{
-		{Name: "ping", Arity: -1, Flags: command.Fast | command.NoKeyspace, ACL: conn | command.CatFast,
+		{Name: "ping", Arity: -1, Flags: command.Fast | command.NoKeyspace | command.Sentinel, ACL: conn | command.CatFast,
 			Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Handler: pingCommand,
 			Tips: []string{"request_policy:all_shards", "response_policy:all_succeeded"}},
 		// Cluster mode's read-only replica reads; without cluster mode
@@ -49,9 +50,9 @@ func (s *Server) connCommands() []*command.Command {
 			Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Handler: quitCommand},
 		{Name: "select", Arity: 2, Flags: command.Loading | command.Stale | command.Fast | command.NoKeyspace, ACL: conn | command.CatFast,
 			Group: "connection", Since: "1.0.0", Summary: "Changes the selected database.", Handler: selectCommand},
-		{Name: "auth", Arity: -2, Flags: command.NoScript | command.Loading | command.Stale | command.Fast | command.NoAuth | command.AllowBusy | command.NoKeyspace, ACL: conn | command.CatFast,
+		{Name: "auth", Arity: -2, Flags: command.NoScript | command.Loading | command.Stale | command.Fast | command.NoAuth | command.AllowBusy | command.NoKeyspace | command.Sentinel, ACL: conn | command.CatFast,
 			Group: "connection", Since: "1.0.0", Summary: "Authenticates the connection.", Handler: authCommand},
-		{Name: "hello", Arity: -1, Flags: command.NoScript | command.Loading | command.Stale | command.Fast | command.NoAuth | command.AllowBusy | command.NoKeyspace, ACL: conn | command.CatFast,
+		{Name: "hello", Arity: -1, Flags: command.NoScript | command.Loading | command.Stale | command.Fast | command.NoAuth | command.AllowBusy | command.NoKeyspace | command.Sentinel, ACL: conn | command.CatFast,
 			Group: "connection", Since: "6.0.0", Summary: "Handshakes with the server: protocol version, authentication, name.", Handler: helloCommand},
 		{Name: "reset", Arity: 1, Flags: command.NoScript | command.Loading | command.Stale | command.Fast | command.NoAuth | command.AllowBusy | command.NoKeyspace, ACL: conn | command.CatFast,
 			Group: "connection", Since: "6.2.0", Summary: "Resets the connection to its initial state.", Handler: resetCommand},
@@ -218,7 +219,13 @@ func helloCommand(c *command.Ctx) {
 	cl.proto.Store(int32(proto))
 	c.W.Proto = int(proto)
 	w := c.W
-	w.MapLen(7)
+	// A sentinel has no role to report, as in Redis.
+	sentinel := cl.srv.SentinelMode()
+	if sentinel {
+		w.MapLen(6)
+	} else {
+		w.MapLen(7)
+	}
 	w.BulkString("server")
 	w.BulkString("redis")
 	w.BulkString("version")
@@ -228,9 +235,11 @@ func helloCommand(c *command.Ctx) {
 	w.BulkString("id")
 	w.Int(cl.ID)
 	w.BulkString("mode")
-	w.BulkString("standalone")
-	w.BulkString("role")
-	w.BulkString("master")
+	w.BulkString(cl.srv.redisMode())
+	if !sentinel {
+		w.BulkString("role")
+		w.BulkString("master")
+	}
 	w.BulkString("modules")
 	w.ArrayLen(0)
 }

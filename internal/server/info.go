@@ -257,7 +257,7 @@ func (s *Server) infoServer(ib *infoBuf) {
 	ib.str("redis_git_sha1", "00000000")
 	ib.int("redis_git_dirty", 0)
 	ib.str("redis_build_id", buildID())
-	ib.str("redis_mode", "standalone")
+	ib.str("redis_mode", s.redisMode())
 	ib.str("os", osString())
 	ib.int("arch_bits", strconv.IntSize)
 	ib.str("monotonic_clock", "POSIX clock_gettime")
@@ -901,42 +901,59 @@ func (s *Server) infoReplication(ib *infoBuf) {
 	replicas := s.replicaInfo()
 	ib.section("Replication")
 	now := time.Now().Unix()
-	if host, port, up, since, off, ok := s.replicaStatus(); ok {
+	if st, ok := s.replicaStatus(); ok {
+		// Field for field as Redis 7.2: sentinels read the link's state,
+		// offsets, priority and down time here to pick a replica.
 		ib.str("role", "slave")
-		ib.str("master_host", host)
-		ib.int("master_port", int64(port))
+		ib.str("master_host", st.host)
+		ib.int("master_port", int64(st.port))
 		link := "down"
-		if up {
+		if st.up {
 			link = "up"
 		}
 		ib.str("master_link_status", link)
-		ib.int("master_last_io_seconds_ago", -1+boolInt(up))
-		ib.int("master_sync_in_progress", 0)
-		ib.int("slave_read_repl_offset", off)
-		ib.int("slave_repl_offset", off)
-		if !up {
-			ib.int("master_link_down_since_seconds", now-since.Unix())
+		ib.int("master_last_io_seconds_ago", st.lastIO)
+		ib.int("master_sync_in_progress", boolInt(st.syncing))
+		ib.int("slave_read_repl_offset", st.read)
+		ib.int("slave_repl_offset", st.applied)
+		if st.syncing {
+			perc := 0.0
+			if st.syncSize != 0 {
+				perc = float64(st.syncRead) / float64(st.syncSize) * 100
+			}
+			ib.int("master_sync_total_bytes", st.syncSize)
+			ib.int("master_sync_read_bytes", st.syncRead)
+			ib.int("master_sync_left_bytes", st.syncSize-st.syncRead)
+			ib.f2("master_sync_perc", perc, "")
+			ib.int("master_sync_last_io_seconds_ago", now-st.syncLastIO)
+		}
+		if !st.up {
+			down := int64(-1)
+			if !st.downSince.IsZero() {
+				down = now - st.downSince.Unix()
+			}
+			ib.int("master_link_down_since_seconds", down)
 		}
 		ib.int("slave_priority", s.Config.Int("replica-priority"))
 		ib.int("slave_read_only", boolInt(s.Config.Bool("replica-read-only")))
-		ib.int("replica_announced", 1)
+		ib.int("replica_announced", boolInt(s.Config.Bool("replica-announced")))
 	} else {
 		ib.str("role", "master")
 	}
 	ib.int("connected_slaves", int64(len(replicas)))
+	if s.Config.Int("min-replicas-to-write") > 0 && s.Config.Int("min-replicas-max-lag") > 0 {
+		ib.int("min_slaves_good_slaves", int64(s.goodReplicas()))
+	}
 	for i, r := range replicas {
-		ip := r.peerID()
-		if k := strings.LastIndexByte(ip, ':'); k >= 0 {
-			ip = ip[:k]
-		}
+		// The lag is counted for online replicas only, as Redis does.
 		lag := int64(0)
-		if t := r.replica.ackTime.Load(); t > 0 {
-			lag = now - t
+		if r.replica.state.Load() == replOnline {
+			lag = now - r.replica.ackTime.Load()
 		}
-		ib.str("slave"+strconv.Itoa(i), "ip="+ip+",port="+strconv.FormatInt(r.replListeningPort.Load(), 10)+
+		ib.str("slave"+strconv.Itoa(i), "ip="+replicaIP(r)+",port="+strconv.FormatInt(r.replListeningPort.Load(), 10)+
 			",state="+replStateNames[r.replica.state.Load()]+",offset="+strconv.FormatInt(r.replica.ackOffset.Load(), 10)+",lag="+strconv.FormatInt(lag, 10))
 	}
-	ib.str("master_failover_state", "no-failover")
+	ib.str("master_failover_state", failoverPhaseNames[s.replica.failover.phase.Load()])
 	ib.str("master_replid", id)
 	ib.str("master_replid2", id2)
 	a.replMu.Lock()

@@ -28,7 +28,15 @@ type Logger struct {
 	out   io.Writer
 	level atomic.Int32
 	pid   int
+	// role is the role character after the pid (setRole); 0 means 'M'.
+	role atomic.Uint32
 }
+
+// sentinelRoleChar marks a sentinel's log lines, as Redis's 'X'.
+const sentinelRoleChar = 'X'
+
+// setRole sets the character that follows the pid in every line.
+func (l *Logger) setRole(ch byte) { l.role.Store(uint32(ch)) }
 
 // NewLogger opens the log the configuration names (stdout when logfile is empty).
 func NewLogger(cfg *config.Config) *Logger {
@@ -60,8 +68,12 @@ func (l *Logger) logf(level int, format string, args ...any) {
 	}
 	now := time.Now()
 	msg := fmt.Sprintf(format, args...)
+	role := byte('M')
+	if r := l.role.Load(); r != 0 {
+		role = byte(r)
+	}
 	l.mu.Lock()
-	fmt.Fprintf(l.out, "%d:M %s.%03d %c %s\n", l.pid, now.Format("02 Jan 2006 15:04:05"), now.Nanosecond()/1e6, levelMarks[level], msg)
+	fmt.Fprintf(l.out, "%d:%c %s.%03d %c %s\n", l.pid, role, now.Format("02 Jan 2006 15:04:05"), now.Nanosecond()/1e6, levelMarks[level], msg)
 	l.mu.Unlock()
 }
 

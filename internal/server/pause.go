@@ -24,13 +24,17 @@ type pauseState struct {
 	// dispatcher's lock-free check on every command.
 	on atomic.Bool
 	// expiryPaused is the keyspace's switch for logical-only expiry, kept
-	// equal to "a pause is in force".
+	// equal to "a pause is in force" (a FAILOVER's included).
 	expiryPaused *atomic.Bool
 
 	mu sync.Mutex
 	// shutdown: writes wait while a shutdown waits for its replicas
 	// (Redis's PAUSE_DURING_SHUTDOWN), which CLIENT UNPAUSE does not end.
 	shutdown bool
+	// failover: writes wait while a FAILOVER is under way (Redis's
+	// PAUSE_DURING_FAILOVER; failover.go), which CLIENT UNPAUSE does not
+	// end either. Expiry stands still too, as with CLIENT PAUSE.
+	failover bool
 	all      bool      // ALL mode; otherwise WRITE
 	until    time.Time // end of the pause; zero when none
 	timer    *time.Timer
@@ -109,13 +113,26 @@ func (p *pauseState) blocksExpiry() bool {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return !p.until.IsZero() && time.Now().Before(p.until)
+	return (!p.until.IsZero() && time.Now().Before(p.until)) || p.failover
+}
+
+// pausesReplicaTraffic reports whether writes are paused, for any reason:
+// then, as Redis (PAUSE_ACTION_REPLICA), nothing of the server's own, such
+// as a REPLCONF GETACK, goes into the stream, whose offset a failover or a
+// shutdown waits for its replicas to reach.
+func (p *pauseState) pausesReplicaTraffic() bool {
+	if !p.on.Load() {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return (!p.until.IsZero() && time.Now().Before(p.until)) || p.shutdown || p.failover
 }
 
 // coveredLocked reports whether a command (write says whether it writes or
 // may replicate) must wait under the pause in force.
 func (p *pauseState) coveredLocked(write bool) bool {
-	return (!p.until.IsZero() && (p.all || write)) || (p.shutdown && write)
+	return (!p.until.IsZero() && (p.all || write)) || ((p.shutdown || p.failover) && write)
 }
 
 // pauseForShutdown holds writes back, or lets them go again, for a
@@ -124,6 +141,15 @@ func (p *pauseState) pauseForShutdown(on bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.shutdown = on
+	p.kickLocked()
+}
+
+// pauseForFailover holds writes back, or lets them go again, for a
+// FAILOVER (failover.go).
+func (p *pauseState) pauseForFailover(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failover = on
 	p.kickLocked()
 }
 
@@ -142,11 +168,11 @@ func (p *pauseState) kickLocked() {
 			}
 		}
 	}
-	p.on.Store(!p.until.IsZero() || p.shutdown || len(p.queue) > 0 || p.running != nil)
+	p.on.Store(!p.until.IsZero() || p.shutdown || p.failover || len(p.queue) > 0 || p.running != nil)
 	if p.expiryPaused != nil {
 		// Keys expire only logically while a pause is in force (Redis's
 		// checkClientPauseTimeoutAndReturnIfPaused): the dataset stays still.
-		p.expiryPaused.Store(!p.until.IsZero())
+		p.expiryPaused.Store(!p.until.IsZero() || p.failover)
 	}
 }
 
@@ -163,8 +189,8 @@ func (p *pauseState) hasRunnableLocked() bool {
 // wait postpones the client's command while the pause covers it, or while
 // earlier postponed commands still have to run. It returns the command's
 // turn, to be passed to finish once the command has run (nil when it did not
-// have to wait), and false if the client was killed while waiting: then the
-// command must not run.
+// have to wait), and false if the client was killed while waiting or is
+// refused once released (readmit): then the command must not run.
 func (p *pauseState) wait(c *Client, cmd *command.Command, args [][]byte) (*pauseWaiter, bool) {
 	write := cmd.Flags&(command.Write|command.MayReplicate) != 0
 	p.mu.Lock()
@@ -179,7 +205,7 @@ func (p *pauseState) wait(c *Client, cmd *command.Command, args [][]byte) (*paus
 
 	select {
 	case <-w.ready:
-		return w, true
+		return p.readmit(c, cmd, w)
 	default:
 	}
 	c.flush() // replies to earlier pipelined commands go out first
@@ -199,11 +225,39 @@ func (p *pauseState) wait(c *Client, cmd *command.Command, args [][]byte) (*paus
 	}()
 	select {
 	case <-w.ready:
-		return w, true
+		return p.readmit(c, cmd, w)
 	case <-c.done:
 		p.abandon(w)
 		return nil, false
 	}
+}
+
+// readmit checks a released command's admission again, as Redis processes
+// a postponed command from the start: the server's role may have changed
+// while it waited. A write postponed on a primary that became a replica
+// meanwhile (REPLICAOF, FAILOVER) is refused with READONLY, as in Redis,
+// instead of running on the replica, where it would be lost. A refused
+// command gives up its turn and the refusal is its reply (false: it must
+// not run). cmd is the pause's stand-in for a transaction's EXEC
+// (pauseCommand); a script declared no-writes stands in as a read, which
+// nothing about the role refuses.
+func (p *pauseState) readmit(c *Client, cmd *command.Command, w *pauseWaiter) (*pauseWaiter, bool) {
+	s := c.srv
+	if cmd == s.tx.readOnly {
+		return w, true
+	}
+	orig, flags, stale := cmd, cmd.Flags, cmd.Flags&command.Stale != 0
+	if cmd == s.tx.execWrite {
+		orig = s.tx.exec
+		flags = orig.Flags | c.txFlags
+		stale = orig.Flags&command.Stale != 0 && c.txInvFlags&command.Stale == 0
+	}
+	if msg := s.replicationRefusal(c, flags, stale); msg != "" {
+		p.finish(w)
+		c.rejectf(orig, msg)
+		return nil, false
+	}
+	return w, true
 }
 
 // abandon gives up the turn of a client killed while waiting.

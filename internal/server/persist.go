@@ -540,6 +540,9 @@ func (s *Server) saveCron(now time.Time) {
 // c is the SHUTDOWN command's context (nil for a signal), whose shards
 // may be held already.
 func (s *Server) saveOnShutdown(force bool, c *command.Ctx) error {
+	if s.SentinelMode() {
+		return nil // a sentinel saves nothing, SHUTDOWN SAVE included, as Redis's
+	}
 	if !force && len(s.Config.SaveParams()) == 0 {
 		return nil
 	}

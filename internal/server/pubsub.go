@@ -535,15 +535,15 @@ func (s *Server) pubsubCommands() []*command.Command {
 	help.ACL = command.CatSlow
 	help.Since, help.Summary = "6.2.0", "Returns helpful text about the different subcommands."
 	return []*command.Command{
-		{Name: "subscribe", Arity: -2, Flags: subF, ACL: catS, Group: "pubsub", Since: "2.0.0",
+		{Name: "subscribe", Arity: -2, Flags: subF | command.Sentinel, ACL: catS, Group: "pubsub", Since: "2.0.0",
 			Summary: "Listens for messages published to channels.", Handler: subscribeCommand},
-		{Name: "unsubscribe", Arity: -1, Flags: unsub, ACL: catS, Group: "pubsub", Since: "2.0.0",
+		{Name: "unsubscribe", Arity: -1, Flags: unsub | command.Sentinel, ACL: catS, Group: "pubsub", Since: "2.0.0",
 			Summary: "Stops listening to messages posted to channels.", Handler: unsubscribeCommand},
-		{Name: "psubscribe", Arity: -2, Flags: subF, ACL: catS, Group: "pubsub", Since: "2.0.0",
+		{Name: "psubscribe", Arity: -2, Flags: subF | command.Sentinel, ACL: catS, Group: "pubsub", Since: "2.0.0",
 			Summary: "Listens for messages published to channels that match one or more patterns.", Handler: psubscribeCommand},
-		{Name: "punsubscribe", Arity: -1, Flags: unsub, ACL: catS, Group: "pubsub", Since: "2.0.0",
+		{Name: "punsubscribe", Arity: -1, Flags: unsub | command.Sentinel, ACL: catS, Group: "pubsub", Since: "2.0.0",
 			Summary: "Stops listening to messages published to channels that match one or more patterns.", Handler: punsubscribeCommand},
-		{Name: "publish", Arity: 3, Flags: ps | command.Fast | command.MayReplicate, ACL: catF, Group: "pubsub", Since: "2.0.0",
+		{Name: "publish", Arity: 3, Flags: ps | command.Fast | command.MayReplicate | command.Sentinel, ACL: catF, Group: "pubsub", Since: "2.0.0",
 			Summary: "Posts a message to a channel.", Handler: publishCommand},
 		{Name: "ssubscribe", Arity: -2, Flags: subF, ACL: catS, Group: "pubsub", Since: "7.0.0",
 			FirstKey: 1, LastKey: -1, Step: 1, KeySpecs: notKey(-1),

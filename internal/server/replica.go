@@ -54,7 +54,17 @@ type replicaLink struct {
 	// primary is master's connection while the stream flows, read
 	// without mu by the AOF (primaryApplied).
 	primary atomic.Pointer[primaryConn]
-	since   time.Time // when the link went down or came up
+	// downSince is when the link that was up went down (INFO's
+	// master_link_down_since_seconds, Redis's repl_down_since); zero when
+	// none has since the server became a replica.
+	downSince time.Time
+	// The snapshot being received, for INFO's master_sync_* fields: its
+	// size (-1 until its header is read, 0 when it comes between EOF
+	// marks), the bytes read of it, and when (Unix s) the last came.
+	syncSize, syncRead, syncLastIO atomic.Int64
+	// failover is a FAILOVER under way (failover.go): the primary that
+	// hands its role becomes a replica of its target.
+	failover failoverState
 	// cached: where the last link's stream stopped, so the next one asks
 	// to continue from there (PSYNC replid offset) instead of loading a
 	// new snapshot (guarded by mu; reset when the primary changes).
@@ -152,18 +162,18 @@ func (s *Server) goodReplicas() int {
 func replicaofCommand(c *command.Ctx) {
 	cl := client(c)
 	s := cl.srv
+	// A failover changes the role itself: REPLICAOF waits for none, and
+	// none starts while it runs (failover.go).
+	fo := &s.replica.failover
+	fo.mu.Lock()
+	defer fo.mu.Unlock()
+	if fo.phase.Load() != noFailover {
+		c.Error(errReplicaofFailingOver)
+		return
+	}
 	host, portArg := string(c.Args[1]), string(c.Args[2])
 	if strings.EqualFold(host, "no") && strings.EqualFold(portArg, "one") {
-		s.Config.SetReplicaOf("", 0) // CONFIG GET and REWRITE follow the role
-		if s.stopReplication() {
-			s.forgetReplicaKeys()
-			s.prop.stopProxy()
-			s.newReplicationID()
-			// As Redis: the replicas learn the new ID by reconnecting,
-			// and continue (PSYNC with the old ID, now the second).
-			for _, rc := range s.replicaInfo() {
-				rc.Kill()
-			}
+		if s.promote() {
 			s.Log.Noticef("MASTER MODE enabled (user request from '%s')", cl.addr)
 		}
 		c.OK()
@@ -189,6 +199,28 @@ func replicaofCommand(c *command.Ctx) {
 	c.OK()
 }
 
+// promote makes a replica a primary (REPLICAOF NO ONE, a PSYNC FAILOVER
+// to it, a failover aborted after its switch), as Redis's
+// replicationUnsetMaster, and reports whether it was a replica.
+func (s *Server) promote() bool {
+	s.Config.SetReplicaOf("", 0) // CONFIG GET and REWRITE follow the role
+	if !s.stopReplication() {
+		return false
+	}
+	s.forgetReplicaKeys()
+	s.prop.stopProxy()
+	s.newReplicationID()
+	s.replica.mu.Lock()
+	s.replica.downSince = time.Time{}
+	s.replica.mu.Unlock()
+	// As Redis: the replicas learn the new ID by reconnecting, and
+	// continue (PSYNC with the old ID, now the second).
+	for _, rc := range s.replicaInfo() {
+		rc.Kill()
+	}
+	return true
+}
+
 // stopReplication ends the link, if any, and reports whether the server
 // was a replica.
 func (s *Server) stopReplication() bool {
@@ -196,6 +228,9 @@ func (s *Server) stopReplication() bool {
 	r.mu.Lock()
 	was := r.host != ""
 	if was {
+		if r.up.Load() {
+			r.downSince = time.Now() // the link is lost, as Redis counts it
+		}
 		close(r.stop)
 		if r.conn != nil {
 			_ = r.conn.Close()
@@ -235,7 +270,6 @@ func (s *Server) startReplication(host string, port int) {
 	r.restored = false
 	s.aof.fsyncedPrimary.Store(0)
 	r.stop = make(chan struct{})
-	r.since = time.Now()
 	r.state.Store(linkConnect)
 	r.active.Store(true)
 	stop := r.stop
@@ -325,8 +359,10 @@ func (s *Server) replicationLink(host string, port int, stop chan struct{}) {
 		if s.replica.stop == stop {
 			// Only the current link: one replaced by REPLICAOF ends
 			// after its successor may have come up.
+			if s.replica.up.Load() {
+				s.replica.downSince = time.Now()
+			}
 			s.replica.up.Store(false)
-			s.replica.since = time.Now()
 			s.replica.state.Store(linkConnect)
 		}
 		s.replica.mu.Unlock()
@@ -389,12 +425,16 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	}()
 	_ = conn.SetDeadline(time.Now().Add(timeout))
 	br := bufio.NewReaderSize(conn, 64<<10)
-	ask := func(args ...string) (string, error) {
+	send := func(args ...string) error {
 		bs := make([][]byte, len(args))
 		for i, a := range args {
 			bs[i] = []byte(a)
 		}
-		if _, err := conn.Write(appendCommand(nil, bs)); err != nil {
+		_, err := conn.Write(appendCommand(nil, bs))
+		return err
+	}
+	ask := func(args ...string) (string, error) {
+		if err := send(args...); err != nil {
 			return "", err
 		}
 		// Against repl-timeout as it is while the answer is awaited, as
@@ -418,12 +458,23 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 			return errLoggedHandshake
 		}
 	}
+	// The port the primary (and a FAILOVER's TO) knows this replica by,
+	// as Redis announces it: replica-announce-port, else the port its own
+	// replicas would use.
 	port := s.tcpPort()
 	if tp := s.Config.Int("tls-port"); tp != 0 && s.Config.Bool("tls-replication") {
-		port = tp // the port its own replicas would use, as Redis announces
+		port = tp
+	}
+	if ap := s.Config.Int("replica-announce-port"); ap != 0 {
+		port = ap
 	}
 	if _, err := ask("REPLCONF", "listening-port", strconv.FormatInt(port, 10)); err != nil {
 		return err
+	}
+	if ip := s.Config.String("replica-announce-ip"); ip != "" {
+		if _, err := ask("REPLCONF", "ip-address", ip); err != nil {
+			return err
+		}
 	}
 	if _, err := ask("REPLCONF", "capa", "eof", "capa", "psync2"); err != nil {
 		return err
@@ -435,12 +486,45 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		// replicas PSYNC with their own ID and offset.
 		cached = streamPosition{replid: s.admin().replicationID(), offset: s.prop.Offset(), db: cached.db}
 	}
-	psyncID, psyncOff := cached.replid, strconv.FormatInt(cached.offset+1, 10)
-	l, err := ask("PSYNC", psyncID, psyncOff)
+	psync := []string{"PSYNC", cached.replid, strconv.FormatInt(cached.offset+1, 10)}
+	// A primary handing its role over (failover.go) asks its target to
+	// take it with this PSYNC: the target promotes itself first.
+	failingOver := s.failingOver()
+	if failingOver {
+		psync = append(psync, "FAILOVER")
+	}
+	if err := send(psync...); err != nil {
+		if failingOver {
+			s.Log.Warningf("Unable to send PSYNC to master: %v", err)
+			s.failoverPsyncAnswered(false, "Write error to failover target")
+		}
+		return err
+	}
+	l, err := s.readLineWatched(conn, br)
 	for err == nil && l == "" {
 		// Newlines are keep-alives while the primary prepares: each one
 		// renews repl-timeout, read anew (it may have been changed).
 		l, err = s.readLineWatched(conn, br)
+	}
+	if failingOver {
+		// As Redis: a partial or a full resynchronisation completes the
+		// failover (its pause ends; the writes it held get READONLY);
+		// no answer or any other aborts it, and the server is a primary
+		// again.
+		f := strings.Fields(l)
+		accepted := err == nil && len(f) > 0 && (f[0] == "+CONTINUE" || f[0] == "+FULLRESYNC")
+		s.failoverPsyncAnswered(accepted, "Failover target rejected psync request")
+		if !accepted {
+			if err == nil {
+				err = fmt.Errorf("unexpected reply to PSYNC FAILOVER from master: %s", l)
+			}
+			return err
+		}
+		select {
+		case <-stop:
+			return nil // aborted meanwhile: a primary again
+		default:
+		}
 	}
 	if err != nil {
 		return err
@@ -476,6 +560,9 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		return fmt.Errorf("unexpected reply to PSYNC from master: %s", l)
 	}
 	s.replica.setPosition(stop, streamPosition{}) // until the new snapshot is in
+	s.replica.syncSize.Store(-1)
+	s.replica.syncRead.Store(0)
+	s.replica.syncLastIO.Store(time.Now().Unix())
 	s.replica.setState(stop, linkSync)
 	replid := strings.Fields(l)[1]
 	// The RDB: "$<len>\r\n<bytes>", or "$EOF:<40-byte mark>\r\n<bytes><mark>"
@@ -499,6 +586,7 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 	if mark, ok := strings.CutPrefix(head, "$EOF:"); ok && len(mark) == 40 {
 		payload = &eofMarkReader{br: br, mark: []byte(mark), conn: conn,
 			timeout: time.Duration(s.Config.Int("repl-timeout")) * time.Second}
+		s.replica.syncSize.Store(0)
 		s.Log.Noticef("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to parser")
 	} else {
 		n, err := strconv.ParseInt(head[1:], 10, 64)
@@ -507,8 +595,10 @@ func (s *Server) syncWithPrimary(addr string, stop chan struct{}) error {
 		}
 		_ = conn.SetDeadline(time.Time{})
 		payload = io.LimitReader(br, n)
+		s.replica.syncSize.Store(n)
 		s.Log.Noticef("MASTER <-> REPLICA sync: receiving %d bytes from master to parser", n)
 	}
+	payload = &syncProgress{r: payload, link: &s.replica}
 	if err := s.loadPrimarySnapshot(payload, offset, replid); err != nil {
 		// Redis's lines, which its tests and operators look for.
 		s.Log.Warningf("Internal error in RDB reading offset 0, function at rdb.c:0 -> %v", err)
@@ -564,7 +654,6 @@ func (s *Server) serveStream(conn net.Conn, br *bufio.Reader, pos streamPosition
 	}
 	s.replica.master = mc
 	s.replica.primary.Store(pc)
-	s.replica.since = time.Now()
 	s.replica.up.Store(true)
 	s.replica.state.Store(linkConnected)
 	s.replica.mu.Unlock()
@@ -867,19 +956,67 @@ func (s *Server) replicaofCommands() []*command.Command {
 	return []*command.Command{mk("replicaof", "5.0.0"), mk("slaveof", "1.0.0")}
 }
 
-// replicaStatus reports the link for INFO: primary address, whether the
-// stream flows, since when it is in that state, and the offset read.
-func (s *Server) replicaStatus() (host string, port int, up bool, since time.Time, offset int64, ok bool) {
+// syncProgress counts the snapshot's bytes as the loader reads them, for
+// INFO's master_sync_* fields.
+type syncProgress struct {
+	r    io.Reader
+	link *replicaLink
+}
+
+func (p *syncProgress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.link.syncRead.Add(int64(n))
+		p.link.syncLastIO.Store(time.Now().Unix())
+	}
+	return n, err
+}
+
+// linkStatus is the link as INFO replication reports it.
+type linkStatus struct {
+	host      string
+	port      int
+	up        bool
+	lastIO    int64 // seconds since the primary last sent something; -1 with no link up
+	syncing   bool  // receiving a snapshot (master_sync_in_progress)
+	read      int64 // the primary's offset read (slave_read_repl_offset)
+	applied   int64 // ... and applied (slave_repl_offset)
+	downSince time.Time
+	// The snapshot being received, while syncing: its size (-1 before
+	// its header, 0 between EOF marks), bytes read, the last read's time.
+	syncSize, syncRead, syncLastIO int64
+}
+
+// replicaStatus reports the link for INFO, and false when the server is a
+// primary. The offsets are Redis's: the stream's while it flows, else where
+// the last link stopped (Redis's cached master), else, before any link,
+// the server's own history (a primary turned replica caches itself), and 1
+// while a full synchronisation has discarded the history.
+func (s *Server) replicaStatus() (linkStatus, bool) {
 	r := &s.replica
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.host == "" {
-		return "", 0, false, time.Time{}, 0, false
+		return linkStatus{}, false
 	}
-	if r.master != nil && r.master.primary != nil {
-		offset = r.master.primary.offset.Load()
+	st := linkStatus{host: r.host, port: r.port, up: r.up.Load(), lastIO: -1,
+		syncing: r.state.Load() == linkSync, downSince: r.downSince}
+	switch {
+	case st.up && r.master != nil && r.master.primary != nil:
+		st.read, st.applied = r.master.primary.offset.Load(), r.master.primary.applied.Load()
+		st.lastIO = max(0, time.Now().Unix()-r.master.lastInteraction.Load())
+	case r.cached.replid != "":
+		st.read, st.applied = r.cached.offset, r.cached.offset
+	case st.syncing:
+		st.read, st.applied = 1, 1
+	default:
+		off := s.prop.Offset()
+		st.read, st.applied = off, off
 	}
-	return r.host, r.port, r.up.Load(), r.since, offset, true
+	if st.syncing {
+		st.syncSize, st.syncRead, st.syncLastIO = r.syncSize.Load(), r.syncRead.Load(), r.syncLastIO.Load()
+	}
+	return st, true
 }
 
 func boolInt(b bool) int64 {

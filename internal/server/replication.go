@@ -150,7 +150,7 @@ func (s *Server) replicationCommands() []*command.Command {
 		Tips:    []string{"request_policy:all_shards", "response_policy:agg_min"},
 		Summary: "Blocks until the connection's writes so far are in the append-only file on disk, here and on replicas.",
 		Handler: waitaofCommand}
-	return []*command.Command{sync, psync, replconf, wait, waitaof}
+	return append([]*command.Command{sync, psync, replconf, wait, waitaof}, s.failoverCommands()...)
 }
 
 // WAIT's and WAITAOF's refusals, as Redis words them.
@@ -236,7 +236,11 @@ func waitaofCommand(c *command.Ctx) {
 		c.Error(errWaitaofReplica)
 		return
 	}
-	if numlocal > 0 && !s.aof.active.Load() {
+	// appendonly as configured, as Redis's aof_enabled: an AOF whose
+	// first rewrite is still postponed (a save child runs) is on already,
+	// and the wait ends once that rewrite has put it on disk.
+	aofOn := func() bool { return s.Config.Bool("appendonly") }
+	if numlocal > 0 && !aofOn() {
 		c.Error(errWaitaofNoAOF)
 		return
 	}
@@ -258,7 +262,7 @@ func waitaofCommand(c *command.Ctx) {
 		defer s.aof.waiters.Add(-1)
 	}
 	ok, unblockErr := s.awaitAcks(cl, deadline, func() bool {
-		if numlocal > 0 && !s.aof.active.Load() {
+		if numlocal > 0 && !aofOn() {
 			return true // turned off meanwhile: the error below
 		}
 		l, r := counts()
@@ -269,7 +273,7 @@ func waitaofCommand(c *command.Ctx) {
 		c.Error(errWaitUnblockRole)
 	case unblockErr:
 		c.Error(errUnblocked)
-	case numlocal > 0 && !s.aof.active.Load():
+	case numlocal > 0 && !aofOn():
 		c.Error(errWaitaofNoAOF)
 	default:
 		local, replicas = counts()
@@ -318,7 +322,16 @@ func (s *Server) awaitAcks(cl *Client, deadline int64, done func() bool) (ok, un
 	aw := &ackWait{unblocked: make(chan bool, 1)}
 	cl.ackWaiting.Store(aw)
 	defer cl.ackWaiting.Store(nil)
-	s.prop.emitRaw(getackCommand)
+	// A blocked client, as Redis counts WAIT's (INFO blocked_clients,
+	// CLIENT LIST's b flag).
+	cl.blocked.Store(true)
+	defer cl.blocked.Store(false)
+	if !s.pause.pausesReplicaTraffic() {
+		// Not while writes are paused, as Redis: the GETACK would move
+		// the offset a failover or a shutdown waits for the replicas to
+		// reach. Their own acknowledgement, every second, comes anyway.
+		s.prop.emitRaw(getackCommand)
+	}
 	for {
 		ch := s.ackSignal()
 		if s.replica.active.Load() {
@@ -403,6 +416,19 @@ func syncCommand(c *command.Ctx) {
 	s := cl.srv
 	if cl.replica != nil {
 		return // already a replica: Redis ignores it
+	}
+	// PSYNC <replid> <offset> FAILOVER: a primary hands its role to this
+	// replica (failover.go), which becomes a primary first when the
+	// history is its own; the PSYNC then goes on as any other.
+	if cl.ctx.Cmd.Name == "psync" && len(c.Args) > 3 && strings.EqualFold(string(c.Args[3]), "failover") {
+		if msg := s.acceptFailoverRequest(cl, c.Args[1]); msg != "" {
+			c.Error(msg)
+			return
+		}
+	}
+	if s.replica.failover.phase.Load() != noFailover {
+		c.Error(errSyncFailingOver) // its history is about to change hands
+		return
 	}
 	if s.replica.active.Load() && !s.replica.up.Load() {
 		// As Redis: a replica serves its own replicas only while its
@@ -540,6 +566,7 @@ func replconfCommand(c *command.Ctx) {
 // replicationCron sends replicas a PING every repl-ping-replica-period
 // seconds, as Redis does, so an idle link is seen alive.
 func (s *Server) replicationCron(now time.Time) {
+	s.failoverCron(now) // first, as Redis: it may make the server a replica
 	// Only with replicas to keep alive: as in Redis, no PING moves the
 	// offset of a stream that only the AOF or the backlog consumes.
 	replicas := s.replicaInfo()
@@ -553,6 +580,9 @@ func (s *Server) replicationCron(now time.Time) {
 		return
 	}
 	s.lastReplPing.Store(now.UnixNano())
+	if s.failoverPausesPing() {
+		return // the PING's turn passes, as in Redis
+	}
 	s.prop.emitRaw(replPingCommand)
 }
 

@@ -24,7 +24,7 @@ import (
 
 func (s *Server) roleCommands() []*command.Command {
 	return []*command.Command{
-		{Name: "role", Arity: 1, Flags: command.NoScript | command.Loading | command.Stale | command.Fast | command.NoKeyspace,
+		{Name: "role", Arity: 1, Flags: command.NoScript | command.Loading | command.Stale | command.Fast | command.NoKeyspace | command.Sentinel,
 			ACL: command.CatAdmin | command.CatFast | command.CatDangerous, Group: "server", Since: "2.8.12",
 			Summary: "Returns the server's replication role and its state.", Handler: s.roleCommand},
 	}

@@ -113,6 +113,7 @@ type Server struct {
 	lastReclaimGC time.Time                // owned by the cron
 	lastReleased  int64                    // keyspace.ReleasedObjects at the last one
 	tracking      trackingState            // client-side caching (tracking.go)
+	sentinel      sentinelState            // the sentinel fronted in sentinel mode (sentinel_mode.go)
 	scripts       *scripting.Engine        // EVAL's script cache and Lua VM (script_cmds.go)
 	functions     *scripting.Functions     // FUNCTION libraries (function_cmds.go)
 	trackMax      config.IntVar            // tracking-table-max-keys
@@ -223,6 +224,13 @@ func New(cfg *config.Config) (*Server, error) {
 		startTime:         time.Now(),
 	}
 	s.Log = NewLogger(cfg)
+	if cfg.SentinelMode() {
+		// A sentinel's configuration: the table is a sentinel's from the
+		// start, so that rename-command and the users are checked
+		// against its commands (SetSentinel completes the switch).
+		s.Table.SetSentinelMode()
+		s.Log.setRole(sentinelRoleChar)
+	}
 	ndb := int(cfg.Int("databases"))
 	s.Store = keyspace.New(ndb)
 	s.expirer = keyspace.NewActiveExpirer(s.Store)
@@ -240,12 +248,8 @@ func New(cfg *config.Config) (*Server, error) {
 	if err := s.initTLS(); err != nil {
 		return nil, err
 	}
-	for _, r := range cfg.RenamedCommands() {
-		if err := s.Table.Rename(r.From, r.To); err != nil {
-			e := r.At
-			e.Reason = err.Error()
-			return nil, &e
-		}
+	if err := s.applyRenames(); err != nil {
+		return nil, err
 	}
 	s.applyConfig()
 	s.loadPubsubLimits()
@@ -258,6 +262,19 @@ func New(cfg *config.Config) (*Server, error) {
 	s.rdb.lastBgsaveOK.Store(true)
 	s.rdb.lastBgsaveSecs.Store(-1)
 	return s, nil
+}
+
+// applyRenames applies the configuration's rename-command directives to
+// the command table.
+func (s *Server) applyRenames() error {
+	for _, r := range s.Config.RenamedCommands() {
+		if err := s.Table.Rename(r.From, r.To); err != nil {
+			e := r.At
+			e.Reason = err.Error()
+			return &e
+		}
+	}
+	return nil
 }
 
 // applyConfig reads the settings the server caches in atomics and
@@ -362,8 +379,13 @@ func (s *Server) pastMaxMemory() bool {
 }
 
 // Start opens the listeners named by bind/port (and unixsocket), loads the
-// dataset (the AOF, or dump.rdb) and serves the listeners in the background.
+// dataset (the AOF, or dump.rdb; none in sentinel mode) and serves the
+// listeners in the background.
 func (s *Server) Start() error {
+	sentinel := s.SentinelMode()
+	if err := s.sentinelReady(); err != nil {
+		return err
+	}
 	if err := s.loadACLFileAtStart(); err != nil {
 		return err
 	}
@@ -386,8 +408,11 @@ func (s *Server) Start() error {
 	// while the dataset loads, answered -LOADING but for INFO and the
 	// like (loading.go). Supervisors (Redis's test harness among them)
 	// wait for "Server initialized" after the PID line, and for "Ready to
-	// accept connections" once the dataset is in.
-	s.Log.Noticef("Server initialized")
+	// accept connections" once the dataset is in. A sentinel has no
+	// dataset and logs neither, as Redis's.
+	if !sentinel {
+		s.Log.Noticef("Server initialized")
+	}
 	// As Redis counts its PING period from its start: a replica that
 	// continues right after a restart gets no PING before a period.
 	s.lastReplPing.Store(time.Now().UnixNano())
@@ -412,9 +437,11 @@ func (s *Server) Start() error {
 		s.wg.Add(1)
 		go s.acceptLoop(l)
 	}
-	if err := s.initAOF(); err != nil {
-		_ = s.Close()
-		return err
+	if !sentinel { // a sentinel loads and writes no RDB or AOF
+		if err := s.initAOF(); err != nil {
+			_ = s.Close()
+			return err
+		}
 	}
 	s.endLoading()
 	s.Config.OnChange("port", s.applyListeners)
@@ -423,15 +450,15 @@ func (s *Server) Start() error {
 	s.wg.Add(2)
 	go s.cron()
 	go s.watchdog()
-	if len(ls) > 0 {
+	if len(ls) > 0 && !sentinel {
 		s.Log.Noticef("Ready to accept connections tcp")
 	}
-	if len(tlsLs) > 0 {
+	if len(tlsLs) > 0 && !sentinel {
 		s.Log.Noticef("Ready to accept connections tls")
 	}
 	// replicaof in the configuration file or on the command line makes the
 	// server a replica from the start, as Redis.
-	if host, port, ok := s.Config.ReplicaOf(); ok {
+	if host, port, ok := s.Config.ReplicaOf(); ok && !sentinel {
 		s.startReplication(host, port)
 	}
 	return nil
@@ -771,7 +798,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 	}
 	err := s.Close()
-	s.Log.Warningf("Redis is now ready to exit, bye bye...")
+	if s.SentinelMode() {
+		s.Log.Warningf("Sentinel is now ready to exit, bye bye...")
+	} else {
+		s.Log.Warningf("Redis is now ready to exit, bye bye...")
+	}
 	return err
 }
 
