@@ -371,3 +371,30 @@ func newReader(s string) *bufioReader { return newBufioReader(s) }
 type bufioReader = bufio.Reader
 
 func newBufioReader(s string) *bufio.Reader { return bufio.NewReader(strings.NewReader(s)) }
+
+// FuzzSentinelInput: hello messages and SENTINEL commands from anyone
+// (the hello channel is writable by any client of a monitored server)
+// never crash the sentinel.
+func FuzzSentinelInput(f *testing.F) {
+	f.Add("127.0.0.1,26380,"+strings.Repeat("b", 40)+",3,m,127.0.0.1,6380,3", "set m quorum 2")
+	f.Add("x,y,z,w,m,,-1,99999999999999999999", "is-master-down-by-addr 127.0.0.1 6379 5 abc")
+	f.Add("", "debug info-period 100 ping-period")
+	f.Add("::1,0,id,0,m,::1,65536,0", "config set announce-ip \"\" announce-port 0")
+	f.Fuzz(func(t *testing.T, hello, cmd string) {
+		s, _, _, _ := newTestSentinel(t, "sentinel monitor m 127.0.0.1 6379 2\n")
+		s.processHello(hello)
+		args := strings.Fields(cmd)
+		if len(args) == 0 || strings.EqualFold(args[0], "simulate-failure") || strings.EqualFold(args[0], "flushconfig") {
+			return
+		}
+		run(s, args...)
+		// One step of the state machine over whatever was learned, under
+		// the lock as the timer takes it (links dial on their own).
+		s.mu.Lock()
+		s.timer()
+		for _, m := range s.masters.list {
+			m.dropLinks()
+		}
+		s.mu.Unlock()
+	})
+}

@@ -49,8 +49,10 @@ import (
 // SYNC and PSYNC are refused while a failover is under way, and REPLICAOF
 // too.
 //
-// Lock order: failoverState.mu, then the shard locks, then replicaLink.mu,
-// then the stream's (propFeed.mu).
+// Lock order: failoverState.mu before replicaLink.mu, the stream's
+// (propFeed.mu) and the pause's. It is never held while taking shard
+// locks: a transaction holding shards may run FAILOVER or REPLICAOF, which
+// take it.
 
 // The failover's phases, as INFO's master_failover_state names them.
 const (
@@ -222,22 +224,26 @@ func (s *Server) failoverCron(now time.Time) {
 		return
 	}
 	fo.mu.Lock()
-	defer fo.mu.Unlock()
 	if fo.phase.Load() != failoverWaitSync {
+		fo.mu.Unlock()
 		return
 	}
 	if !fo.deadline.IsZero() && !now.Before(fo.deadline) {
 		if fo.force {
 			s.Log.Noticef("FAILOVER to %s:%d time out exceeded, failing over.", fo.host, fo.port)
 			s.failoverSwitchLocked()
-			return
+		} else {
+			s.abortFailoverLocked("Replica never caught up before timeout")
 		}
-		s.abortFailoverLocked("Replica never caught up before timeout")
+		fo.mu.Unlock()
 		return
 	}
+	host, port := fo.host, fo.port
+	fo.mu.Unlock()
+
 	var target *Client
-	if fo.host != "" {
-		target = s.findReplica(fo.host, fo.port)
+	if host != "" {
+		target = s.findReplica(host, port)
 	} else {
 		offset := s.prop.Offset()
 		for _, r := range s.replicaInfo() {
@@ -251,14 +257,21 @@ func (s *Server) failoverCron(now time.Time) {
 		return
 	}
 	// The comparison holds every shard: a write still running from before
-	// the pause has then emitted its effects, and moved the offset.
+	// the pause has then emitted its effects, and moved the offset. (Not
+	// under mu: a transaction holding shards may run REPLICAOF or
+	// FAILOVER, which take mu.)
 	s.Store.LockAll()
 	synced := target.replica.ackOffset.Load() == s.prop.Offset()
 	s.Store.UnlockAll()
 	if !synced {
 		return
 	}
-	if fo.host == "" {
+	fo.mu.Lock()
+	defer fo.mu.Unlock()
+	if fo.phase.Load() != failoverWaitSync || fo.host != host || fo.port != port {
+		return // aborted (or replaced) meanwhile
+	}
+	if host == "" {
 		fo.host, fo.port = replicaIP(target), target.replListeningPort.Load()
 	}
 	s.Log.Noticef("Failover target %s:%d is synced, failing over.", fo.host, fo.port)

@@ -104,6 +104,11 @@ func (f *propFeed) stopProxy() {
 	f.mu.Lock()
 	f.proxy = false
 	f.lastDB = -1
+	// The promoted replica's backlog (or its replicas) now consume its
+	// own writes: without this they were left out of the stream until a
+	// replica attached, so a replica continuing from the backlog after a
+	// failover missed them while WAIT counted them acknowledged.
+	f.active.Store(len(f.consumers) > 0 || f.hasBacklog())
 	f.mu.Unlock()
 }
 

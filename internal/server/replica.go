@@ -993,6 +993,7 @@ type linkStatus struct {
 // the server's own history (a primary turned replica caches itself), and 1
 // while a full synchronisation has discarded the history.
 func (s *Server) replicaStatus() (linkStatus, bool) {
+	own := s.prop.Offset() // read first: the stream's lock is not taken under r.mu
 	r := &s.replica
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -1010,8 +1011,7 @@ func (s *Server) replicaStatus() (linkStatus, bool) {
 	case st.syncing:
 		st.read, st.applied = 1, 1
 	default:
-		off := s.prop.Offset()
-		st.read, st.applied = off, off
+		st.read, st.applied = own, own
 	}
 	if st.syncing {
 		st.syncSize, st.syncRead, st.syncLastIO = r.syncSize.Load(), r.syncRead.Load(), r.syncLastIO.Load()
