@@ -175,8 +175,12 @@ func (c *Client) dispatch(args [][]byte, now int64) {
 	}
 	if c.inMulti && !s.tx.runsInMulti(cmd) {
 		c.queue(cmd, args)
-	} else {
-		c.call(cmd, args, now)
+	} else if !c.call(cmd, args, now, turn == nil) {
+		// A pause began while the write waited for its keys: admitted
+		// again, it waits for the pause's end (and, after a FAILOVER,
+		// gets READONLY), as it would have in Redis's single thread.
+		c.dispatch(args, time.Now().UnixMilli())
+		return
 	}
 	s.pause.finish(turn)
 }
@@ -305,7 +309,15 @@ func (c *Client) flushProxy() {
 // call runs an admitted command: lock its shards, execute it, unlock,
 // account. EXEC inside MULTI locks the shards of its whole transaction
 // here, and its handler executes the queued commands without locking.
-func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
+//
+// fence is set for a command admitted without a pause in force: if one
+// began meanwhile (CLIENT PAUSE WRITE, a FAILOVER about to hand the
+// primary's role over) and the command writes, call gives its keys back
+// without running it and reports false, for the dispatcher to admit it
+// again. Checked once the keys are locked, the pause then covers every
+// write: FAILOVER takes every shard after pausing, so a write either ran
+// before (and is in the offset it waits for) or sees the pause.
+func (c *Client) call(cmd *command.Command, args [][]byte, now int64, fence bool) bool {
 	s := c.srv
 	ss := &c.shards
 	ss.Reset()
@@ -326,6 +338,15 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	}
 	if !ss.Empty() {
 		s.Store.Lock(ss)
+		if fence && s.pause.active() && !c.isMaster.Load() &&
+			c.pauseCommand(cmd, args).Flags&(command.Write|command.MayReplicate) != 0 {
+			s.Store.Unlock(ss)
+			ss.Reset()
+			if tracking {
+				c.setExecuting(false)
+			}
+			return false
+		}
 		if cmd.Flags&command.Write != 0 && !ss.All() && s.Store.SnapshotRunning() {
 			c.prepareWrites(cmd, args, now)
 		}
@@ -373,6 +394,7 @@ func (c *Client) call(cmd *command.Command, args [][]byte, now int64) {
 	if tracking || c.bcastPending {
 		c.trackingAfterCommand(cmd)
 	}
+	return true
 }
 
 // prepareWrites readies the keys of a write command for a background

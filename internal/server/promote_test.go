@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/corvid-db/corvid/internal/server"
 	"github.com/corvid-db/corvid/internal/testutil"
 )
 
@@ -56,5 +57,30 @@ func TestPromotedReplicaStreamsItsWrites(t *testing.T) {
 	}
 	if v := rb.Get(ctx, "k3").Val(); v != "v3" {
 		t.Fatalf("k3 on the replica after WAIT: %q", v)
+	}
+}
+
+// A write admitted before a pause began, still waiting for its keys, does
+// not run until the pause ends: a FAILOVER pausing writes must not see a
+// write land after its check (the barrier takes every shard, and such a
+// write only gets its keys after it).
+func TestWriteWaitingForKeysRespectsPause(t *testing.T) {
+	srv := testutil.Start(t)
+	ctx := context.Background()
+	admin := srv.Client(t)
+	unlock := server.LockKeys(srv.Srv, "k")
+	done := make(chan error, 1)
+	go func() { done <- srv.Client(t).Set(ctx, "k", "v", 0).Err() }()
+	time.Sleep(100 * time.Millisecond) // SET admitted, waiting for k's shard
+	if err := admin.Do(ctx, "client", "pause", "300", "write").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	unlock()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 200*time.Millisecond {
+		t.Fatalf("the write ran %v after the pause began, before its end", d)
 	}
 }

@@ -46,6 +46,7 @@ type replicaLink struct {
 	host   string
 	port   int
 	stop   chan struct{} // closed to end the link goroutine
+	done   chan struct{} // closed by the link goroutine when it ends
 	conn   net.Conn      // the current connection to the primary, if any
 	master *Client
 	up     atomic.Bool  // the stream is flowing (master_link_status:up)
@@ -227,6 +228,7 @@ func (s *Server) stopReplication() bool {
 	r := &s.replica
 	r.mu.Lock()
 	was := r.host != ""
+	done := r.done
 	if was {
 		if r.up.Load() {
 			r.downSince = time.Now() // the link is lost, as Redis counts it
@@ -247,7 +249,29 @@ func (s *Server) stopReplication() bool {
 		r.active.Store(false)
 	}
 	r.mu.Unlock()
+	if was {
+		s.awaitLinkEnd(done)
+	}
 	return was
+}
+
+// awaitLinkEnd waits (briefly: the link goroutine stops at its next read
+// of the closed connection) for the old link to end, a load from the old
+// primary with it. In Redis that load is over before REPLICAOF can even
+// be read, so what follows it (FLUSHALL, a write after promotion) never
+// meets -LOADING. Bounded, so that a link goroutine waiting for something
+// REPLICAOF's caller holds cannot hang it.
+func (s *Server) awaitLinkEnd(done chan struct{}) {
+	deadline := time.Now().Add(5 * time.Second)
+	if done != nil {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	}
+	for s.load.active.Load() && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // startReplication makes the server a replica of host:port. Its own
@@ -270,14 +294,16 @@ func (s *Server) startReplication(host string, port int) {
 	r.restored = false
 	s.aof.fsyncedPrimary.Store(0)
 	r.stop = make(chan struct{})
+	r.done = make(chan struct{})
 	r.state.Store(linkConnect)
 	r.active.Store(true)
-	stop := r.stop
+	stop, done := r.stop, r.done
 	r.mu.Unlock()
 	s.signalAck() // WAIT and WAITAOF end: their replicas are gone
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
+		defer close(done)
 		s.replicationLink(host, port, stop)
 	}()
 }
