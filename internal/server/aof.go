@@ -575,6 +575,26 @@ func (a *aofState) startOffsetsLocked(offset int64) {
 	a.fsyncedOff.Store(offset)
 }
 
+// realignOffsetsLocked moves WAITAOF's offsets into the stream's when a
+// replica is promoted: a replica's file is fed its own encoding of what
+// it applies, whose byte count is not the primary's stream it proxied, so
+// after promotion the offsets its clients' writes get (the stream's)
+// would never be reached. Everything keeps its distance from the end, so
+// what was not fsynced still is not. The stream's lock is held.
+func (a *aofState) realignOffsetsLocked(offset int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	d := offset - a.fedOff
+	a.fedOff += d
+	a.writtenOff += d
+	if a.primaryWritten >= 0 {
+		a.primaryWritten = -1 // no primary any more
+	}
+	if fs := a.fsyncedOff.Load(); fs >= 0 {
+		a.fsyncedOff.Store(fs + d)
+	}
+}
+
 // stopAOF turns appending off, writing and fsyncing what is pending, and
 // stops a background rewrite, as Redis kills its AOF child. Every shard is
 // held. The files stay, as in Redis (DEBUG LOADAOF still loads them); the

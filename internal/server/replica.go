@@ -173,8 +173,11 @@ func replicaofCommand(c *command.Ctx) {
 		return
 	}
 	host, portArg := string(c.Args[1]), string(c.Args[2])
+	done := s.linkDone()
 	if strings.EqualFold(host, "no") && strings.EqualFold(portArg, "one") {
-		if s.promote() {
+		promoted := s.promote()
+		s.awaitLinkEnd(done)
+		if promoted {
 			s.Log.Noticef("MASTER MODE enabled (user request from '%s')", cl.addr)
 		}
 		c.OK()
@@ -194,6 +197,7 @@ func replicaofCommand(c *command.Ctx) {
 		return
 	}
 	s.stopReplication()
+	s.awaitLinkEnd(done)
 	s.Config.SetReplicaOf(host, int(port))
 	s.startReplication(host, int(port))
 	s.Log.Noticef("REPLICAOF %s:%d enabled (user request from '%s')", host, port, cl.addr)
@@ -210,6 +214,9 @@ func (s *Server) promote() bool {
 	}
 	s.forgetReplicaKeys()
 	s.prop.stopProxy()
+	s.prop.mu.Lock()
+	s.aof.realignOffsetsLocked(s.prop.offset)
+	s.prop.mu.Unlock()
 	s.newReplicationID()
 	s.replica.mu.Lock()
 	s.replica.downSince = time.Time{}
@@ -228,7 +235,6 @@ func (s *Server) stopReplication() bool {
 	r := &s.replica
 	r.mu.Lock()
 	was := r.host != ""
-	done := r.done
 	if was {
 		if r.up.Load() {
 			r.downSince = time.Now() // the link is lost, as Redis counts it
@@ -249,18 +255,28 @@ func (s *Server) stopReplication() bool {
 		r.active.Store(false)
 	}
 	r.mu.Unlock()
-	if was {
-		s.awaitLinkEnd(done)
-	}
 	return was
+}
+
+// linkDone is the current link goroutine's end, to wait for after
+// stopping it (awaitLinkEnd); nil when there is none.
+func (s *Server) linkDone() chan struct{} {
+	r := &s.replica
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.host == "" {
+		return nil
+	}
+	return r.done
 }
 
 // awaitLinkEnd waits (briefly: the link goroutine stops at its next read
 // of the closed connection) for the old link to end, a load from the old
 // primary with it. In Redis that load is over before REPLICAOF can even
 // be read, so what follows it (FLUSHALL, a write after promotion) never
-// meets -LOADING. Bounded, so that a link goroutine waiting for something
-// REPLICAOF's caller holds cannot hang it.
+// meets -LOADING. Only REPLICAOF waits (a failover aborted by the link
+// goroutine itself must not); bounded, so that a link goroutine waiting
+// for something REPLICAOF's caller holds cannot hang it.
 func (s *Server) awaitLinkEnd(done chan struct{}) {
 	deadline := time.Now().Add(5 * time.Second)
 	if done != nil {
@@ -915,13 +931,18 @@ func (s *Server) loadPrimarySnapshot(r io.Reader, offset int64, replid string) e
 		s.reclaimSoon.Store(true)
 	} else {
 		s.beginLoading(0)
-		defer s.endLoading()
 		r = s.loadingCounted(r)
 		s.Store.Lock(&ss)
 		defer s.Store.Unlock(&ss)
 		s.Log.Noticef("MASTER <-> REPLICA sync: Flushing old data")
 		s.Log.Noticef("MASTER <-> REPLICA sync: Loading DB in memory")
-		if _, err := s.loadSnapshotLocked(r, loadReplace); err != nil {
+		_, err := s.loadSnapshotLocked(r, loadReplace)
+		// The load ends here, before the AOF below is rewritten: Redis
+		// does that in a background child, with the replica serving.
+		// Commands wait for the shards meanwhile rather than get
+		// -LOADING.
+		s.endLoading()
+		if err != nil {
 			return err
 		}
 	}
