@@ -113,6 +113,7 @@ type Client struct {
 	replica           *replicaState
 	isReplica         atomic.Bool
 	replListeningPort atomic.Int64
+	replAnnouncedIP   atomic.Pointer[string] // REPLCONF ip-address (replica-announce-ip), nil: none
 	replCapaEOF       atomic.Bool // REPLCONF capa eof: can take a streamed RDB
 	psync             bool        // asked with PSYNC (gets +FULLRESYNC), not SYNC
 	diskTransfer      bool        // its RDB is being written to disk (keep-alive newlines meanwhile); guarded by replSync.mu

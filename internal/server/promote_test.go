@@ -84,3 +84,28 @@ func TestWriteWaitingForKeysRespectsPause(t *testing.T) {
 		t.Fatalf("the write ran %v after the pause began, before its end", d)
 	}
 }
+
+// replica-announce-ip: the primary shows (INFO, ROLE) the address the
+// replica announced, which is what sentinels discover and reach, not the
+// connection's (a replica behind NAT or in a container).
+func TestReplicaAnnouncedIP(t *testing.T) {
+	primary := testutil.Start(t)
+	replica := testutil.Start(t, "replica-announce-ip", "10.1.2.3", "replica-announce-port", "7777")
+	ctx := context.Background()
+	p := primary.Client(t)
+	linkReplica(t, replica.Client(t), primary.Addr)
+	testutil.WaitFor(t, 5*time.Second, "replica listed", func() bool {
+		return strings.Contains(p.Info(ctx, "replication").Val(), "slave0:ip=10.1.2.3,port=7777,")
+	})
+	role, err := p.Do(ctx, "role").Slice()
+	if err != nil || len(role) != 3 {
+		t.Fatalf("ROLE: %v %v", role, err)
+	}
+	if r, _ := role[2].([]any); len(r) != 1 || r[0].([]any)[0] != "10.1.2.3" || r[0].([]any)[1] != "7777" {
+		t.Fatalf("ROLE replicas: %v", role[2])
+	}
+	long := strings.Repeat("a", 256)
+	if err := p.Do(ctx, "replconf", "ip-address", long).Err(); err == nil || !strings.Contains(err.Error(), "too long: 256 bytes") {
+		t.Fatalf("long ip-address: %v", err)
+	}
+}

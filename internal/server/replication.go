@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"math"
 	"net"
 	"strconv"
@@ -69,6 +70,9 @@ func (c *Client) replicaName() string {
 	ip, _, err := net.SplitHostPort(c.addr)
 	if err != nil {
 		ip = c.addr
+	}
+	if a := c.replAnnouncedIP.Load(); a != nil {
+		ip = *a
 	}
 	if p := c.replListeningPort.Load(); p > 0 {
 		return net.JoinHostPort(ip, strconv.FormatInt(p, 10))
@@ -528,7 +532,17 @@ func replconfCommand(c *command.Ctx) {
 			if strings.EqualFold(string(val), "eof") {
 				cl.replCapaEOF.Store(true)
 			}
-		case "ip-address", "rdb-only", "rdb-filter-only":
+		case "ip-address":
+			// replica-announce-ip: the address the replica is reached at
+			// (behind NAT or in a container), shown and matched in place
+			// of the connection's, as Redis's slave_addr.
+			if len(val) >= 256 {
+				c.Error(fmt.Sprintf("ERR REPLCONF ip-address provided by replica instance is too long: %d bytes", len(val)))
+				return
+			}
+			ip := string(val)
+			cl.replAnnouncedIP.Store(&ip)
+		case "rdb-only", "rdb-filter-only":
 		case "ack":
 			// ACK <offset> [FACK <aofoffset>]: an acknowledgement, with
 			// the offset on the replica's disk when it has an AOF. No

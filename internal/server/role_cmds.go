@@ -75,6 +75,9 @@ func (s *Server) replicaRole() (host string, port int, state string, offset int6
 // replicaIP is the address a replica connected from, without the port
 // (and without brackets, for IPv6).
 func replicaIP(r *Client) string {
+	if a := r.replAnnouncedIP.Load(); a != nil {
+		return *a // replica-announce-ip
+	}
 	if host, _, err := net.SplitHostPort(r.peerID()); err == nil {
 		return host
 	}
