@@ -114,10 +114,10 @@ type Client struct {
 	isReplica         atomic.Bool
 	replListeningPort atomic.Int64
 	replAnnouncedIP   atomic.Pointer[string] // REPLCONF ip-address (replica-announce-ip), nil: none
-	replCapaEOF       atomic.Bool // REPLCONF capa eof: can take a streamed RDB
-	psync             bool        // asked with PSYNC (gets +FULLRESYNC), not SYNC
-	diskTransfer      bool        // its RDB is being written to disk (keep-alive newlines meanwhile); guarded by replSync.mu
-	proxyBuf          []byte      // the primary's command being passed on (a replica's master client)
+	replCapaEOF       atomic.Bool            // REPLCONF capa eof: can take a streamed RDB
+	psync             bool                   // asked with PSYNC (gets +FULLRESYNC), not SYNC
+	diskTransfer      bool                   // its RDB is being written to disk (keep-alive newlines meanwhile); guarded by replSync.mu
+	proxyBuf          []byte                 // the primary's command being passed on (a replica's master client)
 	// isMaster: this is our primary's connection, when we are a replica
 	// (replica.go): its commands are the write stream, it may write where
 	// others may not, and it gets no replies.
