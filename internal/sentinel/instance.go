@@ -462,12 +462,7 @@ func (s *Sentinel) masterLooksSane(m *instance) bool {
 		m.flags&(fSDown|fODown) == 0 && s.now()-m.infoRefresh < s.t.infoPeriod*2
 }
 
-func checkWritable(path string) error {
-	if err := unix.Access(path, unix.W_OK); err != nil {
-		return err
-	}
-	return nil
-}
+func checkWritable(path string) error { return unix.Access(path, unix.W_OK) }
 
 // scriptPath is where a script named in the configuration is: relative
 // to dir, which Redis makes its working directory and Corvid does not.

@@ -238,16 +238,9 @@ func (c *conn) send(cb func(*resp.Reply), args ...string) bool {
 	if c == nil || c.closed {
 		return false
 	}
-	b := make([]byte, 0, 64)
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, '\r', '\n')
+	b := resp.AppendArrayHeader(make([]byte, 0, 64), len(args))
 	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, a...)
-		b = append(b, '\r', '\n')
+		b = resp.AppendBulk(b, []byte(a))
 	}
 	select {
 	case c.out <- b:

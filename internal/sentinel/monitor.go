@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 
@@ -405,8 +406,8 @@ func (s *Sentinel) listenPort() int {
 }
 
 func portOf(hostport string) int {
-	i := strings.LastIndexByte(hostport, ':')
-	p, _ := strconv.Atoi(hostport[i+1:])
+	_, port, _ := net.SplitHostPort(hostport)
+	p, _ := strconv.Atoi(port)
 	return p
 }
 
